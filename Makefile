@@ -1,0 +1,104 @@
+# coopd — see README.md. `make` builds build/coopd; `make test` and `make run` also install the
+# Debian packages they need (deploy/local/deps.sh), so a fresh Debian 12 machine needs nothing else.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+BUILD   := build
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -pthread \
+           -fstack-protector-strong -Iservice -I$(PQ_INCLUDE) -MMD -MP
+LDLIBS  := -lcivetweb -lpq -ljansson -ljwt -lcrypt -lcrypto -lpthread
+PQ_INCLUDE := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRC       := $(filter-out service/tools/%,$(shell find service -name '*.c' | sort))
+LIB_SRC   := $(filter-out service/main.c,$(SRC))
+MIGRATIONS:= $(sort $(wildcard sql/[0-9]*.sql))
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+
+OBJ       := $(SRC:%.c=$(BUILD)/obj/%.o)
+SAN_OBJ   := $(SRC:%.c=$(BUILD)/san/%.o)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/san/%.o) $(BUILD)/san/embedded.o
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all san unit test test-unit test-api run bench fmt clean install deps-build deps-run \
+        deps-test deps-bench
+all: $(BUILD)/coopd
+
+# --- generated: the OpenAPI document as JSON, and the files embedded in the binary ---------
+$(BUILD)/yaml2json: service/tools/yaml2json.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror $< -lyaml -ljansson -o $@
+
+$(BUILD)/gen/openapi.json: api/openapi.yaml $(BUILD)/yaml2json
+	@mkdir -p $(@D)
+	$(BUILD)/yaml2json $< $@
+
+$(BUILD)/gen/embedded.S: service/tools/embed.sh api/openapi.yaml $(BUILD)/gen/openapi.json $(MIGRATIONS)
+	@mkdir -p $(@D)
+	sh service/tools/embed.sh api/openapi.yaml $(BUILD)/gen/openapi.json $(MIGRATIONS) > $@
+
+# .incbin reads the files at assembly time: they are prerequisites of the object too.
+$(BUILD)/obj/embedded.o $(BUILD)/san/embedded.o: $(BUILD)/gen/embedded.S $(MIGRATIONS) api/openapi.yaml
+	@mkdir -p $(@D)
+	$(CC) -c $< -o $@
+
+# --- the service ----------------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -c $< -o $@
+
+$(BUILD)/coopd: $(OBJ) $(BUILD)/obj/embedded.o
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# The same service with AddressSanitizer and UndefinedBehaviorSanitizer: the test suite runs
+# against this one as well.
+$(BUILD)/coopd-san: $(SAN_OBJ) $(BUILD)/san/embedded.o
+	$(CC) $(CFLAGS) $(SAN) $^ $(LDLIBS) -o $@
+san: $(BUILD)/coopd-san
+
+# --- unit tests (pure C, sanitized) ---------------------------------------------------------
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -Itests/unit $^ $(LDLIBS) -o $@
+unit: $(UNIT_BIN)
+
+# --- commands -------------------------------------------------------------------------------
+deps-build:
+	@deploy/local/deps.sh build
+deps-run:
+	@deploy/local/deps.sh run
+deps-test:
+	@deploy/local/deps.sh test
+deps-bench:
+	@deploy/local/deps.sh bench
+
+# Unit tests, then the API suite against the plain and the sanitized binary; one summary line.
+test: deps-test
+	@$(MAKE) --no-print-directory all san unit
+	@tests/run.sh
+
+run: deps-run
+	@$(MAKE) --no-print-directory all
+	@exec deploy/local/run.sh
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory all
+	@tests/bench/bench.sh
+
+fmt:
+	clang-format -i $$(find service tests/unit -name '*.[ch]')
+
+install: $(BUILD)/coopd
+	install -D -m 0755 $(BUILD)/coopd $(DESTDIR)$(PREFIX)/bin/coopd
+	install -D -m 0644 api/openapi.yaml $(DESTDIR)$(PREFIX)/share/coopd/openapi.yaml
+	install -D -m 0644 deploy/systemd/coopd.service $(DESTDIR)$(PREFIX)/share/coopd/coopd.service
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages coopd needs for one purpose, only when some are missing.
+# Usage: deps.sh build|run|test|bench|all     Idempotent; runs `apt-get update` first when installing.
+set -euo pipefail
+
+build=(gcc make pkg-config libcivetweb-dev libjansson-dev libjwt-dev libpq-dev libssl-dev
+       libcrypt-dev libyaml-dev)
+run=(postgresql openssl curl)
+test=(nodejs postgresql openssl libxml2-utils)
+bench=(wrk postgresql-contrib)
+
+want=()
+for purpose in "$@"; do
+	case "$purpose" in
+	build) want+=("${build[@]}") ;;
+	run) want+=("${build[@]}" "${run[@]}") ;;
+	test) want+=("${build[@]}" "${run[@]}" "${test[@]}") ;;
+	bench) want+=("${build[@]}" "${run[@]}" "${bench[@]}") ;;
+	all) want+=("${build[@]}" "${run[@]}" "${test[@]}" "${bench[@]}") ;;
+	*) echo "deps.sh: unknown purpose '$purpose'" >&2; exit 2 ;;
+	esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+	# nodejs may come from elsewhere than Debian (a preinstalled node is good enough).
+	if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+# de-duplicate
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+echo "deps: installing ${missing[*]}" >&2
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,97 @@
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return (v && *v) ? v : fallback;
+}
+
+static int env_long(const char *name, long def, long min, long max, long *out, char *err,
+		    size_t errlen)
+{
+	const char *v = getenv(name);
+	if (!v || !*v) {
+		*out = def;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno || *end || end == v || n < min || n > max) {
+		snprintf(err, errlen, "%s must be an integer from %ld to %ld", name, min, max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+static int env_int(const char *name, int def, int min, int max, int *out, char *err, size_t n)
+{
+	long v;
+	if (env_long(name, def, min, max, &v, err, n) != 0)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* host:port with a numeric port 1..65535 (host may be an IPv4 address, [IPv6] or a name). */
+static int valid_listen(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s || strlen(s) >= 128)
+		return 0;
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	return *end == '\0' && end != colon + 1 && port >= 1 && port <= 65535;
+}
+
+int config_load(struct config *cfg, char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof *cfg);
+	const char *listen = env_or("COOPD_LISTEN", "127.0.0.1:8080");
+	if (!valid_listen(listen)) {
+		snprintf(err, errlen, "COOPD_LISTEN must be host:port");
+		return -1;
+	}
+	snprintf(cfg->listen, sizeof cfg->listen, "%s", listen);
+
+	cfg->database_url = env_or("DATABASE_URL", NULL);
+	if (!cfg->database_url) {
+		snprintf(err, errlen, "DATABASE_URL is required");
+		return -1;
+	}
+	if (env_int("COOPD_THREADS", 64, 2, 1024, &cfg->threads, err, errlen) ||
+	    env_int("COOPD_DB_POOL", 6, 1, 100, &cfg->db_pool, err, errlen) ||
+	    env_int("COOPD_DB_TIMEOUT_MS", 2000, 10, 60000, &cfg->db_timeout_ms, err, errlen) ||
+	    env_int("COOPD_STATEMENT_TIMEOUT_MS", 5000, 100, 600000, &cfg->statement_timeout_ms,
+		    err, errlen) ||
+	    env_long("COOPD_BODY_LIMIT", 1048576, 1024, 64L * 1048576, &cfg->body_limit, err,
+		     errlen) ||
+	    env_int("COOPD_TOKEN_TTL", 3600, 60, 3600, &cfg->token_ttl, err, errlen) ||
+	    env_int("COOPD_LOGIN_MAX_FAILURES", 5, 1, 100, &cfg->login_max_failures, err,
+		    errlen) ||
+	    env_int("COOPD_LOGIN_LOCKOUT_SECONDS", 300, 1, 86400, &cfg->login_lockout_seconds, err,
+		    errlen))
+		return -1;
+
+	cfg->jwt_alg = env_or("COOPD_JWT_ALG", "HS256");
+	cfg->jwt_secret = env_or("COOPD_JWT_SECRET", NULL);
+	cfg->jwt_private_key_file = env_or("COOPD_JWT_PRIVATE_KEY_FILE", NULL);
+	cfg->jwt_public_key_file = env_or("COOPD_JWT_PUBLIC_KEY_FILE", NULL);
+	cfg->jwt_issuer = env_or("COOPD_JWT_ISSUER", "coopd");
+	cfg->jwt_audience = env_or("COOPD_JWT_AUDIENCE", "coopd-api");
+
+	cfg->bootstrap_admin_password = env_or("COOPD_BOOTSTRAP_ADMIN_PASSWORD", NULL);
+	if (cfg->bootstrap_admin_password && strlen(cfg->bootstrap_admin_password) < 12) {
+		snprintf(err, errlen, "COOPD_BOOTSTRAP_ADMIN_PASSWORD must have at least 12 characters");
+		return -1;
+	}
+	/* The signing key itself is checked by token_keys_new. */
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* The audit trail: every write appends an event in its own transaction (SPEC §5 Audit). */
+#ifndef COOPD_AUDIT_H
+#define COOPD_AUDIT_H
+
+#include "http/http.h"
+
+/* Appends an event for the current request inside its transaction. cooperative_id selects the
+ * chain (NULL: the platform chain); changes is borrowed and must never hold secrets.
+ * 0 or -1 with r->err. */
+int audit_record(struct req *r, const char *cooperative_id, const char *municipality_code,
+		 const char *action, const char *object_type, const char *object_id,
+		 json_t *changes);
+
+int audit_list_coop(struct req *r);
+int audit_verify_coop(struct req *r);
+int audit_list_platform(struct req *r);
+int audit_verify_platform(struct req *r);
+
+#endif

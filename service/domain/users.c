@@ -1,0 +1,586 @@
+#include "users.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "audit.h"
+#include "auth/authz.h"
+#include "auth/token.h"
+#include "auth/password.h"
+#include "common.h"
+#include "db/db.h"
+
+/* ---- statements ---------------------------------------------------------------------- */
+
+static struct stmt login_lookup = STMT(
+	"SELECT u.id, u.secret_hash, u.kind, u.role, u.cooperative_id, u.member_id,"
+	"       u.municipality_code, u.disabled, t.locked_until > now(),"
+	"       ceil(extract(epoch FROM t.locked_until - now()))::int"
+	" FROM (SELECT lower($1) AS name) n"
+	" LEFT JOIN users u ON lower(u.username) = n.name"
+	" LEFT JOIN login_throttle t ON t.username = n.name");
+
+static struct stmt login_failed = STMT("SELECT login_record_failure($1, $2, $3)");
+static struct stmt login_ok = STMT("DELETE FROM login_throttle WHERE username = lower($1)");
+
+static struct stmt user_me = STMT("SELECT user_doc(u)::text FROM users u WHERE u.id = $1");
+
+/* $2: the caller's cooperative, NULL for a platform admin. Also the benchmark's statement. */
+static struct stmt user_get = STMT(
+	"SELECT user_doc(u)::text, u.row_version FROM users u"
+	" WHERE u.id = $1 AND ($2::uuid IS NULL OR u.cooperative_id = $2)");
+
+static struct stmt user_list = STMT(
+	"SELECT user_doc(u)::text, u.seq FROM users u"
+	" WHERE u.seq > $1 AND ($2::uuid IS NULL OR u.cooperative_id = $2)"
+	"   AND ($3::uuid IS NULL OR u.cooperative_id = $3) AND ($4::text IS NULL OR u.role = $4)"
+	"   AND ($5::boolean IS NULL OR u.disabled = $5)"
+	" ORDER BY u.seq LIMIT $6");
+
+static struct stmt user_insert = STMT(
+	"INSERT INTO users AS u (username, kind, secret_hash, role, cooperative_id, member_id,"
+	"                        municipality_code, created_by)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+	" RETURNING user_doc(u)::text, u.id, u.row_version");
+
+static struct stmt user_lock = STMT(
+	"SELECT u.kind, u.row_version, u.cooperative_id FROM users u"
+	" WHERE u.id = $1 AND ($2::uuid IS NULL OR u.cooperative_id = $2) FOR UPDATE");
+
+static struct stmt user_update = STMT(
+	"UPDATE users u SET secret_hash = coalesce($2, u.secret_hash),"
+	"       disabled = coalesce($3::boolean, u.disabled),"
+	"       row_version = u.row_version + 1, updated_at = now()"
+	" WHERE u.id = $1 RETURNING user_doc(u)::text, u.row_version");
+
+static struct stmt bootstrap_insert = STMT(
+	"INSERT INTO users (username, kind, secret_hash, role)"
+	" SELECT 'admin', 'person', $1, 'platform_admin' WHERE NOT EXISTS (SELECT 1 FROM users)"
+	" RETURNING id");
+
+static struct stmt cooperative_check = STMT("SELECT 1 FROM cooperatives WHERE id = $1");
+static struct stmt member_check =
+	STMT("SELECT 1 FROM members WHERE id = $1 AND cooperative_id = $2");
+static struct stmt municipality_check = STMT("SELECT 1 FROM municipalities WHERE code = $1");
+
+/* ---- token endpoint ------------------------------------------------------------------ */
+
+static const char *const grant_types[] = {"password", "client_credentials", NULL};
+
+static const struct field token_fields[] = {
+	{"grant_type", F_ENUM, FIELD_REQUIRED, 0, 0, grant_types},
+	{"username", F_STRING, 0, 1, 200, NULL},
+	{"password", F_STRING, 0, 1, 1024, NULL},
+	{"client_id", F_STRING, 0, 1, 200, NULL},
+	{"client_secret", F_STRING, 0, 1, 1024, NULL},
+	{NULL, 0, 0, 0, 0, NULL},
+};
+
+static void copy_field(char *dst, size_t n, const PGresult *res, int col)
+{
+	const char *v = db_str(res, 0, col);
+	snprintf(dst, n, "%s", v ? v : "");
+}
+
+int auth_token(struct req *r)
+{
+	if (req_validate(r, token_fields) != 0)
+		return -1;
+	int is_client = strcmp(body_str(r, "grant_type"), "client_credentials") == 0;
+	const char *name_field = is_client ? "client_id" : "username";
+	const char *secret_field = is_client ? "client_secret" : "password";
+	const char *other[] = {is_client ? "username" : "client_id",
+			       is_client ? "password" : "client_secret"};
+	if (!body_has(r, name_field))
+		err_field(&r->err, name_field, "required", "is required for this grant_type");
+	if (!body_has(r, secret_field))
+		err_field(&r->err, secret_field, "required", "is required for this grant_type");
+	for (int i = 0; i < 2; i++)
+		if (json_object_get(r->body, other[i]))
+			err_field(&r->err, other[i], "unknown_field",
+				  "is not a field of this grant_type");
+	if (r->err.status)
+		return -1;
+	const char *name = body_str(r, name_field);
+	const char *secret = body_str(r, secret_field);
+
+	/* Look up, then hash without holding a connection: hashing is the slow part. */
+	if (!req_db(r))
+		return -1;
+	const char *p[] = {name};
+	PGresult *res = db_exec(r->db, &login_lookup, 1, p, &r->err);
+	db_release(r->db);
+	r->db = NULL;
+	if (!res)
+		return -1;
+	if (db_str(res, 0, 8) && db_str(res, 0, 8)[0] == 't') {
+		int wait = (int)db_ll(res, 0, 9);
+		PQclear(res);
+		err_set(&r->err, 429, "too_many_attempts",
+			"too many failed attempts; try again later");
+		r->err.retry_after = wait > 0 ? wait : 1;
+		return -1;
+	}
+	int found = db_str(res, 0, 0) != NULL;
+	int ok = 0;
+	struct principal who;
+	memset(&who, 0, sizeof who);
+	if (!found) {
+		password_burn(secret);
+	} else {
+		ok = password_verify(secret, db_str(res, 0, 1)) &&
+		     strcmp(db_str(res, 0, 2), is_client ? "client" : "person") == 0 &&
+		     db_str(res, 0, 7)[0] == 'f';
+		copy_field(who.sub, sizeof who.sub, res, 0);
+		who.role = role_from_name(db_str(res, 0, 3));
+		copy_field(who.coop, sizeof who.coop, res, 4);
+		copy_field(who.member, sizeof who.member, res, 5);
+		copy_field(who.municipality, sizeof who.municipality, res, 6);
+	}
+	PQclear(res);
+
+	if (!req_db(r))
+		return -1;
+	if (!ok) {
+		char max[12], lock[12];
+		snprintf(max, sizeof max, "%d", app.cfg.login_max_failures);
+		snprintf(lock, sizeof lock, "%d", app.cfg.login_lockout_seconds);
+		const char *fp[] = {name, max, lock};
+		res = db_exec(r->db, &login_failed, 3, fp, &r->err);
+		if (!res)
+			return -1;
+		PQclear(res);
+		err_set(&r->err, 401, "invalid_credentials", "the credentials are not valid");
+		return -1;
+	}
+	res = db_exec(r->db, &login_ok, 1, p, &r->err);
+	if (!res)
+		return -1;
+	PQclear(res);
+
+	char *token = token_issue(app.keys, &who, time(NULL));
+	if (!token) {
+		err_set(&r->err, 500, "internal_error", "internal error");
+		return -1;
+	}
+	json_t *out = json_pack("{s:s, s:s, s:i}", "access_token", token, "token_type", "Bearer",
+				"expires_in", token_ttl(app.keys));
+	free(token);
+	return resp_json(r, 200, out);
+}
+
+/* ---- /v1/me ------------------------------------------------------------------------------ */
+
+int me_get(struct req *r)
+{
+	if (!req_db(r))
+		return -1;
+	const char *p[] = {r->who.sub};
+	PGresult *res = db_exec(r->db, &user_me, 1, p, &r->err);
+	if (!res)
+		return -1;
+	int rc = PQntuples(res) == 1 ? resp_json_text(r, 200, PQgetvalue(res, 0, 0)) : not_found(r);
+	PQclear(res);
+	return rc;
+}
+
+/* ---- /v1/users ------------------------------------------------------------------------- */
+
+static const char *const role_names[] = {"platform_admin", "coop_admin", "bookkeeper", "auditor",
+					 "member",	  "municipality", NULL};
+static const char *const kinds[] = {"person", "client", NULL};
+
+static const struct field create_fields[] = {
+	{"username", F_STRING, FIELD_REQUIRED, 3, 64, NULL},
+	{"kind", F_ENUM, 0, 0, 0, kinds},
+	{"password", F_STRING, 0, 12, 200, NULL},
+	{"role", F_ENUM, FIELD_REQUIRED, 0, 0, role_names},
+	{"cooperative_id", F_UUID, FIELD_NULLABLE, 0, 0, NULL},
+	{"member_id", F_UUID, FIELD_NULLABLE, 0, 0, NULL},
+	{"municipality_code", F_STRING, FIELD_NULLABLE, 0, 0, NULL},
+	{NULL, 0, 0, 0, 0, NULL},
+};
+
+static int valid_username(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '@' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static int valid_municipality_code(const char *s)
+{
+	if (strlen(s) != 6 || s[0] != 'G' || s[1] != 'M')
+		return 0;
+	for (int i = 2; i < 6; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* Checks that a referenced object exists (and is in scope); else a field error. */
+static int check_ref(struct req *r, struct stmt *s, int n, const char *const *p,
+		     const char *field)
+{
+	PGresult *res = db_exec(r->db, s, n, p, &r->err);
+	if (!res)
+		return -1;
+	int found = PQntuples(res) == 1;
+	PQclear(res);
+	if (!found)
+		err_field(&r->err, field, "invalid_reference", "does not name an object you can see");
+	return found ? 0 : -1;
+}
+
+/* The scope fields a role needs (SPEC §2): 1 required, -1 forbidden. */
+static void scope_rule(enum role role, int *coop, int *member, int *muni)
+{
+	*coop = *member = *muni = -1;
+	switch (role) {
+	case ROLE_COOP_ADMIN:
+	case ROLE_BOOKKEEPER:
+	case ROLE_AUDITOR:
+		*coop = 1;
+		break;
+	case ROLE_MEMBER:
+		*coop = *member = 1;
+		break;
+	case ROLE_MUNICIPALITY:
+		*muni = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+static void check_scope_field(struct req *r, const char *field, int rule)
+{
+	int has = body_has(r, field);
+	if (rule == 1 && !has)
+		err_field(&r->err, field, "required", "is required for this role");
+	if (rule == -1 && has)
+		err_field(&r->err, field, "invalid_value", "does not apply to this role");
+}
+
+int users_create(struct req *r)
+{
+	if (req_validate(r, create_fields) != 0)
+		return -1;
+	enum role role = role_from_name(body_str(r, "role"));
+	if (!is_platform_admin(r) && (role == ROLE_PLATFORM_ADMIN || role == ROLE_MUNICIPALITY)) {
+		err_set(&r->err, 403, "forbidden", "you may not create users with this role");
+		return -1;
+	}
+	const char *username = body_str(r, "username");
+	const char *kind = body_has(r, "kind") ? body_str(r, "kind") : "person";
+	int is_client = strcmp(kind, "client") == 0;
+	const char *coop = body_str(r, "cooperative_id");
+	const char *member = body_str(r, "member_id");
+	const char *muni = body_str(r, "municipality_code");
+
+	if (!valid_username(username))
+		err_field(&r->err, "username", "invalid_value",
+			  "may hold only letters, digits and . _ @ -");
+	if (is_client && body_has(r, "password"))
+		err_field(&r->err, "password", "invalid_value",
+			  "clients get a generated secret; send no password");
+	if (!is_client && !body_has(r, "password"))
+		err_field(&r->err, "password", "required", "is required for a person");
+	if (muni && !valid_municipality_code(muni))
+		err_field(&r->err, "municipality_code", "invalid_value", "must be GM and 4 digits");
+
+	/* A coop_admin works in its own cooperative; the body cannot widen that. */
+	if (!is_platform_admin(r) && role != ROLE_PLATFORM_ADMIN && role != ROLE_MUNICIPALITY) {
+		if (!coop)
+			coop = r->who.coop;
+		else if (strcmp(coop, r->who.coop) != 0)
+			err_field(&r->err, "cooperative_id", "invalid_reference",
+				  "does not name an object you can see");
+	}
+	int need_coop, need_member, need_muni;
+	scope_rule(role, &need_coop, &need_member, &need_muni);
+	if (need_coop == 1 && !coop)
+		err_field(&r->err, "cooperative_id", "required", "is required for this role");
+	if (need_coop == -1)
+		check_scope_field(r, "cooperative_id", -1);
+	check_scope_field(r, "member_id", need_member);
+	check_scope_field(r, "municipality_code", need_muni);
+	if (r->err.status)
+		return -1;
+
+	if (need_coop == 1) {
+		const char *p[] = {coop};
+		if (check_ref(r, &cooperative_check, 1, p, "cooperative_id") != 0)
+			return -1;
+	}
+	if (need_member == 1) {
+		const char *p[] = {member, coop};
+		if (check_ref(r, &member_check, 2, p, "member_id") != 0)
+			return -1;
+	}
+	if (need_muni == 1) {
+		const char *p[] = {muni};
+		if (check_ref(r, &municipality_check, 1, p, "municipality_code") != 0)
+			return -1;
+	}
+
+	char secret[65] = "", hash[256];
+	if (is_client && random_hex(secret, 32) != 0)
+		goto internal;
+	if (password_hash(is_client ? secret : body_str(r, "password"), hash, sizeof hash) != 0)
+		goto internal;
+
+	const char *p[] = {username,
+			   kind,
+			   hash,
+			   body_str(r, "role"),
+			   need_coop == 1 ? coop : NULL,
+			   need_member == 1 ? member : NULL,
+			   need_muni == 1 ? muni : NULL,
+			   r->who.sub};
+	PGresult *res = db_exec(r->db, &user_insert, 8, p, &r->err);
+	if (!res) {
+		if (r->err.status == 409)
+			err_set(&r->err, 409, "already_exists", "this username is taken");
+		return -1;
+	}
+	json_error_t je;
+	json_t *doc = json_loads(PQgetvalue(res, 0, 0), 0, &je);
+	char id[ID_LEN];
+	snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 1));
+	resp_set_etag(r, PQgetvalue(res, 0, 2));
+	PQclear(res);
+	if (!doc)
+		goto internal;
+
+	json_t *changes = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O}", "username", username, "kind",
+				    kind, "role", body_str(r, "role"), "cooperative_id",
+				    json_object_get(doc, "cooperative_id"), "member_id",
+				    json_object_get(doc, "member_id"), "municipality_code",
+				    json_object_get(doc, "municipality_code"));
+	int rc = audit_record(r, need_coop == 1 ? coop : NULL, NULL, "user.create", "user", id,
+			      changes);
+	json_decref(changes);
+	if (rc != 0) {
+		json_decref(doc);
+		return -1;
+	}
+	resp_set_location(r, "/v1/users", id);
+	if (is_client) {
+		/* The secret is shown once: the idempotency record keeps the response without it. */
+		char *stored = json_dumps(doc, JSON_COMPACT);
+		r->idem_body = stored;
+		json_object_set_new(doc, "client_secret", json_string(secret));
+	}
+	return resp_json(r, 201, doc);
+internal:
+	err_set(&r->err, 500, "internal_error", "internal error");
+	return -1;
+}
+
+int users_list(struct req *r)
+{
+	int limit;
+	long long after;
+	if (req_page(r, &limit, &after) != 0)
+		return -1;
+	char role[32], coop[64], disabled[8];
+	int has_role = req_query(r, "role", role, sizeof role);
+	int has_coop = req_query(r, "cooperative_id", coop, sizeof coop);
+	int has_disabled = req_query(r, "disabled", disabled, sizeof disabled);
+	if (has_role < 0 || (has_role && role_from_name(role) == ROLE_NONE)) {
+		err_set(&r->err, 400, "invalid_parameter", "role is not a role");
+		return -1;
+	}
+	if (has_coop < 0 || (has_coop && strlen(coop) != 36)) {
+		err_set(&r->err, 400, "invalid_parameter", "cooperative_id is not an id");
+		return -1;
+	}
+	if (has_disabled < 0 ||
+	    (has_disabled && strcmp(disabled, "true") != 0 && strcmp(disabled, "false") != 0)) {
+		err_set(&r->err, 400, "invalid_parameter", "disabled must be true or false");
+		return -1;
+	}
+	if (!req_db(r))
+		return -1;
+	char a[24], l[12];
+	page_params(after, limit, a, l);
+	const char *p[] = {a,
+			   scope_coop(r),
+			   has_coop ? coop : NULL,
+			   has_role ? role : NULL,
+			   has_disabled ? disabled : NULL,
+			   l};
+	PGresult *res = db_exec(r->db, &user_list, 6, p, &r->err);
+	if (!res)
+		return -1;
+	int rc = list_result(r, res, limit);
+	PQclear(res);
+	return rc;
+}
+
+int users_get(struct req *r)
+{
+	if (!req_db(r))
+		return -1;
+	const char *p[] = {r->params[0], scope_coop(r)};
+	PGresult *res = db_exec(r->db, &user_get, 2, p, &r->err);
+	if (!res)
+		return -1;
+	int rc;
+	if (PQntuples(res) == 1) {
+		resp_set_etag(r, PQgetvalue(res, 0, 1));
+		rc = resp_json_text(r, 200, PQgetvalue(res, 0, 0));
+	} else {
+		rc = not_found(r);
+	}
+	PQclear(res);
+	return rc;
+}
+
+static const struct field patch_fields[] = {
+	{"password", F_STRING, 0, 12, 200, NULL},
+	{"disabled", F_BOOL, 0, 0, 0, NULL},
+	{NULL, 0, 0, 0, 0, NULL},
+};
+
+/* Locks the user in scope and checks If-Match. Fills kind and coop; -1 with 404/412. */
+static int lock_user(struct req *r, char kind[16], char coop[ID_LEN])
+{
+	long want;
+	if (req_if_match(r, &want) < 0)
+		return -1;
+	const char *p[] = {r->params[0], scope_coop(r)};
+	PGresult *res = db_exec(r->db, &user_lock, 2, p, &r->err);
+	if (!res)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return not_found(r);
+	}
+	snprintf(kind, 16, "%s", PQgetvalue(res, 0, 0));
+	snprintf(coop, ID_LEN, "%s", db_str(res, 0, 2) ? db_str(res, 0, 2) : "");
+	long version = (long)db_ll(res, 0, 1);
+	PQclear(res);
+	if (want > 0 && want != version) {
+		err_set(&r->err, 412, "precondition_failed",
+			"If-Match does not match the current version");
+		return -1;
+	}
+	return 0;
+}
+
+static int update_user(struct req *r, const char *hash, const char *disabled, const char *action,
+		       const char *coop, json_t *changes, int status)
+{
+	const char *p[] = {r->params[0], hash, disabled};
+	PGresult *res = db_exec(r->db, &user_update, 3, p, &r->err);
+	if (!res)
+		return -1;
+	resp_set_etag(r, PQgetvalue(res, 0, 1));
+	if (status == 200)
+		resp_json_text(r, 200, PQgetvalue(res, 0, 0));
+	else
+		resp_empty(r, status);
+	PQclear(res);
+	return audit_record(r, coop[0] ? coop : NULL, NULL, action, "user", r->params[0], changes);
+}
+
+int users_patch(struct req *r)
+{
+	if (req_validate(r, patch_fields) != 0)
+		return -1;
+	char kind[16], coop[ID_LEN];
+	if (lock_user(r, kind, coop) != 0)
+		return -1;
+	json_t *disabled = json_object_get(r->body, "disabled");
+	if (body_has(r, "password") && strcmp(kind, "client") == 0) {
+		err_field(&r->err, "password", "invalid_value", "a client has no password");
+		return -1;
+	}
+	if (json_is_true(disabled) && strcmp(r->params[0], r->who.sub) == 0) {
+		err_set(&r->err, 409, "conflict", "you cannot disable yourself");
+		return -1;
+	}
+	char hash[256];
+	if (body_has(r, "password") &&
+	    password_hash(body_str(r, "password"), hash, sizeof hash) != 0) {
+		err_set(&r->err, 500, "internal_error", "internal error");
+		return -1;
+	}
+	json_t *changes = json_object();
+	if (body_has(r, "password"))
+		json_object_set_new(changes, "password_changed", json_true());
+	if (json_is_boolean(disabled))
+		json_object_set(changes, "disabled", disabled);
+	int rc = update_user(r, body_has(r, "password") ? hash : NULL,
+			     json_is_boolean(disabled) ? (json_is_true(disabled) ? "true" : "false")
+						       : NULL,
+			     "user.update", coop, changes, 200);
+	json_decref(changes);
+	return rc;
+}
+
+int users_delete(struct req *r)
+{
+	char kind[16], coop[ID_LEN];
+	if (lock_user(r, kind, coop) != 0)
+		return -1;
+	if (strcmp(r->params[0], r->who.sub) == 0) {
+		err_set(&r->err, 409, "conflict", "you cannot disable yourself");
+		return -1;
+	}
+	json_t *changes = json_pack("{s:b}", "disabled", 1);
+	int rc = update_user(r, NULL, "true", "user.disable", coop, changes, 204);
+	json_decref(changes);
+	return rc;
+}
+
+int users_bootstrap_admin(const char *password, char *err, size_t errlen)
+{
+	struct req r;
+	memset(&r, 0, sizeof r);
+	snprintf(r.request_id, sizeof r.request_id, "bootstrap");
+	char hash[256];
+	if (password_hash(password, hash, sizeof hash) != 0) {
+		snprintf(err, errlen, "cannot hash the bootstrap password");
+		return -1;
+	}
+	int rc = -1;
+	if (!req_db(&r) || db_begin(r.db, &r.err) != 0)
+		goto cleanup;
+	const char *p[] = {hash};
+	PGresult *res = db_exec(r.db, &bootstrap_insert, 1, p, &r.err);
+	if (!res)
+		goto cleanup;
+	if (PQntuples(res) == 1) {
+		char id[ID_LEN];
+		snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
+		json_t *changes = json_pack("{s:s, s:s}", "username", "admin", "role",
+					    "platform_admin");
+		rc = audit_record(&r, NULL, NULL, "user.bootstrap", "user", id, changes);
+		json_decref(changes);
+	} else {
+		rc = 0; /* there are users already: nothing to do */
+	}
+	PQclear(res);
+	if (rc == 0)
+		rc = db_commit(r.db, &r.err);
+cleanup:
+	if (r.db) {
+		db_rollback(r.db);
+		db_release(r.db);
+	}
+	if (rc != 0 && r.err.status != 409)
+		snprintf(err, errlen, "cannot create the bootstrap admin: %s",
+			 r.err.code ? r.err.code : "error");
+	else
+		rc = 0; /* 409: another instance created it first */
+	err_clear(&r.err);
+	return rc;
+}

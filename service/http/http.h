@@ -1,0 +1,133 @@
+/* The request/response model shared by the HTTP layer and the domain handlers.
+ *
+ * A request passes through fixed phases (server.c): route match → token and role check →
+ * bounded body read → strict JSON parse → handler → response → access log. A handler returns 0
+ * after setting a response with resp_*(), or -1 after filling r->err; it never talks to
+ * civetweb. Memory that belongs to the request is released with it (req_cleanup). */
+#ifndef COOPD_HTTP_H
+#define COOPD_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/principal.h"
+#include "lib/sbuf.h"
+
+struct mg_connection;
+struct mg_request_info;
+struct db_conn;
+struct route;
+
+/* An error on its way to becoming a problem+json response. */
+struct err {
+	int status;       /* 0 = no error */
+	const char *code; /* stable machine code, static storage */
+	char detail[256]; /* for the client: short, factual, no internals */
+	json_t *errors;   /* owned array of {field, code, message}, or NULL */
+	int retry_after;  /* seconds for Retry-After, 0 = none */
+	char constraint[64]; /* the violated constraint, when a database constraint failed */
+};
+
+void err_set(struct err *e, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Adds a field error and makes e a 422 validation_failed (unless e already holds another code). */
+void err_field(struct err *e, const char *field, const char *code, const char *message);
+void err_clear(struct err *e);
+
+#define MAX_PATH_PARAMS 4
+
+struct req {
+	struct mg_connection *mg;
+	const struct mg_request_info *ri;
+	const struct route *route;
+	char request_id[129];
+	int64_t start_us;
+	const char *params[MAX_PATH_PARAMS]; /* typed path parameters, point into param_buf */
+	char param_buf[512];
+	struct principal who;   /* valid when the route needs authentication */
+	json_t *body;           /* owned; NULL when the request had no body */
+	char *raw_body;         /* owned */
+	size_t raw_len;
+	struct db_conn *db;     /* checked out on demand by req_db(), returned by the server */
+	bool in_tx;
+	bool csv;               /* the client asked for text/csv and the route offers it */
+
+	/* response */
+	int status;
+	const char *content_type; /* static storage */
+	struct sbuf out;
+	char location[192];
+	char etag[48];
+	bool replayed;
+	char *idem_body;          /* owned; when set, stored for Idempotency-Key replays instead of out */
+	struct err err;
+};
+
+typedef int (*handler_fn)(struct req *r);
+
+/* Returns the request's database connection, checking one out of the pool the first time.
+ * NULL with r->err set (503) when none could be had in time. */
+struct db_conn *req_db(struct req *r);
+
+/* --- responses (response.c) --- */
+/* Serialises obj as the body; steals the reference. */
+int resp_json(struct req *r, int status, json_t *obj);
+/* Uses text, already JSON (e.g. built by PostgreSQL), as the body; copies it. */
+int resp_json_text(struct req *r, int status, const char *text);
+int resp_body(struct req *r, int status, const char *content_type, const char *body, size_t len);
+int resp_empty(struct req *r, int status);
+/* Starts {"data":[ ... ; items are appended with resp_list_item; resp_list_end closes with the
+ * cursor (NULL → null). */
+void resp_list_begin(struct req *r);
+void resp_list_item(struct req *r, const char *json_text);
+int resp_list_end(struct req *r, const char *next_cursor);
+void resp_set_etag(struct req *r, const char *version);
+/* Location: {collection}/{id} */
+void resp_set_location(struct req *r, const char *collection, const char *id);
+
+/* --- request helpers (request.c) --- */
+const char *req_header(const struct req *r, const char *name);
+/* Copies query parameter name into out. Returns 1 found, 0 absent, -1 too long/bad encoding. */
+int req_query(const struct req *r, const char *name, char *out, size_t outlen);
+
+/* ?limit= and ?after=: fills limit (1..200, default 50) and after (0 = from the start).
+ * -1 with r->err (400 invalid_parameter) on bad values. */
+int req_page(struct req *r, int *limit, long long *after);
+/* Encodes a position as an opaque cursor string (out >= 32 bytes). */
+void cursor_encode(long long pos, char *out, size_t outlen);
+int cursor_decode(const char *s, long long *pos);
+
+/* If-Match: returns 0 when absent or "*" (*version = -1), 1 with the version it names, -1 with
+ * r->err (412) when it cannot match any version. */
+int req_if_match(struct req *r, long *version);
+
+/* Body validation against a field table. */
+enum field_type {
+	F_STRING,
+	F_BOOL,
+	F_INT,    /* JSON integer (reals are rejected) */
+	F_CENTS,  /* JSON integer, money */
+	F_UUID,
+	F_DATE,   /* YYYY-MM-DD */
+	F_ENUM,
+	F_OBJECT,
+	F_ARRAY,
+};
+#define FIELD_REQUIRED 1u
+#define FIELD_NULLABLE 2u
+struct field {
+	const char *name;
+	enum field_type type;
+	unsigned flags;
+	long long min, max;        /* string length or integer range; 0,0 = unbounded */
+	const char *const *values; /* F_ENUM: NULL-terminated */
+};
+/* Checks r->body (must be present) against fields: unknown fields, required fields, types and
+ * ranges. Collects every field error; returns -1 with r->err 422 when any. */
+int req_validate(struct req *r, const struct field *fields);
+/* Typed getters for validated bodies: NULL / def when absent or null. */
+const char *body_str(const struct req *r, const char *name);
+int body_has(const struct req *r, const char *name); /* present and not null */
+
+#endif

@@ -1,0 +1,201 @@
+#include "router.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_SEGMENTS 10
+
+enum seg_type { SEG_LITERAL, SEG_UUID, SEG_MUNICIPALITY, SEG_PERIOD, SEG_QUARTER, SEG_YEAR };
+
+static const struct {
+	const char *name;
+	enum seg_type type;
+} seg_types[] = {
+	{"uuid", SEG_UUID},     {"municipality", SEG_MUNICIPALITY}, {"period", SEG_PERIOD},
+	{"quarter", SEG_QUARTER}, {"year", SEG_YEAR},
+};
+
+static int all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int fits(enum seg_type t, const char *s, size_t n)
+{
+	switch (t) {
+	case SEG_UUID:
+		if (n != 36)
+			return 0;
+		for (size_t i = 0; i < n; i++) {
+			if (i == 8 || i == 13 || i == 18 || i == 23) {
+				if (s[i] != '-')
+					return 0;
+			} else if (!isxdigit((unsigned char)s[i])) {
+				return 0;
+			}
+		}
+		return 1;
+	case SEG_MUNICIPALITY:
+		return n == 6 && s[0] == 'G' && s[1] == 'M' && all_digits(s + 2, 4);
+	case SEG_PERIOD:
+		return n == 7 && all_digits(s, 4) && s[4] == '-' && all_digits(s + 5, 2) &&
+		       ((s[5] == '0' && s[6] >= '1') || (s[5] == '1' && s[6] <= '2'));
+	case SEG_QUARTER:
+		return n == 7 && all_digits(s, 4) && s[4] == '-' && s[5] == 'Q' && s[6] >= '1' &&
+		       s[6] <= '4';
+	case SEG_YEAR:
+		return n == 4 && all_digits(s, 4) && s[0] != '0';
+	case SEG_LITERAL:
+		break;
+	}
+	return 0;
+}
+
+/* Compares one pattern segment [p, pe) with a path segment [s, se); a parameter segment fills
+ * *is_param. */
+static int seg_match(const char *p, size_t pn, const char *s, size_t sn, int *is_param)
+{
+	*is_param = 0;
+	if (pn > 2 && p[0] == '{') {
+		const char *colon = memchr(p, ':', pn);
+		const char *type = colon + 1;
+		size_t tn = (size_t)(p + pn - 1 - type);
+		*is_param = 1;
+		for (size_t i = 0; i < sizeof seg_types / sizeof seg_types[0]; i++)
+			if (strlen(seg_types[i].name) == tn && memcmp(seg_types[i].name, type, tn) == 0)
+				return fits(seg_types[i].type, s, sn);
+		return 0;
+	}
+	return pn == sn && memcmp(p, s, pn) == 0;
+}
+
+/* Splits "/a/b/c" into segments; returns the count or -1 when there are too many or one is
+ * empty (a trailing slash or "//" matches nothing). */
+static int split(const char *path, const char *seg[], size_t len[])
+{
+	if (path[0] != '/')
+		return -1;
+	int n = 0;
+	const char *s = path + 1;
+	for (;;) {
+		const char *e = strchr(s, '/');
+		size_t l = e ? (size_t)(e - s) : strlen(s);
+		if (l == 0 || n == MAX_SEGMENTS)
+			return -1;
+		seg[n] = s;
+		len[n++] = l;
+		if (!e)
+			return n;
+		s = e + 1;
+	}
+}
+
+static int match_one(const struct route *rt, const char *seg[], const size_t len[], int n,
+		     struct req *r)
+{
+	const char *pseg[MAX_SEGMENTS];
+	size_t plen[MAX_SEGMENTS];
+	if (split(rt->pattern, pseg, plen) != n)
+		return 0;
+	int params = 0;
+	for (int i = 0; i < n; i++) {
+		int is_param;
+		if (!seg_match(pseg[i], plen[i], seg[i], len[i], &is_param))
+			return 0;
+		params += is_param;
+	}
+	if (!r)
+		return 1;
+	/* Copy the parameters out; they are short and typed, so param_buf always suffices. */
+	size_t used = 0;
+	int k = 0;
+	for (int i = 0; i < n && k < MAX_PATH_PARAMS; i++) {
+		if (pseg[i][0] != '{')
+			continue;
+		if (used + len[i] + 1 > sizeof r->param_buf)
+			return 0;
+		memcpy(r->param_buf + used, seg[i], len[i]);
+		r->param_buf[used + len[i]] = '\0';
+		r->params[k++] = r->param_buf + used;
+		used += len[i] + 1;
+	}
+	(void)params;
+	return 1;
+}
+
+enum route_match router_match(struct req *r, const char *method, const char *path, char *allow,
+			      size_t allowlen)
+{
+	const char *seg[MAX_SEGMENTS];
+	size_t len[MAX_SEGMENTS];
+	int n = split(path, seg, len);
+	if (n < 0)
+		return MATCH_NOT_FOUND;
+
+	int path_matched = 0;
+	allow[0] = '\0';
+	for (size_t i = 0; i < route_count; i++) {
+		const struct route *rt = &routes[i];
+		if (strcmp(rt->method, method) == 0) {
+			if (match_one(rt, seg, len, n, r)) {
+				r->route = rt;
+				return MATCH_OK;
+			}
+			continue;
+		}
+		if (match_one(rt, seg, len, n, NULL)) {
+			size_t used = strlen(allow);
+			if (!strstr(allow, rt->method))
+				snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "",
+					 rt->method);
+			path_matched = 1;
+		}
+	}
+	return path_matched ? MATCH_BAD_METHOD : MATCH_NOT_FOUND;
+}
+
+size_t route_index(const struct route *rt)
+{
+	return (size_t)(rt - routes);
+}
+
+int router_init(char *err, size_t errlen)
+{
+	for (size_t i = 0; i < route_count; i++) {
+		const struct route *rt = &routes[i];
+		const char *seg[MAX_SEGMENTS];
+		size_t len[MAX_SEGMENTS];
+		int n = split(rt->pattern, seg, len);
+		if (n < 0) {
+			snprintf(err, errlen, "route %s %s: bad pattern", rt->method, rt->pattern);
+			return -1;
+		}
+		int params = 0;
+		for (int k = 0; k < n; k++) {
+			if (seg[k][0] != '{')
+				continue;
+			int ok = 0;
+			const char *colon = memchr(seg[k], ':', len[k]);
+			if (colon && seg[k][len[k] - 1] == '}') {
+				size_t tn = (size_t)(seg[k] + len[k] - 1 - (colon + 1));
+				for (size_t t = 0; t < sizeof seg_types / sizeof seg_types[0]; t++)
+					ok |= strlen(seg_types[t].name) == tn &&
+					      memcmp(seg_types[t].name, colon + 1, tn) == 0;
+			}
+			if (!ok || ++params > MAX_PATH_PARAMS) {
+				snprintf(err, errlen, "route %s %s: bad parameter", rt->method,
+					 rt->pattern);
+				return -1;
+			}
+		}
+		if (!(rt->flags & RF_PUBLIC) && rt->roles == 0) {
+			snprintf(err, errlen, "route %s %s: no roles", rt->method, rt->pattern);
+			return -1;
+		}
+	}
+	return 0;
+}

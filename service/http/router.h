@@ -1,0 +1,40 @@
+/* The route table and its matcher. Every endpoint is one row of the table in routes.c. */
+#ifndef COOPD_ROUTER_H
+#define COOPD_ROUTER_H
+#include <stddef.h>
+
+#include "http.h"
+
+/* Route flags */
+#define RF_PUBLIC 0x01u     /* no token needed */
+#define RF_TX 0x02u         /* the handler runs inside one transaction, retried on 40001/40P01 */
+#define RF_IDEMPOTENT 0x04u /* honours Idempotency-Key (implies RF_TX) */
+#define RF_BODY 0x08u       /* needs a JSON object body */
+#define RF_CSV 0x10u        /* also answers Accept: text/csv */
+
+/* Path patterns use typed parameters: {name:uuid}, {name:municipality} (GMnnnn),
+ * {name:period} (YYYY-MM), {name:quarter} (YYYY-Qn), {name:year} (YYYY). A segment that does not
+ * fit its type does not match, so a malformed id is a 404 like an unknown one. */
+struct route {
+	const char *method;
+	const char *pattern;
+	handler_fn handler;
+	unsigned roles; /* R(ROLE_...) mask; ignored with RF_PUBLIC */
+	unsigned flags;
+};
+
+extern const struct route routes[];
+extern const size_t route_count;
+
+enum route_match { MATCH_OK = 0, MATCH_NOT_FOUND, MATCH_BAD_METHOD };
+
+/* Checks the table once at start (patterns well-formed). Returns 0 or -1 with a message. */
+int router_init(char *err, size_t errlen);
+/* Matches method and path (without query). On MATCH_OK sets r->route and r->params; on
+ * MATCH_BAD_METHOD writes the allowed methods ("GET, POST") into allow. */
+enum route_match router_match(struct req *r, const char *method, const char *path, char *allow,
+			      size_t allowlen);
+/* Index of a route in the table (for metrics). */
+size_t route_index(const struct route *rt);
+
+#endif

@@ -1,0 +1,411 @@
+/* The dispatcher: request id → route → token and role → body → handler (in a transaction when
+ * the route writes) → response → access log and metrics. */
+#include "server.h"
+
+#include <civetweb.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "auth/token.h"
+#include "db/db.h"
+#include "domain/idempotency.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "router.h"
+
+#define TX_ATTEMPTS 4
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void set_request_id(struct req *r)
+{
+	const char *given = mg_get_header(r->mg, "X-Request-Id");
+	if (given) {
+		size_t n = strlen(given);
+		int ok = n >= 1 && n < sizeof r->request_id;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = given[i] > 0x20 && given[i] < 0x7f && given[i] != '"' && given[i] != '\\';
+		if (ok) {
+			memcpy(r->request_id, given, n + 1);
+			return;
+		}
+	}
+	unsigned char b[16];
+	if (RAND_bytes(b, sizeof b) != 1)
+		memset(b, 0, sizeof b);
+	for (int i = 0; i < 16; i++)
+		snprintf(r->request_id + 2 * i, 3, "%02x", b[i]);
+}
+
+struct db_conn *req_db(struct req *r)
+{
+	if (!r->db)
+		r->db = db_acquire(&r->err);
+	return r->db;
+}
+
+/* Reason phrases of the statuses coopd sends (civetweb's table has typos). */
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return status >= 500 ? "Internal Server Error" : "Error";
+	}
+}
+
+/* Turns r->err into a problem+json body. */
+static void render_problem(struct req *r)
+{
+	struct err *e = &r->err;
+	json_t *p = json_pack("{s:s+, s:s, s:i, s:s, s:s, s:s}", "type", "urn:coopd:problem:",
+			      e->code ? e->code : "internal_error", "title", reason(e->status),
+			      "status", e->status, "detail", e->detail, "code",
+			      e->code ? e->code : "internal_error", "request_id", r->request_id);
+	if (e->errors)
+		json_object_set(p, "errors", e->errors);
+	char *s = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	sbuf_reset(&r->out);
+	if (s)
+		sbuf_puts(&r->out, s);
+	free(s);
+	r->status = e->status;
+	r->content_type = "application/problem+json";
+}
+
+static void send_response(struct req *r, const char *allow)
+{
+	struct sbuf h = {0};
+	sbuf_printf(&h, "HTTP/1.1 %d %s\r\n", r->status, reason(r->status));
+	if (r->content_type)
+		sbuf_printf(&h, "Content-Type: %s\r\n", r->content_type);
+	sbuf_printf(&h, "Content-Length: %zu\r\nX-Request-Id: %s\r\nAPI-Version: %s\r\n",
+		    r->status == 204 ? 0 : r->out.len, r->request_id, app.api_version);
+	sbuf_puts(&h, "Cache-Control: no-store\r\n");
+	if (r->etag[0])
+		sbuf_printf(&h, "ETag: %s\r\n", r->etag);
+	if (r->location[0])
+		sbuf_printf(&h, "Location: %s\r\n", r->location);
+	if (r->err.status && r->err.retry_after)
+		sbuf_printf(&h, "Retry-After: %d\r\n", r->err.retry_after);
+	if (r->err.status == 401)
+		sbuf_puts(&h, "WWW-Authenticate: Bearer\r\n");
+	if (allow)
+		sbuf_printf(&h, "Allow: %s\r\n", allow);
+	if (r->replayed)
+		sbuf_puts(&h, "Idempotent-Replayed: true\r\n");
+	sbuf_puts(&h, "\r\n");
+	if (r->status != 204 && r->out.len)
+		sbuf_append(&h, r->out.data, r->out.len);
+	if (!h.oom)
+		mg_write(r->mg, h.data, h.len);
+	sbuf_free(&h);
+}
+
+static int authenticate(struct req *r)
+{
+	const char *h = mg_get_header(r->mg, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+		err_set(&r->err, 401, "unauthorized", "a bearer token is required");
+		return -1;
+	}
+	const char *token = h + 7;
+	while (*token == ' ')
+		token++;
+	enum token_result tr = token_verify(app.keys, token, time(NULL), &r->who);
+	if (tr != TOKEN_OK) {
+		err_set(&r->err, 401, "unauthorized",
+			tr == TOKEN_EXPIRED ? "the token has expired" : "the token is not valid");
+		return -1;
+	}
+	if (!(r->route->roles & R(r->who.role))) {
+		err_set(&r->err, 403, "forbidden", "your role may not use this endpoint");
+		return -1;
+	}
+	return 0;
+}
+
+/* application/json with optional parameters (charset=utf-8). */
+static int is_json_type(const char *ct)
+{
+	if (!ct)
+		return 0;
+	size_t n = strlen("application/json");
+	if (strncasecmp(ct, "application/json", n) != 0)
+		return 0;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+static int read_body(struct req *r)
+{
+	long long declared = r->ri->content_length; /* -1 when not given (chunked) */
+	const char *te = mg_get_header(r->mg, "Transfer-Encoding");
+	int has_body = declared > 0 || (declared < 0 && te != NULL);
+	if (!has_body) {
+		if (r->route->flags & RF_BODY) {
+			err_set(&r->err, 400, "malformed_json", "a JSON object body is required");
+			return -1;
+		}
+		return 0;
+	}
+	if (!is_json_type(mg_get_header(r->mg, "Content-Type"))) {
+		err_set(&r->err, 415, "unsupported_media_type",
+			"the body must be application/json");
+		return -1;
+	}
+	long limit = app.cfg.body_limit;
+	if (declared > limit) {
+		/* The unread body must not be parsed as the next request: close afterwards. */
+		mg_disable_keep_alive(r->mg);
+		err_set(&r->err, 413, "payload_too_large", "the body exceeds %ld bytes", limit);
+		return -1;
+	}
+	size_t cap = declared > 0 ? (size_t)declared : 8192;
+	r->raw_body = malloc(cap + 1);
+	if (!r->raw_body)
+		goto oom;
+	for (;;) {
+		if (r->raw_len == cap) {
+			if (cap > (size_t)limit)
+				break;
+			cap *= 2;
+			char *p = realloc(r->raw_body, cap + 1);
+			if (!p)
+				goto oom;
+			r->raw_body = p;
+		}
+		int n = mg_read(r->mg, r->raw_body + r->raw_len, cap - r->raw_len);
+		if (n <= 0)
+			break;
+		r->raw_len += (size_t)n;
+	}
+	if (r->raw_len > (size_t)limit) {
+		mg_disable_keep_alive(r->mg);
+		err_set(&r->err, 413, "payload_too_large", "the body exceeds %ld bytes", limit);
+		return -1;
+	}
+	r->raw_body[r->raw_len] = '\0';
+	json_error_t je;
+	r->body = json_loadb(r->raw_body, r->raw_len, JSON_REJECT_DUPLICATES, &je);
+	if (!r->body) {
+		err_set(&r->err, 400, "malformed_json", "malformed JSON at line %d column %d: %s",
+			je.line, je.column, je.text);
+		return -1;
+	}
+	if (!json_is_object(r->body)) {
+		err_set(&r->err, 400, "malformed_json", "the body must be a JSON object");
+		return -1;
+	}
+	return 0;
+oom:
+	err_set(&r->err, 500, "internal_error", "internal error");
+	return -1;
+}
+
+static void reset_attempt(struct req *r)
+{
+	err_clear(&r->err);
+	sbuf_reset(&r->out);
+	r->status = 0;
+	r->etag[0] = r->location[0] = '\0';
+	r->replayed = false;
+	free(r->idem_body);
+	r->idem_body = NULL;
+}
+
+/* Runs a writing handler in one transaction: retried on serialization failure or deadlock,
+ * with the Idempotency-Key record written in the same transaction as the change. */
+static int run_in_tx(struct req *r)
+{
+	struct idem idem;
+	int rc = idem_parse(r, &idem);
+	if (rc != 0)
+		return rc;
+	for (int attempt = 1;; attempt++) {
+		if (!req_db(r))
+			return -1;
+		rc = db_begin(r->db, &r->err);
+		if (rc == 0) {
+			r->in_tx = true;
+			rc = idem_claim(r, &idem);
+			if (rc == 0)
+				rc = r->route->handler(r);
+			if (rc == 0 && r->status < 300 && !r->replayed)
+				rc = idem_store(r, &idem);
+			if (rc == 0 && !r->replayed)
+				rc = db_commit(r->db, &r->err);
+			if (rc != 0 || r->replayed)
+				db_rollback(r->db);
+			r->in_tx = false;
+		}
+		if (rc == 0 || !db_err_retryable(&r->err))
+			break;
+		if (attempt == TX_ATTEMPTS) {
+			err_set(&r->err, 503, "service_unavailable",
+				"the request kept conflicting with others; retry shortly");
+			r->err.retry_after = 1;
+			break;
+		}
+		reset_attempt(r);
+		usleep((useconds_t)(1000 * attempt * attempt));
+	}
+	return rc;
+}
+
+static void access_log(const struct req *r, const char *method, int status, int64_t us)
+{
+	char line[768];
+	snprintf(line, sizeof line,
+		 "\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"%s\",\"method\":\"%s\","
+		 "\"route\":\"%s\",\"status\":%d,\"duration_us\":%lld,\"user_id\":%s%s%s",
+		 r->request_id, method, r->route ? r->route->pattern : "unmatched", status,
+		 (long long)us, r->who.sub[0] ? "\"" : "", r->who.sub[0] ? r->who.sub : "null",
+		 r->who.sub[0] ? "\"" : "");
+	log_fields(line);
+}
+
+static int dispatch(struct mg_connection *mg, void *cbdata)
+{
+	(void)cbdata;
+	struct req r;
+	memset(&r, 0, sizeof r);
+	r.mg = mg;
+	r.ri = mg_get_request_info(mg);
+	r.start_us = now_us();
+	set_request_id(&r);
+
+	char allow[64] = "";
+	const char *method = r.ri->request_method;
+	int rc = -1;
+	switch (router_match(&r, method, r.ri->local_uri, allow, sizeof allow)) {
+	case MATCH_NOT_FOUND:
+		err_set(&r.err, 404, "not_found", "no such resource");
+		break;
+	case MATCH_BAD_METHOD:
+		err_set(&r.err, 405, "method_not_allowed", "allowed: %s", allow);
+		break;
+	case MATCH_OK:
+		if (!(r.route->flags & RF_PUBLIC) && authenticate(&r) != 0)
+			break;
+		if (read_body(&r) != 0)
+			break;
+		if (r.route->flags & RF_CSV) {
+			const char *accept = mg_get_header(mg, "Accept");
+			r.csv = accept && strstr(accept, "text/csv") != NULL;
+		}
+		if (r.route->flags & (RF_TX | RF_IDEMPOTENT))
+			rc = run_in_tx(&r);
+		else
+			rc = r.route->handler(&r);
+		break;
+	}
+	if (rc != 0 || !r.status) {
+		if (!r.err.status)
+			err_set(&r.err, 500, "internal_error", "internal error");
+		if (r.err.status >= 500)
+			log_msg("error", r.request_id, "request failed: %s",
+				r.err.code ? r.err.code : "internal_error");
+		r.etag[0] = r.location[0] = '\0';
+		render_problem(&r);
+	}
+	if (r.db) {
+		db_release(r.db);
+		r.db = NULL;
+	}
+	send_response(&r, r.err.status == 405 ? allow : NULL);
+
+	int64_t us = now_us() - r.start_us;
+	access_log(&r, method, r.status, us);
+	metrics_observe(r.route ? (int)route_index(r.route) : -1, r.status, us);
+
+	int status = r.status;
+	err_clear(&r.err);
+	json_decref(r.body);
+	free(r.raw_body);
+	free(r.idem_body);
+	sbuf_free(&r.out);
+	return status;
+}
+
+static int log_message(const struct mg_connection *conn, const char *message)
+{
+	(void)conn;
+	log_msg("warn", NULL, "http: %s", message);
+	return 1;
+}
+
+struct mg_context *server_start(char *err, size_t errlen)
+{
+	char threads[16];
+	snprintf(threads, sizeof threads, "%d", app.cfg.threads);
+	/* No document_root: coopd serves no files (and avoids civetweb's directory code).
+	 * max_request_size bounds the request line and headers only; bodies are capped by us. */
+	const char *options[] = {"listening_ports",
+				 app.cfg.listen,
+				 "num_threads",
+				 threads,
+				 "enable_keep_alive",
+				 "yes",
+				 "keep_alive_timeout_ms",
+				 "30000",
+				 "tcp_nodelay",
+				 "1",
+				 "request_timeout_ms",
+				 "30000",
+				 "max_request_size",
+				 "16384",
+				 "listen_backlog",
+				 "1024",
+				 "decode_url",
+				 "yes",
+				 NULL};
+	struct mg_callbacks cb;
+	memset(&cb, 0, sizeof cb);
+	cb.log_message = log_message;
+	struct mg_init_data init = {.callbacks = &cb, .user_data = NULL,
+				    .configuration_options = options};
+	struct mg_error_data ed;
+	char msg[256] = "";
+	memset(&ed, 0, sizeof ed);
+	ed.text = msg;
+	ed.text_buffer_size = sizeof msg;
+	struct mg_context *ctx = mg_start2(&init, &ed);
+	if (!ctx) {
+		snprintf(err, errlen, "cannot start the HTTP server on %s: %s", app.cfg.listen, msg);
+		return NULL;
+	}
+	mg_set_request_handler(ctx, "/", dispatch, NULL);
+	return ctx;
+}
+
+void server_stop(struct mg_context *ctx)
+{
+	mg_stop(ctx);
+}

@@ -1,0 +1,14 @@
+/* The HTTP server: Civetweb set up for an API (keep-alive, tcp_nodelay, no document root),
+ * every request through one dispatcher. */
+#ifndef COOPD_SERVER_H
+#define COOPD_SERVER_H
+#include <stddef.h>
+
+struct mg_context;
+
+/* Starts listening. NULL with a message on failure. */
+struct mg_context *server_start(char *err, size_t errlen);
+/* Stops accepting, lets in-flight requests finish, joins the workers. */
+void server_stop(struct mg_context *ctx);
+
+#endif

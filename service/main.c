@@ -1,0 +1,155 @@
+/* coopd: config → library init → migrations → db pool → http server → wait for SIGTERM →
+ * stop in reverse order.
+ *
+ *   coopd            serve (applies pending migrations first)
+ *   coopd migrate    apply pending migrations and exit
+ *   coopd routes     print the route table as JSON (used by the tests' role matrix)
+ *   coopd --version  print the API version */
+#include <civetweb.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "auth/token.h"
+#include "db/db.h"
+#include "domain/system.h"
+#include "domain/users.h"
+#include "embedded.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "log.h"
+
+struct app app;
+
+static int load_api_version(void)
+{
+	json_error_t je;
+	json_t *doc = json_loadb(embedded_openapi_json.start,
+				 (size_t)(embedded_openapi_json.end - embedded_openapi_json.start), 0,
+				 &je);
+	const char *v = json_string_value(json_object_get(json_object_get(doc, "info"), "version"));
+	int ok = v && strlen(v) < sizeof app.api_version;
+	if (ok)
+		snprintf(app.api_version, sizeof app.api_version, "%s", v);
+	json_decref(doc);
+	return ok ? 0 : -1;
+}
+
+static void print_routes(void)
+{
+	json_t *out = json_array();
+	for (size_t i = 0; i < route_count; i++) {
+		const struct route *rt = &routes[i];
+		json_t *roles = json_array();
+		for (int k = ROLE_PLATFORM_ADMIN; k < ROLE_COUNT; k++)
+			if (!(rt->flags & RF_PUBLIC) && (rt->roles & R(k)))
+				json_array_append_new(roles, json_string(role_name((enum role)k)));
+		json_array_append_new(
+			out, json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:b}", "method", rt->method,
+				       "path", rt->pattern, "roles", roles, "auth",
+				       !(rt->flags & RF_PUBLIC), "idempotent",
+				       (rt->flags & RF_IDEMPOTENT) != 0, "body",
+				       (rt->flags & RF_BODY) != 0, "csv", (rt->flags & RF_CSV) != 0));
+	}
+	json_dumpf(out, stdout, JSON_INDENT(1));
+	putchar('\n');
+	json_decref(out);
+}
+
+static int fail(const char *what, const char *msg)
+{
+	log_msg("error", NULL, "%s: %s", what, msg);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	char err[512] = "";
+	const char *cmd = argc > 1 ? argv[1] : "serve";
+
+	json_object_seed(0); /* before any thread exists */
+	if (router_init(err, sizeof err) != 0)
+		return fail("routes", err);
+	if (load_api_version() != 0)
+		return fail("openapi", "the embedded document has no info.version");
+	if (strcmp(cmd, "routes") == 0) {
+		print_routes();
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("coopd %s\n", app.api_version);
+		return 0;
+	}
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0) {
+		fprintf(stderr, "usage: coopd [serve|migrate|routes|--version]\n");
+		return 2;
+	}
+	if (config_load(&app.cfg, err, sizeof err) != 0)
+		return fail("configuration", err);
+	if (db_migrate(app.cfg.database_url, err, sizeof err) != 0)
+		return fail("migrations", err);
+	if (strcmp(cmd, "migrate") == 0)
+		return 0;
+
+	app.keys = token_keys_new(app.cfg.jwt_alg, app.cfg.jwt_secret, app.cfg.jwt_private_key_file,
+				  app.cfg.jwt_public_key_file, app.cfg.jwt_issuer,
+				  app.cfg.jwt_audience, app.cfg.token_ttl, err, sizeof err);
+	if (!app.keys)
+		return fail("signing key (COOPD_JWT_*)", err);
+
+	struct db_options dbo = {.url = app.cfg.database_url,
+				 .size = app.cfg.db_pool,
+				 .checkout_timeout_ms = app.cfg.db_timeout_ms,
+				 .statement_timeout_ms = app.cfg.statement_timeout_ms};
+	int rc = 2;
+	if (db_pool_init(&dbo, err, sizeof err) != 0) {
+		rc = fail("database", err);
+		goto free_keys;
+	}
+	if (app.cfg.bootstrap_admin_password &&
+	    users_bootstrap_admin(app.cfg.bootstrap_admin_password, err, sizeof err) != 0) {
+		rc = fail("bootstrap", err);
+		goto close_pool;
+	}
+	if (metrics_init() != 0) {
+		rc = fail("metrics", "out of memory");
+		goto close_pool;
+	}
+
+	/* Signals go to this thread only: block them before civetweb starts its workers. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	mg_init_library(0);
+	struct mg_context *ctx = server_start(err, sizeof err);
+	if (!ctx) {
+		rc = fail("http", err);
+		goto exit_library;
+	}
+	log_msg("info", NULL, "coopd %s listening on %s (threads %d, db pool %d)", app.api_version,
+		app.cfg.listen, app.cfg.threads, app.cfg.db_pool);
+
+	int sig = 0;
+	sigwait(&sigs, &sig);
+	log_msg("info", NULL, "signal %d: draining in-flight requests", sig);
+	system_set_draining();
+	server_stop(ctx); /* returns when every worker has finished its request */
+	log_msg("info", NULL, "stopped");
+	rc = 0;
+exit_library:
+	mg_exit_library();
+	metrics_free();
+close_pool:
+	db_pool_shutdown();
+free_keys:
+	token_keys_free(app.keys);
+	return rc;
+}
