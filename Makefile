@@ -64,7 +64,7 @@ san: $(BUILD)/coopd-san
 # --- unit tests (pure C, sanitized) ---------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -Itests/unit $^ $(LDLIBS) -o $@
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(SAN) -Itests/unit $^ $(LDLIBS) -o $@
 unit: $(UNIT_BIN)
 
 # --- commands -------------------------------------------------------------------------------

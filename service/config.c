@@ -13,7 +13,7 @@ static const char *env_or(const char *name, const char *fallback)
 }
 
 static int env_long(const char *name, long def, long min, long max, long *out, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	const char *v = getenv(name);
 	if (!v || !*v) {
@@ -70,14 +70,13 @@ int config_load(struct config *cfg, char *err, size_t errlen)
 	    env_int("COOPD_DB_POOL", 6, 1, 100, &cfg->db_pool, err, errlen) ||
 	    env_int("COOPD_DB_TIMEOUT_MS", 2000, 10, 60000, &cfg->db_timeout_ms, err, errlen) ||
 	    env_int("COOPD_STATEMENT_TIMEOUT_MS", 5000, 100, 600000, &cfg->statement_timeout_ms,
-		    err, errlen) ||
+	            err, errlen) ||
 	    env_long("COOPD_BODY_LIMIT", 1048576, 1024, 64L * 1048576, &cfg->body_limit, err,
-		     errlen) ||
+	             errlen) ||
 	    env_int("COOPD_TOKEN_TTL", 3600, 60, 3600, &cfg->token_ttl, err, errlen) ||
-	    env_int("COOPD_LOGIN_MAX_FAILURES", 5, 1, 100, &cfg->login_max_failures, err,
-		    errlen) ||
+	    env_int("COOPD_LOGIN_MAX_FAILURES", 5, 1, 100, &cfg->login_max_failures, err, errlen) ||
 	    env_int("COOPD_LOGIN_LOCKOUT_SECONDS", 300, 1, 86400, &cfg->login_lockout_seconds, err,
-		    errlen))
+	            errlen))
 		return -1;
 
 	cfg->jwt_alg = env_or("COOPD_JWT_ALG", "HS256");
@@ -89,7 +88,8 @@ int config_load(struct config *cfg, char *err, size_t errlen)
 
 	cfg->bootstrap_admin_password = env_or("COOPD_BOOTSTRAP_ADMIN_PASSWORD", NULL);
 	if (cfg->bootstrap_admin_password && strlen(cfg->bootstrap_admin_password) < 12) {
-		snprintf(err, errlen, "COOPD_BOOTSTRAP_ADMIN_PASSWORD must have at least 12 characters");
+		snprintf(err, errlen,
+		         "COOPD_BOOTSTRAP_ADMIN_PASSWORD must have at least 12 characters");
 		return -1;
 	}
 	/* The signing key itself is checked by token_keys_new. */

@@ -4,20 +4,20 @@
 #include <stddef.h>
 
 struct config {
-	char listen[128];          /* COOPD_LISTEN, host:port */
-	const char *database_url;  /* DATABASE_URL (borrowed from the environment) */
-	int threads;               /* COOPD_THREADS */
-	int db_pool;               /* COOPD_DB_POOL */
-	int db_timeout_ms;         /* COOPD_DB_TIMEOUT_MS: pool checkout wait */
-	int statement_timeout_ms;  /* COOPD_STATEMENT_TIMEOUT_MS */
-	long body_limit;           /* COOPD_BODY_LIMIT, bytes */
-	const char *jwt_alg;       /* COOPD_JWT_ALG */
-	const char *jwt_secret;    /* COOPD_JWT_SECRET */
+	char listen[128];         /* COOPD_LISTEN, host:port */
+	const char *database_url; /* DATABASE_URL (borrowed from the environment) */
+	int threads;              /* COOPD_THREADS */
+	int db_pool;              /* COOPD_DB_POOL */
+	int db_timeout_ms;        /* COOPD_DB_TIMEOUT_MS: pool checkout wait */
+	int statement_timeout_ms; /* COOPD_STATEMENT_TIMEOUT_MS */
+	long body_limit;          /* COOPD_BODY_LIMIT, bytes */
+	const char *jwt_alg;      /* COOPD_JWT_ALG */
+	const char *jwt_secret;   /* COOPD_JWT_SECRET */
 	const char *jwt_private_key_file;
 	const char *jwt_public_key_file;
 	const char *jwt_issuer;
 	const char *jwt_audience;
-	int token_ttl;             /* COOPD_TOKEN_TTL, seconds */
+	int token_ttl; /* COOPD_TOKEN_TTL, seconds */
 	const char *bootstrap_admin_password;
 	int login_max_failures;
 	int login_lockout_seconds;

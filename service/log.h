@@ -5,7 +5,7 @@
 
 /* level: "info" | "warn" | "error". request_id may be NULL. */
 void log_msg(const char *level, const char *request_id, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Writes a line that the caller already formatted as a JSON object body (without braces),
  * prefixed with the timestamp. Used by the access log. */

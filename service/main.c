@@ -23,14 +23,12 @@
 #include "http/server.h"
 #include "log.h"
 
-struct app app;
-
 static int load_api_version(void)
 {
 	json_error_t je;
-	json_t *doc = json_loadb(embedded_openapi_json.start,
-				 (size_t)(embedded_openapi_json.end - embedded_openapi_json.start), 0,
-				 &je);
+	json_t *doc =
+	    json_loadb(embedded_openapi_json.start,
+	               (size_t)(embedded_openapi_json.end - embedded_openapi_json.start), 0, &je);
 	const char *v = json_string_value(json_object_get(json_object_get(doc, "info"), "version"));
 	int ok = v && strlen(v) < sizeof app.api_version;
 	if (ok)
@@ -49,11 +47,11 @@ static void print_routes(void)
 			if (!(rt->flags & RF_PUBLIC) && (rt->roles & R(k)))
 				json_array_append_new(roles, json_string(role_name((enum role)k)));
 		json_array_append_new(
-			out, json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:b}", "method", rt->method,
-				       "path", rt->pattern, "roles", roles, "auth",
-				       !(rt->flags & RF_PUBLIC), "idempotent",
-				       (rt->flags & RF_IDEMPOTENT) != 0, "body",
-				       (rt->flags & RF_BODY) != 0, "csv", (rt->flags & RF_CSV) != 0));
+		    out,
+		    json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:b}", "method", rt->method, "path",
+		              rt->pattern, "roles", roles, "auth", !(rt->flags & RF_PUBLIC),
+		              "idempotent", (rt->flags & RF_IDEMPOTENT) != 0, "body",
+		              (rt->flags & RF_BODY) != 0, "csv", (rt->flags & RF_CSV) != 0));
 	}
 	json_dumpf(out, stdout, JSON_INDENT(1));
 	putchar('\n');
@@ -96,15 +94,15 @@ int main(int argc, char **argv)
 		return 0;
 
 	app.keys = token_keys_new(app.cfg.jwt_alg, app.cfg.jwt_secret, app.cfg.jwt_private_key_file,
-				  app.cfg.jwt_public_key_file, app.cfg.jwt_issuer,
-				  app.cfg.jwt_audience, app.cfg.token_ttl, err, sizeof err);
+	                          app.cfg.jwt_public_key_file, app.cfg.jwt_issuer,
+	                          app.cfg.jwt_audience, app.cfg.token_ttl, err, sizeof err);
 	if (!app.keys)
 		return fail("signing key (COOPD_JWT_*)", err);
 
 	struct db_options dbo = {.url = app.cfg.database_url,
-				 .size = app.cfg.db_pool,
-				 .checkout_timeout_ms = app.cfg.db_timeout_ms,
-				 .statement_timeout_ms = app.cfg.statement_timeout_ms};
+	                         .size = app.cfg.db_pool,
+	                         .checkout_timeout_ms = app.cfg.db_timeout_ms,
+	                         .statement_timeout_ms = app.cfg.statement_timeout_ms};
 	int rc = 2;
 	if (db_pool_init(&dbo, err, sizeof err) != 0) {
 		rc = fail("database", err);
@@ -135,7 +133,7 @@ int main(int argc, char **argv)
 		goto exit_library;
 	}
 	log_msg("info", NULL, "coopd %s listening on %s (threads %d, db pool %d)", app.api_version,
-		app.cfg.listen, app.cfg.threads, app.cfg.db_pool);
+	        app.cfg.listen, app.cfg.threads, app.cfg.db_pool);
 
 	int sig = 0;
 	sigwait(&sigs, &sig);

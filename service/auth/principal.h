@@ -15,8 +15,8 @@ enum role {
 
 /* Bit masks for route tables: R(ROLE_BOOKKEEPER) | R(ROLE_COOP_ADMIN). */
 #define R(role) (1u << (role))
-#define ROLES_ANY_AUTHENTICATED                                                              \
-	(R(ROLE_PLATFORM_ADMIN) | R(ROLE_COOP_ADMIN) | R(ROLE_BOOKKEEPER) | R(ROLE_AUDITOR) |    \
+#define ROLES_ANY_AUTHENTICATED                                                                    \
+	(R(ROLE_PLATFORM_ADMIN) | R(ROLE_COOP_ADMIN) | R(ROLE_BOOKKEEPER) | R(ROLE_AUDITOR) |      \
 	 R(ROLE_MEMBER) | R(ROLE_MUNICIPALITY))
 
 #define ID_LEN 37 /* canonical UUID text plus NUL */

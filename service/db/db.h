@@ -20,7 +20,10 @@ struct stmt {
 	const char *sql;
 	int id; /* 0 until first use */
 };
-#define STMT(sql_text) {.sql = (sql_text), .id = 0}
+#define STMT(sql_text)                                                                             \
+	{                                                                                          \
+		.sql = (sql_text), .id = 0                                                         \
+	}
 
 struct db_conn;
 
@@ -47,7 +50,7 @@ unsigned long long db_error_count(void);
 /* Executes a catalog statement with text parameters (NULL = SQL null). Returns a PGresult the
  * caller clears, or NULL with e filled from the SQLSTATE (see db_error_to_err). */
 PGresult *db_exec(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
-		  struct err *e);
+                  struct err *e);
 /* Executes a parameterless utility command (BEGIN, COMMIT, ...). 0 or -1 with e. */
 int db_command(struct db_conn *c, const char *sql, struct err *e);
 

@@ -57,15 +57,17 @@ int db_migrate(const char *url, char *err, size_t errlen)
 	snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%d)", MIGRATION_LOCK_KEY);
 	if (run(pg, lock, err, errlen, "migration lock") ||
 	    run(pg,
-		"CREATE TABLE IF NOT EXISTS schema_migrations ("
-		" version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
-		" applied_at timestamptz NOT NULL DEFAULT now())",
-		err, errlen, "schema_migrations"))
+	        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	        " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+	        " applied_at timestamptz NOT NULL DEFAULT now())",
+	        err, errlen, "schema_migrations"))
 		goto cleanup;
 
-	applied = PQexec(pg, "SELECT version, name, checksum FROM schema_migrations ORDER BY version");
+	applied =
+	    PQexec(pg, "SELECT version, name, checksum FROM schema_migrations ORDER BY version");
 	if (PQresultStatus(applied) != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "reading schema_migrations: %s", PQresultErrorMessage(applied));
+		snprintf(err, errlen, "reading schema_migrations: %s",
+		         PQresultErrorMessage(applied));
 		goto cleanup;
 	}
 
@@ -87,9 +89,9 @@ int db_migrate(const char *url, char *err, size_t errlen)
 		if (found >= 0) {
 			if (strcmp(PQgetvalue(applied, found, 2), sum) != 0) {
 				snprintf(err, errlen,
-					 "migration %s was changed after it was applied (checksum "
-					 "mismatch); add a new migration instead of editing it",
-					 m->name);
+				         "migration %s was changed after it was applied (checksum "
+				         "mismatch); add a new migration instead of editing it",
+				         m->name);
 				goto cleanup;
 			}
 			continue;
@@ -102,10 +104,11 @@ int db_migrate(const char *url, char *err, size_t errlen)
 		char vbuf[16];
 		snprintf(vbuf, sizeof vbuf, "%d", v);
 		const char *params[] = {vbuf, m->name, sum};
-		PGresult *ins = PQexecParams(pg,
-					     "INSERT INTO schema_migrations(version, name, checksum) "
-					     "VALUES ($1, $2, $3)",
-					     3, NULL, params, NULL, NULL, 0);
+		PGresult *ins =
+		    PQexecParams(pg,
+		                 "INSERT INTO schema_migrations(version, name, checksum) "
+		                 "VALUES ($1, $2, $3)",
+		                 3, NULL, params, NULL, NULL, 0);
 		int ok = PQresultStatus(ins) == PGRES_COMMAND_OK;
 		PQclear(ins);
 		if (!ok || run(pg, "COMMIT", err, errlen, m->name)) {
@@ -119,8 +122,8 @@ int db_migrate(const char *url, char *err, size_t errlen)
 	for (int i = 0; i < PQntuples(applied); i++) {
 		if (atoi(PQgetvalue(applied, i, 0)) > last) {
 			snprintf(err, errlen,
-				 "the database has migration %s, which this binary does not know",
-				 PQgetvalue(applied, i, 1));
+			         "the database has migration %s, which this binary does not know",
+			         PQgetvalue(applied, i, 1));
 			goto cleanup;
 		}
 	}

@@ -37,12 +37,13 @@ static PGconn *connect_one(void)
 {
 	/* Later keywords override what the URL says; keepalives and tcp_user_timeout make a dead
 	 * server noticeable where statement_timeout cannot fire. */
-	const char *keys[] = {"dbname",		  "application_name", "connect_timeout",
-			      "keepalives",	  "keepalives_idle",  "keepalives_interval",
-			      "keepalives_count", "tcp_user_timeout", "options",
-			      NULL};
-	const char *vals[] = {pool.url, "coopd", "3", "1", "10", "3", "3", "10000", pool.options,
-			      NULL};
+	const char *keys[] = {"dbname",           "application_name",
+	                      "connect_timeout",  "keepalives",
+	                      "keepalives_idle",  "keepalives_interval",
+	                      "keepalives_count", "tcp_user_timeout",
+	                      "options",          NULL};
+	const char *vals[] = {pool.url, "coopd", "3",     "1",          "10",
+	                      "3",      "3",     "10000", pool.options, NULL};
 	PGconn *pg = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(pg) != CONNECTION_OK) {
 		atomic_fetch_add(&pool.errors, 1);
@@ -65,8 +66,8 @@ int db_pool_init(const struct db_options *o, char *err, size_t errlen)
 	pthread_cond_init(&pool.cv, &ca);
 	pthread_condattr_destroy(&ca);
 	snprintf(pool.options, sizeof pool.options,
-		 "-c statement_timeout=%d -c TimeZone=UTC -c lock_timeout=%d",
-		 o->statement_timeout_ms, o->statement_timeout_ms);
+	         "-c statement_timeout=%d -c TimeZone=UTC -c lock_timeout=%d",
+	         o->statement_timeout_ms, o->statement_timeout_ms);
 	if (!pool.url || !pool.conns) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -139,7 +140,8 @@ struct db_conn *db_acquire(struct err *e)
 		c->pg = connect_one();
 	if (!c->pg) {
 		db_release(c);
-		err_set(e, 503, "service_unavailable", "the database is unavailable; retry shortly");
+		err_set(e, 503, "service_unavailable",
+		        "the database is unavailable; retry shortly");
 		e->retry_after = 1;
 		return NULL;
 	}
@@ -192,7 +194,7 @@ static int stmt_id(struct stmt *s)
 	int fresh = atomic_fetch_add(&pool.next_stmt_id, 1) + 1;
 	int expected = 0;
 	if (__atomic_compare_exchange_n(&s->id, &expected, fresh, 0, __ATOMIC_ACQ_REL,
-					__ATOMIC_ACQUIRE))
+	                                __ATOMIC_ACQUIRE))
 		return fresh;
 	return expected; /* another thread numbered it first; `fresh` stays unused */
 }
@@ -206,7 +208,7 @@ static int is_connection_failure(PGconn *pg, const PGresult *res)
 }
 
 static PGresult *exec_once(struct db_conn *c, struct stmt *s, int id, int nparams,
-			   const char *const *params)
+                           const char *const *params)
 {
 	char name[16];
 	snprintf(name, sizeof name, "s%d", id);
@@ -227,7 +229,7 @@ static int result_ok(const PGresult *res)
 }
 
 PGresult *db_exec(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
-		  struct err *e)
+                  struct err *e)
 {
 	int id = stmt_id(s);
 	if (id >= MAX_STMTS) {
@@ -245,7 +247,7 @@ PGresult *db_exec(struct db_conn *c, struct stmt *s, int nparams, const char *co
 		c->pg = connect_one();
 		if (!c->pg) {
 			err_set(e, 503, "service_unavailable",
-				"the database is unavailable; retry shortly");
+			        "the database is unavailable; retry shortly");
 			e->retry_after = 1;
 			/* keep the slot usable: the next checkout reconnects */
 			return NULL;
@@ -329,7 +331,7 @@ void db_error_to_err(const PGresult *res, struct err *e)
 		static __thread char code[64];
 		const char *colon = strchr(msg, ':');
 		size_t n = (size_t)(colon - msg) < sizeof code - 1 ? (size_t)(colon - msg)
-								   : sizeof code - 1;
+		                                                   : sizeof code - 1;
 		memcpy(code, msg, n);
 		code[n] = '\0';
 		const char *detail = colon + 1;
@@ -340,16 +342,17 @@ void db_error_to_err(const PGresult *res, struct err *e)
 	}
 	atomic_fetch_add(&pool.errors, 1);
 	log_msg("warn", NULL, "database error %s: %s%s%s", st, msg ? msg : "(no message)",
-		cons ? " constraint " : "", cons ? cons : "");
+	        cons ? " constraint " : "", cons ? cons : "");
 	if (strcmp(st, "23505") == 0)
 		err_set(e, 409, "already_exists", "a resource with these values already exists");
 	else if (strcmp(st, "23503") == 0)
 		err_set(e, 422, "invalid_reference", "a referenced object does not exist");
 	else if (strcmp(st, "23514") == 0 || strcmp(st, "23P01") == 0 || strcmp(st, "23502") == 0 ||
-		 strncmp(st, "22", 2) == 0)
+	         strncmp(st, "22", 2) == 0)
 		err_set(e, 422, "validation_failed", "the values break a rule of the data");
 	else if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0) {
-		err_set(e, 503, "serialization_failure", "the request conflicted with another; retry");
+		err_set(e, 503, "serialization_failure",
+		        "the request conflicted with another; retry");
 		e->retry_after = 1;
 	} else if (strcmp(st, "57014") == 0)
 		err_set(e, 504, "timeout", "the request took too long");
@@ -357,7 +360,8 @@ void db_error_to_err(const PGresult *res, struct err *e)
 		err_set(e, 503, "service_unavailable", "the data is busy; retry shortly");
 		e->retry_after = 1;
 	} else if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P0", 4) == 0) {
-		err_set(e, 503, "service_unavailable", "the database is unavailable; retry shortly");
+		err_set(e, 503, "service_unavailable",
+		        "the database is unavailable; retry shortly");
 		e->retry_after = 1;
 	} else
 		err_set(e, 500, "internal_error", "internal error");

@@ -8,36 +8,35 @@
 #include "common.h"
 #include "db/db.h"
 
-static struct stmt append =
-	STMT("SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)");
+static struct stmt append = STMT("SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)");
 
 /* chain = cooperative id or 'platform' */
-static struct stmt list = STMT(
-	"SELECT audit_doc(e)::text, e.seq FROM audit_events e"
-	" WHERE e.chain = $1 AND e.seq > $2 AND ($3::text IS NULL OR e.action = $3)"
-	"   AND ($4::text IS NULL OR e.object_id = $4)"
-	" ORDER BY e.seq LIMIT $5");
+static struct stmt list =
+    STMT("SELECT audit_doc(e)::text, e.seq FROM audit_events e"
+         " WHERE e.chain = $1 AND e.seq > $2 AND ($3::text IS NULL OR e.action = $3)"
+         "   AND ($4::text IS NULL OR e.object_id = $4)"
+         " ORDER BY e.seq LIMIT $5");
 
-static struct stmt verify = STMT(
-	"SELECT json_build_object('ok', v.ok, 'events', v.events)::text, v.first_bad_event_id"
-	" FROM audit_verify($1) v");
+static struct stmt verify =
+    STMT("SELECT json_build_object('ok', v.ok, 'events', v.events)::text, v.first_bad_event_id"
+         " FROM audit_verify($1) v");
 
 static struct stmt coop_exists = STMT("SELECT 1 FROM cooperatives WHERE id = $1");
 
 int audit_record(struct req *r, const char *cooperative_id, const char *municipality_code,
-		 const char *action, const char *object_type, const char *object_id,
-		 json_t *changes)
+                 const char *action, const char *object_type, const char *object_id,
+                 json_t *changes)
 {
 	char *ch = changes ? json_dumps(changes, JSON_COMPACT) : NULL;
 	const char *p[] = {cooperative_id,
-			   municipality_code,
-			   r->who.sub[0] ? r->who.sub : NULL,
-			   r->who.role ? role_name(r->who.role) : NULL,
-			   action,
-			   object_type,
-			   object_id,
-			   r->request_id,
-			   ch ? ch : "{}"};
+	                   municipality_code,
+	                   r->who.sub[0] ? r->who.sub : NULL,
+	                   r->who.role ? role_name(r->who.role) : NULL,
+	                   action,
+	                   object_type,
+	                   object_id,
+	                   r->request_id,
+	                   ch ? ch : "{}"};
 	PGresult *res = db_exec(r->db, &append, 9, p, &r->err);
 	free(ch);
 	if (!res)

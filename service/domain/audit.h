@@ -8,8 +8,8 @@
  * chain (NULL: the platform chain); changes is borrowed and must never hold secrets.
  * 0 or -1 with r->err. */
 int audit_record(struct req *r, const char *cooperative_id, const char *municipality_code,
-		 const char *action, const char *object_type, const char *object_id,
-		 json_t *changes);
+                 const char *action, const char *object_type, const char *object_id,
+                 json_t *changes);
 
 int audit_list_coop(struct req *r);
 int audit_verify_coop(struct req *r);

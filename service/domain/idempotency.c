@@ -9,22 +9,22 @@
 #include "http/router.h"
 
 static struct stmt lock_key =
-	STMT("SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))");
+    STMT("SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))");
 
-static struct stmt find_key = STMT(
-	"SELECT request_hash, status, location, etag, body FROM idempotency_keys"
-	" WHERE user_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'");
+static struct stmt find_key =
+    STMT("SELECT request_hash, status, location, etag, body FROM idempotency_keys"
+         " WHERE user_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'");
 
 /* Also removes a few keys older than 48 hours, so the table stays small without a janitor. */
-static struct stmt store_key = STMT(
-	"WITH purge AS (DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY("
-	"  SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '48 hours'"
-	"  LIMIT 20)))"
-	" INSERT INTO idempotency_keys (user_id, key, request_hash, status, location, etag, body)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7)"
-	" ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"
-	"  status = EXCLUDED.status, location = EXCLUDED.location, etag = EXCLUDED.etag,"
-	"  body = EXCLUDED.body, created_at = now()");
+static struct stmt store_key =
+    STMT("WITH purge AS (DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY("
+         "  SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '48 hours'"
+         "  LIMIT 20)))"
+         " INSERT INTO idempotency_keys (user_id, key, request_hash, status, location, etag, body)"
+         " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+         " ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"
+         "  status = EXCLUDED.status, location = EXCLUDED.location, etag = EXCLUDED.etag,"
+         "  body = EXCLUDED.body, created_at = now()");
 
 int idem_parse(struct req *r, struct idem *i)
 {
@@ -40,7 +40,7 @@ int idem_parse(struct req *r, struct idem *i)
 		ok = k[j] >= 0x21 && k[j] <= 0x7e;
 	if (!ok) {
 		err_set(&r->err, 400, "invalid_parameter",
-			"Idempotency-Key must be 1 to 255 printable ASCII characters");
+		        "Idempotency-Key must be 1 to 255 printable ASCII characters");
 		return -1;
 	}
 	memcpy(i->key, k, n + 1);
@@ -78,7 +78,7 @@ int idem_claim(struct req *r, struct idem *i)
 	PQclear(res);
 	if (!locked) {
 		err_set(&r->err, 409, "idempotency_in_progress",
-			"a request with this Idempotency-Key is still being processed");
+		        "a request with this Idempotency-Key is still being processed");
 		return -1;
 	}
 	res = db_exec(r->db, &find_key, 2, p, &r->err);
@@ -88,7 +88,7 @@ int idem_claim(struct req *r, struct idem *i)
 	if (PQntuples(res) == 1) {
 		if (strcmp(PQgetvalue(res, 0, 0), i->hash) != 0) {
 			err_set(&r->err, 422, "idempotency_key_reused",
-				"this Idempotency-Key was used for a different request");
+			        "this Idempotency-Key was used for a different request");
 			rc = -1;
 		} else {
 			resp_json_text(r, (int)db_ll(res, 0, 1), PQgetvalue(res, 0, 4));
@@ -110,12 +110,12 @@ int idem_store(struct req *r, struct idem *i)
 	char status[8];
 	snprintf(status, sizeof status, "%d", r->status);
 	const char *p[] = {r->who.sub,
-			   i->key,
-			   i->hash,
-			   status,
-			   r->location[0] ? r->location : NULL,
-			   r->etag[0] ? r->etag : NULL,
-			   r->idem_body ? r->idem_body : (r->out.data ? r->out.data : "")};
+	                   i->key,
+	                   i->hash,
+	                   status,
+	                   r->location[0] ? r->location : NULL,
+	                   r->etag[0] ? r->etag : NULL,
+	                   r->idem_body ? r->idem_body : (r->out.data ? r->out.data : "")};
 	PGresult *res = db_exec(r->db, &store_key, 7, p, &r->err);
 	if (!res)
 		return -1;

@@ -15,13 +15,13 @@
 
 /* ---- statements ---------------------------------------------------------------------- */
 
-static struct stmt login_lookup = STMT(
-	"SELECT u.id, u.secret_hash, u.kind, u.role, u.cooperative_id, u.member_id,"
-	"       u.municipality_code, u.disabled, t.locked_until > now(),"
-	"       ceil(extract(epoch FROM t.locked_until - now()))::int"
-	" FROM (SELECT lower($1) AS name) n"
-	" LEFT JOIN users u ON lower(u.username) = n.name"
-	" LEFT JOIN login_throttle t ON t.username = n.name");
+static struct stmt login_lookup =
+    STMT("SELECT u.id, u.secret_hash, u.kind, u.role, u.cooperative_id, u.member_id,"
+         "       u.municipality_code, u.disabled, t.locked_until > now(),"
+         "       ceil(extract(epoch FROM t.locked_until - now()))::int"
+         " FROM (SELECT lower($1) AS name) n"
+         " LEFT JOIN users u ON lower(u.username) = n.name"
+         " LEFT JOIN login_throttle t ON t.username = n.name");
 
 static struct stmt login_failed = STMT("SELECT login_record_failure($1, $2, $3)");
 static struct stmt login_ok = STMT("DELETE FROM login_throttle WHERE username = lower($1)");
@@ -29,41 +29,41 @@ static struct stmt login_ok = STMT("DELETE FROM login_throttle WHERE username = 
 static struct stmt user_me = STMT("SELECT user_doc(u)::text FROM users u WHERE u.id = $1");
 
 /* $2: the caller's cooperative, NULL for a platform admin. Also the benchmark's statement. */
-static struct stmt user_get = STMT(
-	"SELECT user_doc(u)::text, u.row_version FROM users u"
-	" WHERE u.id = $1 AND ($2::uuid IS NULL OR u.cooperative_id = $2)");
+static struct stmt user_get =
+    STMT("SELECT user_doc(u)::text, u.row_version FROM users u"
+         " WHERE u.id = $1 AND ($2::uuid IS NULL OR u.cooperative_id = $2)");
 
-static struct stmt user_list = STMT(
-	"SELECT user_doc(u)::text, u.seq FROM users u"
-	" WHERE u.seq > $1 AND ($2::uuid IS NULL OR u.cooperative_id = $2)"
-	"   AND ($3::uuid IS NULL OR u.cooperative_id = $3) AND ($4::text IS NULL OR u.role = $4)"
-	"   AND ($5::boolean IS NULL OR u.disabled = $5)"
-	" ORDER BY u.seq LIMIT $6");
+static struct stmt user_list =
+    STMT("SELECT user_doc(u)::text, u.seq FROM users u"
+         " WHERE u.seq > $1 AND ($2::uuid IS NULL OR u.cooperative_id = $2)"
+         "   AND ($3::uuid IS NULL OR u.cooperative_id = $3) AND ($4::text IS NULL OR u.role = $4)"
+         "   AND ($5::boolean IS NULL OR u.disabled = $5)"
+         " ORDER BY u.seq LIMIT $6");
 
-static struct stmt user_insert = STMT(
-	"INSERT INTO users AS u (username, kind, secret_hash, role, cooperative_id, member_id,"
-	"                        municipality_code, created_by)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-	" RETURNING user_doc(u)::text, u.id, u.row_version");
+static struct stmt user_insert =
+    STMT("INSERT INTO users AS u (username, kind, secret_hash, role, cooperative_id, member_id,"
+         "                        municipality_code, created_by)"
+         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+         " RETURNING user_doc(u)::text, u.id, u.row_version");
 
-static struct stmt user_lock = STMT(
-	"SELECT u.kind, u.row_version, u.cooperative_id FROM users u"
-	" WHERE u.id = $1 AND ($2::uuid IS NULL OR u.cooperative_id = $2) FOR UPDATE");
+static struct stmt user_lock =
+    STMT("SELECT u.kind, u.row_version, u.cooperative_id FROM users u"
+         " WHERE u.id = $1 AND ($2::uuid IS NULL OR u.cooperative_id = $2) FOR UPDATE");
 
-static struct stmt user_update = STMT(
-	"UPDATE users u SET secret_hash = coalesce($2, u.secret_hash),"
-	"       disabled = coalesce($3::boolean, u.disabled),"
-	"       row_version = u.row_version + 1, updated_at = now()"
-	" WHERE u.id = $1 RETURNING user_doc(u)::text, u.row_version");
+static struct stmt user_update =
+    STMT("UPDATE users u SET secret_hash = coalesce($2, u.secret_hash),"
+         "       disabled = coalesce($3::boolean, u.disabled),"
+         "       row_version = u.row_version + 1, updated_at = now()"
+         " WHERE u.id = $1 RETURNING user_doc(u)::text, u.row_version");
 
-static struct stmt bootstrap_insert = STMT(
-	"INSERT INTO users (username, kind, secret_hash, role)"
-	" SELECT 'admin', 'person', $1, 'platform_admin' WHERE NOT EXISTS (SELECT 1 FROM users)"
-	" RETURNING id");
+static struct stmt bootstrap_insert =
+    STMT("INSERT INTO users (username, kind, secret_hash, role)"
+         " SELECT 'admin', 'person', $1, 'platform_admin' WHERE NOT EXISTS (SELECT 1 FROM users)"
+         " RETURNING id");
 
 static struct stmt cooperative_check = STMT("SELECT 1 FROM cooperatives WHERE id = $1");
 static struct stmt member_check =
-	STMT("SELECT 1 FROM members WHERE id = $1 AND cooperative_id = $2");
+    STMT("SELECT 1 FROM members WHERE id = $1 AND cooperative_id = $2");
 static struct stmt municipality_check = STMT("SELECT 1 FROM municipalities WHERE code = $1");
 
 /* ---- token endpoint ------------------------------------------------------------------ */
@@ -71,12 +71,12 @@ static struct stmt municipality_check = STMT("SELECT 1 FROM municipalities WHERE
 static const char *const grant_types[] = {"password", "client_credentials", NULL};
 
 static const struct field token_fields[] = {
-	{"grant_type", F_ENUM, FIELD_REQUIRED, 0, 0, grant_types},
-	{"username", F_STRING, 0, 1, 200, NULL},
-	{"password", F_STRING, 0, 1, 1024, NULL},
-	{"client_id", F_STRING, 0, 1, 200, NULL},
-	{"client_secret", F_STRING, 0, 1, 1024, NULL},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"grant_type", F_ENUM, FIELD_REQUIRED, 0, 0, grant_types},
+    {"username", F_STRING, 0, 1, 200, NULL},
+    {"password", F_STRING, 0, 1, 1024, NULL},
+    {"client_id", F_STRING, 0, 1, 200, NULL},
+    {"client_secret", F_STRING, 0, 1, 1024, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 static void copy_field(char *dst, size_t n, const PGresult *res, int col)
@@ -93,7 +93,7 @@ int auth_token(struct req *r)
 	const char *name_field = is_client ? "client_id" : "username";
 	const char *secret_field = is_client ? "client_secret" : "password";
 	const char *other[] = {is_client ? "username" : "client_id",
-			       is_client ? "password" : "client_secret"};
+	                       is_client ? "password" : "client_secret"};
 	if (!body_has(r, name_field))
 		err_field(&r->err, name_field, "required", "is required for this grant_type");
 	if (!body_has(r, secret_field))
@@ -101,7 +101,7 @@ int auth_token(struct req *r)
 	for (int i = 0; i < 2; i++)
 		if (json_object_get(r->body, other[i]))
 			err_field(&r->err, other[i], "unknown_field",
-				  "is not a field of this grant_type");
+			          "is not a field of this grant_type");
 	if (r->err.status)
 		return -1;
 	const char *name = body_str(r, name_field);
@@ -120,7 +120,7 @@ int auth_token(struct req *r)
 		int wait = (int)db_ll(res, 0, 9);
 		PQclear(res);
 		err_set(&r->err, 429, "too_many_attempts",
-			"too many failed attempts; try again later");
+		        "too many failed attempts; try again later");
 		r->err.retry_after = wait > 0 ? wait : 1;
 		return -1;
 	}
@@ -167,7 +167,7 @@ int auth_token(struct req *r)
 		return -1;
 	}
 	json_t *out = json_pack("{s:s, s:s, s:i}", "access_token", token, "token_type", "Bearer",
-				"expires_in", token_ttl(app.keys));
+	                        "expires_in", token_ttl(app.keys));
 	free(token);
 	return resp_json(r, 200, out);
 }
@@ -189,19 +189,19 @@ int me_get(struct req *r)
 
 /* ---- /v1/users ------------------------------------------------------------------------- */
 
-static const char *const role_names[] = {"platform_admin", "coop_admin", "bookkeeper", "auditor",
-					 "member",	  "municipality", NULL};
+static const char *const role_names[] = {"platform_admin", "coop_admin",   "bookkeeper", "auditor",
+                                         "member",         "municipality", NULL};
 static const char *const kinds[] = {"person", "client", NULL};
 
 static const struct field create_fields[] = {
-	{"username", F_STRING, FIELD_REQUIRED, 3, 64, NULL},
-	{"kind", F_ENUM, 0, 0, 0, kinds},
-	{"password", F_STRING, 0, 12, 200, NULL},
-	{"role", F_ENUM, FIELD_REQUIRED, 0, 0, role_names},
-	{"cooperative_id", F_UUID, FIELD_NULLABLE, 0, 0, NULL},
-	{"member_id", F_UUID, FIELD_NULLABLE, 0, 0, NULL},
-	{"municipality_code", F_STRING, FIELD_NULLABLE, 0, 0, NULL},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"username", F_STRING, FIELD_REQUIRED, 3, 64, NULL},
+    {"kind", F_ENUM, 0, 0, 0, kinds},
+    {"password", F_STRING, 0, 12, 200, NULL},
+    {"role", F_ENUM, FIELD_REQUIRED, 0, 0, role_names},
+    {"cooperative_id", F_UUID, FIELD_NULLABLE, 0, 0, NULL},
+    {"member_id", F_UUID, FIELD_NULLABLE, 0, 0, NULL},
+    {"municipality_code", F_STRING, FIELD_NULLABLE, 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 static int valid_username(const char *s)
@@ -224,8 +224,7 @@ static int valid_municipality_code(const char *s)
 }
 
 /* Checks that a referenced object exists (and is in scope); else a field error. */
-static int check_ref(struct req *r, struct stmt *s, int n, const char *const *p,
-		     const char *field)
+static int check_ref(struct req *r, struct stmt *s, int n, const char *const *p, const char *field)
 {
 	PGresult *res = db_exec(r->db, s, n, p, &r->err);
 	if (!res)
@@ -233,7 +232,8 @@ static int check_ref(struct req *r, struct stmt *s, int n, const char *const *p,
 	int found = PQntuples(res) == 1;
 	PQclear(res);
 	if (!found)
-		err_field(&r->err, field, "invalid_reference", "does not name an object you can see");
+		err_field(&r->err, field, "invalid_reference",
+		          "does not name an object you can see");
 	return found ? 0 : -1;
 }
 
@@ -285,10 +285,10 @@ int users_create(struct req *r)
 
 	if (!valid_username(username))
 		err_field(&r->err, "username", "invalid_value",
-			  "may hold only letters, digits and . _ @ -");
+		          "may hold only letters, digits and . _ @ -");
 	if (is_client && body_has(r, "password"))
 		err_field(&r->err, "password", "invalid_value",
-			  "clients get a generated secret; send no password");
+		          "clients get a generated secret; send no password");
 	if (!is_client && !body_has(r, "password"))
 		err_field(&r->err, "password", "required", "is required for a person");
 	if (muni && !valid_municipality_code(muni))
@@ -300,7 +300,7 @@ int users_create(struct req *r)
 			coop = r->who.coop;
 		else if (strcmp(coop, r->who.coop) != 0)
 			err_field(&r->err, "cooperative_id", "invalid_reference",
-				  "does not name an object you can see");
+			          "does not name an object you can see");
 	}
 	int need_coop, need_member, need_muni;
 	scope_rule(role, &need_coop, &need_member, &need_muni);
@@ -336,13 +336,13 @@ int users_create(struct req *r)
 		goto internal;
 
 	const char *p[] = {username,
-			   kind,
-			   hash,
-			   body_str(r, "role"),
-			   need_coop == 1 ? coop : NULL,
-			   need_member == 1 ? member : NULL,
-			   need_muni == 1 ? muni : NULL,
-			   r->who.sub};
+	                   kind,
+	                   hash,
+	                   body_str(r, "role"),
+	                   need_coop == 1 ? coop : NULL,
+	                   need_member == 1 ? member : NULL,
+	                   need_muni == 1 ? muni : NULL,
+	                   r->who.sub};
 	PGresult *res = db_exec(r->db, &user_insert, 8, p, &r->err);
 	if (!res) {
 		if (r->err.status == 409)
@@ -358,13 +358,13 @@ int users_create(struct req *r)
 	if (!doc)
 		goto internal;
 
-	json_t *changes = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O}", "username", username, "kind",
-				    kind, "role", body_str(r, "role"), "cooperative_id",
-				    json_object_get(doc, "cooperative_id"), "member_id",
-				    json_object_get(doc, "member_id"), "municipality_code",
-				    json_object_get(doc, "municipality_code"));
-	int rc = audit_record(r, need_coop == 1 ? coop : NULL, NULL, "user.create", "user", id,
-			      changes);
+	json_t *changes =
+	    json_pack("{s:s, s:s, s:s, s:O, s:O, s:O}", "username", username, "kind", kind, "role",
+	              body_str(r, "role"), "cooperative_id", json_object_get(doc, "cooperative_id"),
+	              "member_id", json_object_get(doc, "member_id"), "municipality_code",
+	              json_object_get(doc, "municipality_code"));
+	int rc =
+	    audit_record(r, need_coop == 1 ? coop : NULL, NULL, "user.create", "user", id, changes);
 	json_decref(changes);
 	if (rc != 0) {
 		json_decref(doc);
@@ -372,7 +372,8 @@ int users_create(struct req *r)
 	}
 	resp_set_location(r, "/v1/users", id);
 	if (is_client) {
-		/* The secret is shown once: the idempotency record keeps the response without it. */
+		/* The secret is shown once: the idempotency record keeps the response without it.
+		 */
 		char *stored = json_dumps(doc, JSON_COMPACT);
 		r->idem_body = stored;
 		json_object_set_new(doc, "client_secret", json_string(secret));
@@ -411,11 +412,11 @@ int users_list(struct req *r)
 	char a[24], l[12];
 	page_params(after, limit, a, l);
 	const char *p[] = {a,
-			   scope_coop(r),
-			   has_coop ? coop : NULL,
-			   has_role ? role : NULL,
-			   has_disabled ? disabled : NULL,
-			   l};
+	                   scope_coop(r),
+	                   has_coop ? coop : NULL,
+	                   has_role ? role : NULL,
+	                   has_disabled ? disabled : NULL,
+	                   l};
 	PGresult *res = db_exec(r->db, &user_list, 6, p, &r->err);
 	if (!res)
 		return -1;
@@ -444,9 +445,9 @@ int users_get(struct req *r)
 }
 
 static const struct field patch_fields[] = {
-	{"password", F_STRING, 0, 12, 200, NULL},
-	{"disabled", F_BOOL, 0, 0, 0, NULL},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"password", F_STRING, 0, 12, 200, NULL},
+    {"disabled", F_BOOL, 0, 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 /* Locks the user in scope and checks If-Match. Fills kind and coop; -1 with 404/412. */
@@ -469,14 +470,14 @@ static int lock_user(struct req *r, char kind[16], char coop[ID_LEN])
 	PQclear(res);
 	if (want > 0 && want != version) {
 		err_set(&r->err, 412, "precondition_failed",
-			"If-Match does not match the current version");
+		        "If-Match does not match the current version");
 		return -1;
 	}
 	return 0;
 }
 
 static int update_user(struct req *r, const char *hash, const char *disabled, const char *action,
-		       const char *coop, json_t *changes, int status)
+                       const char *coop, json_t *changes, int status)
 {
 	const char *p[] = {r->params[0], hash, disabled};
 	PGresult *res = db_exec(r->db, &user_update, 3, p, &r->err);
@@ -519,9 +520,9 @@ int users_patch(struct req *r)
 	if (json_is_boolean(disabled))
 		json_object_set(changes, "disabled", disabled);
 	int rc = update_user(r, body_has(r, "password") ? hash : NULL,
-			     json_is_boolean(disabled) ? (json_is_true(disabled) ? "true" : "false")
-						       : NULL,
-			     "user.update", coop, changes, 200);
+	                     json_is_boolean(disabled) ? (json_is_true(disabled) ? "true" : "false")
+	                                               : NULL,
+	                     "user.update", coop, changes, 200);
 	json_decref(changes);
 	return rc;
 }
@@ -561,8 +562,8 @@ int users_bootstrap_admin(const char *password, char *err, size_t errlen)
 	if (PQntuples(res) == 1) {
 		char id[ID_LEN];
 		snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
-		json_t *changes = json_pack("{s:s, s:s}", "username", "admin", "role",
-					    "platform_admin");
+		json_t *changes =
+		    json_pack("{s:s, s:s}", "username", "admin", "role", "platform_admin");
 		rc = audit_record(&r, NULL, NULL, "user.bootstrap", "user", id, changes);
 		json_decref(changes);
 	} else {
@@ -578,7 +579,7 @@ cleanup:
 	}
 	if (rc != 0 && r.err.status != 409)
 		snprintf(err, errlen, "cannot create the bootstrap admin: %s",
-			 r.err.code ? r.err.code : "error");
+		         r.err.code ? r.err.code : "error");
 	else
 		rc = 0; /* 409: another instance created it first */
 	err_clear(&r.err);

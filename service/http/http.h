@@ -21,16 +21,16 @@ struct route;
 
 /* An error on its way to becoming a problem+json response. */
 struct err {
-	int status;       /* 0 = no error */
-	const char *code; /* stable machine code, static storage */
-	char detail[256]; /* for the client: short, factual, no internals */
-	json_t *errors;   /* owned array of {field, code, message}, or NULL */
-	int retry_after;  /* seconds for Retry-After, 0 = none */
+	int status;          /* 0 = no error */
+	const char *code;    /* stable machine code, static storage */
+	char detail[256];    /* for the client: short, factual, no internals */
+	json_t *errors;      /* owned array of {field, code, message}, or NULL */
+	int retry_after;     /* seconds for Retry-After, 0 = none */
 	char constraint[64]; /* the violated constraint, when a database constraint failed */
 };
 
 void err_set(struct err *e, int status, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Adds a field error and makes e a 422 validation_failed (unless e already holds another code). */
 void err_field(struct err *e, const char *field, const char *code, const char *message);
 void err_clear(struct err *e);
@@ -45,13 +45,13 @@ struct req {
 	int64_t start_us;
 	const char *params[MAX_PATH_PARAMS]; /* typed path parameters, point into param_buf */
 	char param_buf[512];
-	struct principal who;   /* valid when the route needs authentication */
-	json_t *body;           /* owned; NULL when the request had no body */
-	char *raw_body;         /* owned */
+	struct principal who; /* valid when the route needs authentication */
+	json_t *body;         /* owned; NULL when the request had no body */
+	char *raw_body;       /* owned */
 	size_t raw_len;
-	struct db_conn *db;     /* checked out on demand by req_db(), returned by the server */
+	struct db_conn *db; /* checked out on demand by req_db(), returned by the server */
 	bool in_tx;
-	bool csv;               /* the client asked for text/csv and the route offers it */
+	bool csv; /* the client asked for text/csv and the route offers it */
 
 	/* response */
 	int status;
@@ -60,7 +60,7 @@ struct req {
 	char location[192];
 	char etag[48];
 	bool replayed;
-	char *idem_body;          /* owned; when set, stored for Idempotency-Key replays instead of out */
+	char *idem_body; /* owned; when set, stored for Idempotency-Key replays instead of out */
 	struct err err;
 };
 
@@ -106,10 +106,10 @@ int req_if_match(struct req *r, long *version);
 enum field_type {
 	F_STRING,
 	F_BOOL,
-	F_INT,    /* JSON integer (reals are rejected) */
-	F_CENTS,  /* JSON integer, money */
+	F_INT,   /* JSON integer (reals are rejected) */
+	F_CENTS, /* JSON integer, money */
 	F_UUID,
-	F_DATE,   /* YYYY-MM-DD */
+	F_DATE, /* YYYY-MM-DD */
 	F_ENUM,
 	F_OBJECT,
 	F_ARRAY,

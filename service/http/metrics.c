@@ -9,16 +9,16 @@
 #include "router.h"
 
 static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
-			       412, 413, 415, 422, 429, 500, 503, 504};
-#define NSTATUS (sizeof statuses / sizeof statuses[0])
+                               412, 413, 415, 422, 429, 500, 503, 504};
+#define NSTATUS    (sizeof statuses / sizeof statuses[0])
 #define SLOT_OTHER NSTATUS
-#define NSLOTS (NSTATUS + 1)
+#define NSLOTS     (NSTATUS + 1)
 
-static const int64_t bucket_us[] = {500, 1000, 2500, 5000, 10000, 25000, 50000,
-				    100000, 250000, 500000, 1000000, 2500000, 5000000};
+static const int64_t bucket_us[] = {500,    1000,   2500,   5000,    10000,   25000,  50000,
+                                    100000, 250000, 500000, 1000000, 2500000, 5000000};
 static const char *const bucket_le[] = {"0.0005", "0.001", "0.0025", "0.005", "0.01",
-					"0.025",  "0.05",  "0.1",    "0.25",  "0.5",
-					"1",      "2.5",   "5"};
+                                        "0.025",  "0.05",  "0.1",    "0.25",  "0.5",
+                                        "1",      "2.5",   "5"};
 #define NBUCKETS (sizeof bucket_us / sizeof bucket_us[0])
 
 static atomic_ullong *counts; /* [(route_count + 1) * NSLOTS]; last row: unmatched */
@@ -60,7 +60,7 @@ void metrics_observe(int route_idx, int status, int64_t duration_us)
 void metrics_render(struct sbuf *out)
 {
 	sbuf_puts(out, "# HELP coopd_http_requests_total HTTP requests by route and status.\n"
-		       "# TYPE coopd_http_requests_total counter\n");
+	               "# TYPE coopd_http_requests_total counter\n");
 	for (size_t row = 0; row <= route_count; row++) {
 		const char *method = row < route_count ? routes[row].method : "";
 		const char *path = row < route_count ? routes[row].pattern : "unmatched";
@@ -74,37 +74,37 @@ void metrics_render(struct sbuf *out)
 			else
 				snprintf(label, sizeof label, "%d", statuses[s]);
 			sbuf_printf(out,
-				    "coopd_http_requests_total{route=\"%s\",method=\"%s\","
-				    "status=\"%s\"} %llu\n",
-				    path, method, label, n);
+			            "coopd_http_requests_total{route=\"%s\",method=\"%s\","
+			            "status=\"%s\"} %llu\n",
+			            path, method, label, n);
 		}
 	}
 	sbuf_puts(out, "# HELP coopd_http_request_duration_seconds Time from request to response.\n"
-		       "# TYPE coopd_http_request_duration_seconds histogram\n");
+	               "# TYPE coopd_http_request_duration_seconds histogram\n");
 	unsigned long long cum = 0;
 	for (size_t b = 0; b < NBUCKETS; b++) {
 		cum += atomic_load(&buckets[b]);
 		sbuf_printf(out, "coopd_http_request_duration_seconds_bucket{le=\"%s\"} %llu\n",
-			    bucket_le[b], cum);
+		            bucket_le[b], cum);
 	}
 	cum += atomic_load(&buckets[NBUCKETS]);
 	unsigned long long us = atomic_load(&sum_us);
 	sbuf_printf(out, "coopd_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
 	sbuf_printf(out, "coopd_http_request_duration_seconds_sum %llu.%06llu\n", us / 1000000,
-		    us % 1000000);
+	            us % 1000000);
 	sbuf_printf(out, "coopd_http_request_duration_seconds_count %llu\n", cum);
 
 	int size, in_use, waiting;
 	db_pool_stats(&size, &in_use, &waiting);
 	sbuf_printf(out,
-		    "# HELP coopd_db_pool_size Connections the pool may hold.\n"
-		    "# TYPE coopd_db_pool_size gauge\ncoopd_db_pool_size %d\n"
-		    "# HELP coopd_db_pool_in_use Connections checked out.\n"
-		    "# TYPE coopd_db_pool_in_use gauge\ncoopd_db_pool_in_use %d\n"
-		    "# HELP coopd_db_pool_waiting Requests waiting for a connection.\n"
-		    "# TYPE coopd_db_pool_waiting gauge\ncoopd_db_pool_waiting %d\n"
-		    "# HELP coopd_db_errors_total Database errors (connection failures and "
-		    "failed statements).\n"
-		    "# TYPE coopd_db_errors_total counter\ncoopd_db_errors_total %llu\n",
-		    size, in_use, waiting, db_error_count());
+	            "# HELP coopd_db_pool_size Connections the pool may hold.\n"
+	            "# TYPE coopd_db_pool_size gauge\ncoopd_db_pool_size %d\n"
+	            "# HELP coopd_db_pool_in_use Connections checked out.\n"
+	            "# TYPE coopd_db_pool_in_use gauge\ncoopd_db_pool_in_use %d\n"
+	            "# HELP coopd_db_pool_waiting Requests waiting for a connection.\n"
+	            "# TYPE coopd_db_pool_waiting gauge\ncoopd_db_pool_waiting %d\n"
+	            "# HELP coopd_db_errors_total Database errors (connection failures and "
+	            "failed statements).\n"
+	            "# TYPE coopd_db_errors_total counter\ncoopd_db_errors_total %llu\n",
+	            size, in_use, waiting, db_error_count());
 }

@@ -29,7 +29,7 @@ void err_field(struct err *e, const char *field, const char *code, const char *m
 	if (!e->errors)
 		e->errors = json_array();
 	json_array_append_new(e->errors, json_pack("{s:s, s:s, s:s}", "field", field, "code", code,
-						   "message", message));
+	                                           "message", message));
 }
 
 void err_clear(struct err *e)
@@ -219,15 +219,17 @@ static void check_field(struct req *r, const struct field *f, json_t *v)
 			size_t k = (size_t)snprintf(msg, sizeof msg, "must be one of");
 			for (const char *const *p = f->values; *p && k < sizeof msg; p++)
 				k += (size_t)snprintf(msg + k, sizeof msg - k, "%s %s",
-						      p == f->values ? "" : ",", *p);
+				                      p == f->values ? "" : ",", *p);
 			err_field(&r->err, f->name, "invalid_value", msg);
 		} else if (f->type == F_STRING) {
 			long long n = utf8_len(s);
 			if (f->min && n < f->min) {
-				snprintf(msg, sizeof msg, "must have at least %lld characters", f->min);
+				snprintf(msg, sizeof msg, "must have at least %lld characters",
+				         f->min);
 				err_field(&r->err, f->name, "too_short", msg);
 			} else if (f->max && n > f->max) {
-				snprintf(msg, sizeof msg, "must have at most %lld characters", f->max);
+				snprintf(msg, sizeof msg, "must have at most %lld characters",
+				         f->max);
 				err_field(&r->err, f->name, "too_long", msg);
 			}
 		}
@@ -242,8 +244,8 @@ static void check_field(struct req *r, const struct field *f, json_t *v)
 		/* A real (12.5, 1e2) is never rounded into an integer, least of all money. */
 		if (!json_is_integer(v)) {
 			err_field(&r->err, f->name, "invalid_type",
-				  f->type == F_CENTS ? "must be an integer number of cents"
-						     : "must be an integer");
+			          f->type == F_CENTS ? "must be an integer number of cents"
+			                             : "must be an integer");
 			return;
 		}
 		if ((f->min || f->max) &&

@@ -12,8 +12,9 @@ static const struct {
 	const char *name;
 	enum seg_type type;
 } seg_types[] = {
-	{"uuid", SEG_UUID},     {"municipality", SEG_MUNICIPALITY}, {"period", SEG_PERIOD},
-	{"quarter", SEG_QUARTER}, {"year", SEG_YEAR},
+    {"uuid", SEG_UUID},     {"municipality", SEG_MUNICIPALITY},
+    {"period", SEG_PERIOD}, {"quarter", SEG_QUARTER},
+    {"year", SEG_YEAR},
 };
 
 static int all_digits(const char *s, size_t n)
@@ -66,7 +67,8 @@ static int seg_match(const char *p, size_t pn, const char *s, size_t sn, int *is
 		size_t tn = (size_t)(p + pn - 1 - type);
 		*is_param = 1;
 		for (size_t i = 0; i < sizeof seg_types / sizeof seg_types[0]; i++)
-			if (strlen(seg_types[i].name) == tn && memcmp(seg_types[i].name, type, tn) == 0)
+			if (strlen(seg_types[i].name) == tn &&
+			    memcmp(seg_types[i].name, type, tn) == 0)
 				return fits(seg_types[i].type, s, sn);
 		return 0;
 	}
@@ -95,7 +97,7 @@ static int split(const char *path, const char *seg[], size_t len[])
 }
 
 static int match_one(const struct route *rt, const char *seg[], const size_t len[], int n,
-		     struct req *r)
+                     struct req *r)
 {
 	const char *pseg[MAX_SEGMENTS];
 	size_t plen[MAX_SEGMENTS];
@@ -128,7 +130,7 @@ static int match_one(const struct route *rt, const char *seg[], const size_t len
 }
 
 enum route_match router_match(struct req *r, const char *method, const char *path, char *allow,
-			      size_t allowlen)
+                              size_t allowlen)
 {
 	const char *seg[MAX_SEGMENTS];
 	size_t len[MAX_SEGMENTS];
@@ -151,7 +153,7 @@ enum route_match router_match(struct req *r, const char *method, const char *pat
 			size_t used = strlen(allow);
 			if (!strstr(allow, rt->method))
 				snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "",
-					 rt->method);
+				         rt->method);
 			path_matched = 1;
 		}
 	}
@@ -188,7 +190,7 @@ int router_init(char *err, size_t errlen)
 			}
 			if (!ok || ++params > MAX_PATH_PARAMS) {
 				snprintf(err, errlen, "route %s %s: bad parameter", rt->method,
-					 rt->pattern);
+				         rt->pattern);
 				return -1;
 			}
 		}

@@ -6,11 +6,11 @@
 #include "http.h"
 
 /* Route flags */
-#define RF_PUBLIC 0x01u     /* no token needed */
-#define RF_TX 0x02u         /* the handler runs inside one transaction, retried on 40001/40P01 */
+#define RF_PUBLIC     0x01u /* no token needed */
+#define RF_TX         0x02u /* the handler runs inside one transaction, retried on 40001/40P01 */
 #define RF_IDEMPOTENT 0x04u /* honours Idempotency-Key (implies RF_TX) */
-#define RF_BODY 0x08u       /* needs a JSON object body */
-#define RF_CSV 0x10u        /* also answers Accept: text/csv */
+#define RF_BODY       0x08u /* needs a JSON object body */
+#define RF_CSV        0x10u /* also answers Accept: text/csv */
 
 /* Path patterns use typed parameters: {name:uuid}, {name:municipality} (GMnnnn),
  * {name:period} (YYYY-MM), {name:quarter} (YYYY-Qn), {name:year} (YYYY). A segment that does not
@@ -33,7 +33,7 @@ int router_init(char *err, size_t errlen);
 /* Matches method and path (without query). On MATCH_OK sets r->route and r->params; on
  * MATCH_BAD_METHOD writes the allowed methods ("GET, POST") into allow. */
 enum route_match router_match(struct req *r, const char *method, const char *path, char *allow,
-			      size_t allowlen);
+                              size_t allowlen);
 /* Index of a route in the table (for metrics). */
 size_t route_index(const struct route *rt);
 

@@ -36,7 +36,8 @@ static void set_request_id(struct req *r)
 		size_t n = strlen(given);
 		int ok = n >= 1 && n < sizeof r->request_id;
 		for (size_t i = 0; ok && i < n; i++)
-			ok = given[i] > 0x20 && given[i] < 0x7f && given[i] != '"' && given[i] != '\\';
+			ok = given[i] > 0x20 && given[i] < 0x7f && given[i] != '"' &&
+			     given[i] != '\\';
 		if (ok) {
 			memcpy(r->request_id, given, n + 1);
 			return;
@@ -60,23 +61,40 @@ struct db_conn *req_db(struct req *r)
 static const char *reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 412: return "Precondition Failed";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return status >= 500 ? "Internal Server Error" : "Error";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 429:
+		return "Too Many Requests";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return status >= 500 ? "Internal Server Error" : "Error";
 	}
 }
 
@@ -84,10 +102,10 @@ static const char *reason(int status)
 static void render_problem(struct req *r)
 {
 	struct err *e = &r->err;
-	json_t *p = json_pack("{s:s+, s:s, s:i, s:s, s:s, s:s}", "type", "urn:coopd:problem:",
-			      e->code ? e->code : "internal_error", "title", reason(e->status),
-			      "status", e->status, "detail", e->detail, "code",
-			      e->code ? e->code : "internal_error", "request_id", r->request_id);
+	json_t *p = json_pack("{s:s+, s:s, s:i, s:s, s:s, s:s}", "type",
+	                      "urn:coopd:problem:", e->code ? e->code : "internal_error", "title",
+	                      reason(e->status), "status", e->status, "detail", e->detail, "code",
+	                      e->code ? e->code : "internal_error", "request_id", r->request_id);
 	if (e->errors)
 		json_object_set(p, "errors", e->errors);
 	char *s = json_dumps(p, JSON_COMPACT);
@@ -107,7 +125,7 @@ static void send_response(struct req *r, const char *allow)
 	if (r->content_type)
 		sbuf_printf(&h, "Content-Type: %s\r\n", r->content_type);
 	sbuf_printf(&h, "Content-Length: %zu\r\nX-Request-Id: %s\r\nAPI-Version: %s\r\n",
-		    r->status == 204 ? 0 : r->out.len, r->request_id, app.api_version);
+	            r->status == 204 ? 0 : r->out.len, r->request_id, app.api_version);
 	sbuf_puts(&h, "Cache-Control: no-store\r\n");
 	if (r->etag[0])
 		sbuf_printf(&h, "ETag: %s\r\n", r->etag);
@@ -142,7 +160,7 @@ static int authenticate(struct req *r)
 	enum token_result tr = token_verify(app.keys, token, time(NULL), &r->who);
 	if (tr != TOKEN_OK) {
 		err_set(&r->err, 401, "unauthorized",
-			tr == TOKEN_EXPIRED ? "the token has expired" : "the token is not valid");
+		        tr == TOKEN_EXPIRED ? "the token has expired" : "the token is not valid");
 		return -1;
 	}
 	if (!(r->route->roles & R(r->who.role))) {
@@ -177,7 +195,7 @@ static int read_body(struct req *r)
 	}
 	if (!is_json_type(mg_get_header(r->mg, "Content-Type"))) {
 		err_set(&r->err, 415, "unsupported_media_type",
-			"the body must be application/json");
+		        "the body must be application/json");
 		return -1;
 	}
 	long limit = app.cfg.body_limit;
@@ -216,7 +234,7 @@ static int read_body(struct req *r)
 	r->body = json_loadb(r->raw_body, r->raw_len, JSON_REJECT_DUPLICATES, &je);
 	if (!r->body) {
 		err_set(&r->err, 400, "malformed_json", "malformed JSON at line %d column %d: %s",
-			je.line, je.column, je.text);
+		        je.line, je.column, je.text);
 		return -1;
 	}
 	if (!json_is_object(r->body)) {
@@ -269,7 +287,7 @@ static int run_in_tx(struct req *r)
 			break;
 		if (attempt == TX_ATTEMPTS) {
 			err_set(&r->err, 503, "service_unavailable",
-				"the request kept conflicting with others; retry shortly");
+			        "the request kept conflicting with others; retry shortly");
 			r->err.retry_after = 1;
 			break;
 		}
@@ -283,11 +301,11 @@ static void access_log(const struct req *r, const char *method, int status, int6
 {
 	char line[768];
 	snprintf(line, sizeof line,
-		 "\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"%s\",\"method\":\"%s\","
-		 "\"route\":\"%s\",\"status\":%d,\"duration_us\":%lld,\"user_id\":%s%s%s",
-		 r->request_id, method, r->route ? r->route->pattern : "unmatched", status,
-		 (long long)us, r->who.sub[0] ? "\"" : "", r->who.sub[0] ? r->who.sub : "null",
-		 r->who.sub[0] ? "\"" : "");
+	         "\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"%s\",\"method\":\"%s\","
+	         "\"route\":\"%s\",\"status\":%d,\"duration_us\":%lld,\"user_id\":%s%s%s",
+	         r->request_id, method, r->route ? r->route->pattern : "unmatched", status,
+	         (long long)us, r->who.sub[0] ? "\"" : "", r->who.sub[0] ? r->who.sub : "null",
+	         r->who.sub[0] ? "\"" : "");
 	log_fields(line);
 }
 
@@ -331,7 +349,7 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 			err_set(&r.err, 500, "internal_error", "internal error");
 		if (r.err.status >= 500)
 			log_msg("error", r.request_id, "request failed: %s",
-				r.err.code ? r.err.code : "internal_error");
+			        r.err.code ? r.err.code : "internal_error");
 		r.etag[0] = r.location[0] = '\0';
 		render_problem(&r);
 	}
@@ -368,29 +386,29 @@ struct mg_context *server_start(char *err, size_t errlen)
 	/* No document_root: coopd serves no files (and avoids civetweb's directory code).
 	 * max_request_size bounds the request line and headers only; bodies are capped by us. */
 	const char *options[] = {"listening_ports",
-				 app.cfg.listen,
-				 "num_threads",
-				 threads,
-				 "enable_keep_alive",
-				 "yes",
-				 "keep_alive_timeout_ms",
-				 "30000",
-				 "tcp_nodelay",
-				 "1",
-				 "request_timeout_ms",
-				 "30000",
-				 "max_request_size",
-				 "16384",
-				 "listen_backlog",
-				 "1024",
-				 "decode_url",
-				 "yes",
-				 NULL};
+	                         app.cfg.listen,
+	                         "num_threads",
+	                         threads,
+	                         "enable_keep_alive",
+	                         "yes",
+	                         "keep_alive_timeout_ms",
+	                         "30000",
+	                         "tcp_nodelay",
+	                         "1",
+	                         "request_timeout_ms",
+	                         "30000",
+	                         "max_request_size",
+	                         "16384",
+	                         "listen_backlog",
+	                         "1024",
+	                         "decode_url",
+	                         "yes",
+	                         NULL};
 	struct mg_callbacks cb;
 	memset(&cb, 0, sizeof cb);
 	cb.log_message = log_message;
-	struct mg_init_data init = {.callbacks = &cb, .user_data = NULL,
-				    .configuration_options = options};
+	struct mg_init_data init = {
+	    .callbacks = &cb, .user_data = NULL, .configuration_options = options};
 	struct mg_error_data ed;
 	char msg[256] = "";
 	memset(&ed, 0, sizeof ed);
@@ -398,7 +416,8 @@ struct mg_context *server_start(char *err, size_t errlen)
 	ed.text_buffer_size = sizeof msg;
 	struct mg_context *ctx = mg_start2(&init, &ed);
 	if (!ctx) {
-		snprintf(err, errlen, "cannot start the HTTP server on %s: %s", app.cfg.listen, msg);
+		snprintf(err, errlen, "cannot start the HTTP server on %s: %s", app.cfg.listen,
+		         msg);
 		return NULL;
 	}
 	mg_set_request_handler(ctx, "/", dispatch, NULL);

@@ -64,7 +64,7 @@ static json_t *node(yaml_parser_t *p, yaml_event_t *ev)
 			}
 			if (k.type != YAML_SCALAR_EVENT) {
 				fprintf(stderr, "yaml2json: non-scalar key at line %zu\n",
-					k.start_mark.line + 1);
+				        k.start_mark.line + 1);
 				return NULL;
 			}
 			char *key = strdup((const char *)k.data.scalar.value);
@@ -79,8 +79,9 @@ static json_t *node(yaml_parser_t *p, yaml_event_t *ev)
 			yaml_event_delete(&e);
 			if (!v || json_object_get(obj, key)) {
 				if (v)
-					fprintf(stderr, "yaml2json: duplicate key '%s' at line %zu\n",
-						key, line);
+					fprintf(stderr,
+					        "yaml2json: duplicate key '%s' at line %zu\n", key,
+					        line);
 				free(key);
 				return NULL;
 			}
@@ -90,10 +91,11 @@ static json_t *node(yaml_parser_t *p, yaml_event_t *ev)
 	}
 	case YAML_ALIAS_EVENT:
 		fprintf(stderr, "yaml2json: aliases are not supported (line %zu)\n",
-			ev->start_mark.line + 1);
+		        ev->start_mark.line + 1);
 		return NULL;
 	default:
-		fprintf(stderr, "yaml2json: unexpected event at line %zu\n", ev->start_mark.line + 1);
+		fprintf(stderr, "yaml2json: unexpected event at line %zu\n",
+		        ev->start_mark.line + 1);
 		return NULL;
 	}
 }
@@ -118,7 +120,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 3; i++) {
 		if (!yaml_parser_parse(&p, &e)) {
 			fprintf(stderr, "yaml2json: %s at line %zu\n", p.problem,
-				p.problem_mark.line + 1);
+			        p.problem_mark.line + 1);
 			return 1;
 		}
 		if (i == 2)

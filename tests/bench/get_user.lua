@@ -1,0 +1,41 @@
+-- wrk script: GET /v1/users/{id} with a user id picked at random per request.
+--
+-- Environment (set by bench.sh):
+--   BENCH_IDS_FILE  one user id per line (the seeded users)
+--   BENCH_TOKEN     a platform_admin access token
+--
+-- Every wrk thread has its own Lua state: each reads the id list and seeds its own generator.
+
+local ids, nids, headers
+
+-- Runs in the main state, once per thread before it starts: number the threads so that their
+-- random sequences differ.
+local counter = 0
+function setup(thread)
+	counter = counter + 1
+	thread:set("thread_no", counter)
+end
+
+function init(args)
+	local path = os.getenv("BENCH_IDS_FILE")
+	local token = os.getenv("BENCH_TOKEN")
+	if not path or not token then
+		error("get_user.lua: BENCH_IDS_FILE and BENCH_TOKEN must be set")
+	end
+	ids, nids = {}, 0
+	for line in io.lines(path) do
+		if line ~= "" then
+			nids = nids + 1
+			ids[nids] = line
+		end
+	end
+	if nids == 0 then
+		error("get_user.lua: no ids in " .. path)
+	end
+	headers = {["Authorization"] = "Bearer " .. token}
+	math.randomseed(os.time() * 1000 + (thread_no or 0))
+end
+
+function request()
+	return wrk.format("GET", "/v1/users/" .. ids[math.random(nids)], headers)
+end

@@ -1,0 +1,193 @@
+/* Unit tests of the HTTP core's pure parts: routing, cursors, buffers, configuration. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "http/router.h"
+#include "lib/sbuf.h"
+#include "unit.h"
+
+#define UUID "0b7e0c3a-5d1f-4a55-9d2b-8f5a3c1e2d4f"
+
+static enum route_match match(const char *method, const char *path, struct req *r, char *allow)
+{
+	memset(r, 0, sizeof *r);
+	return router_match(r, method, path, allow, 64);
+}
+
+static void test_route_table_is_well_formed(void)
+{
+	char err[256];
+	CHECK_INT(router_init(err, sizeof err), 0);
+}
+
+static void test_typed_uuid_parameter_matches_and_is_copied(void)
+{
+	struct req r;
+	char allow[64];
+	CHECK_INT(match("GET", "/v1/users/" UUID, &r, allow), MATCH_OK);
+	CHECK_STR(r.route->pattern, "/v1/users/{user_id:uuid}");
+	CHECK_STR(r.params[0], UUID);
+}
+
+static void test_malformed_uuid_is_not_found(void)
+{
+	struct req r;
+	char allow[64];
+	CHECK_INT(match("GET", "/v1/users/not-a-uuid", &r, allow), MATCH_NOT_FOUND);
+	CHECK_INT(match("GET", "/v1/users/0b7e0c3a5d1f4a559d2b8f5a3c1e2d4f0000", &r, allow),
+	          MATCH_NOT_FOUND);
+}
+
+static void test_trailing_slash_and_empty_segments_are_not_found(void)
+{
+	struct req r;
+	char allow[64];
+	CHECK_INT(match("GET", "/v1/users/", &r, allow), MATCH_NOT_FOUND);
+	CHECK_INT(match("GET", "/v1//users", &r, allow), MATCH_NOT_FOUND);
+	CHECK_INT(match("GET", "v1/users", &r, allow), MATCH_NOT_FOUND);
+	CHECK_INT(match("GET", "/", &r, allow), MATCH_NOT_FOUND);
+}
+
+static void test_known_path_with_other_method_lists_allowed_methods(void)
+{
+	struct req r;
+	char allow[64];
+	CHECK_INT(match("PUT", "/v1/users", &r, allow), MATCH_BAD_METHOD);
+	CHECK_STR(allow, "GET, POST");
+	CHECK_INT(match("POST", "/v1/users/" UUID, &r, allow), MATCH_BAD_METHOD);
+	CHECK_STR(allow, "GET, PATCH, DELETE");
+}
+
+static void test_literal_segment_wins_over_nothing(void)
+{
+	struct req r;
+	char allow[64];
+	CHECK_INT(match("GET", "/v1/cooperatives/" UUID "/audit-events/verify", &r, allow),
+	          MATCH_OK);
+	CHECK_STR(r.route->pattern, "/v1/cooperatives/{coop_id:uuid}/audit-events/verify");
+	CHECK_STR(r.params[0], UUID);
+}
+
+static void test_cursor_roundtrip(void)
+{
+	long long values[] = {0, 1, 35, 36, 123456789, 9007199254740991LL};
+	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+		char c[32];
+		long long back = -1;
+		cursor_encode(values[i], c, sizeof c);
+		CHECK_INT(cursor_decode(c, &back), 0);
+		CHECK_INT(back, values[i]);
+	}
+}
+
+static void test_cursor_rejects_garbage(void)
+{
+	long long v;
+	CHECK_INT(cursor_decode("", &v), -1);
+	CHECK_INT(cursor_decode("c", &v), -1);
+	CHECK_INT(cursor_decode("x12", &v), -1);
+	CHECK_INT(cursor_decode("c12A", &v), -1);
+	CHECK_INT(cursor_decode("c-1", &v), -1);
+	CHECK_INT(cursor_decode("czzzzzzzzzzzzzzzz", &v), -1);
+}
+
+static void test_json_escape_escapes_quotes_controls_and_keeps_utf8(void)
+{
+	struct sbuf b = {0};
+	sbuf_json_escape(&b, "a\"b\\c\n\x01é");
+	CHECK_STR(b.data, "a\\\"b\\\\c\\n\\u0001é");
+	sbuf_free(&b);
+}
+
+static void test_sbuf_printf_grows_past_its_scratch_buffer(void)
+{
+	struct sbuf b = {0};
+	char big[1000];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	sbuf_printf(&b, "<%s>", big);
+	CHECK_INT(b.len, 1001);
+	CHECK(b.data[0] == '<' && b.data[1000] == '>' && b.data[1001] == '\0');
+	sbuf_free(&b);
+}
+
+static void clear_env(void)
+{
+	const char *vars[] = {"COOPD_LISTEN",
+	                      "DATABASE_URL",
+	                      "COOPD_THREADS",
+	                      "COOPD_DB_POOL",
+	                      "COOPD_BODY_LIMIT",
+	                      "COOPD_TOKEN_TTL",
+	                      "COOPD_DB_TIMEOUT_MS",
+	                      "COOPD_BOOTSTRAP_ADMIN_PASSWORD",
+	                      NULL};
+	for (const char **v = vars; *v; v++)
+		unsetenv(*v);
+}
+
+static void test_config_defaults(void)
+{
+	struct config c;
+	char err[256];
+	clear_env();
+	setenv("DATABASE_URL", "postgresql://x@127.0.0.1/db", 1);
+	CHECK_INT(config_load(&c, err, sizeof err), 0);
+	CHECK_STR(c.listen, "127.0.0.1:8080");
+	CHECK_INT(c.threads, 64);
+	CHECK_INT(c.db_pool, 6);
+	CHECK_INT(c.body_limit, 1048576);
+	CHECK_INT(c.token_ttl, 3600);
+	CHECK_STR(c.jwt_alg, "HS256");
+}
+
+static void expect_refused(const char *var, const char *value)
+{
+	struct config c;
+	char err[256] = "";
+	clear_env();
+	setenv("DATABASE_URL", "postgresql://x@127.0.0.1/db", 1);
+	setenv(var, value, 1);
+	CHECK_INT(config_load(&c, err, sizeof err), -1);
+	CHECK(strstr(err, var) != NULL);
+}
+
+static void test_config_refuses_bad_values_naming_the_variable(void)
+{
+	expect_refused("COOPD_LISTEN", "8080");
+	expect_refused("COOPD_LISTEN", "127.0.0.1:0");
+	expect_refused("COOPD_LISTEN", "127.0.0.1:99999");
+	expect_refused("COOPD_THREADS", "many");
+	expect_refused("COOPD_DB_POOL", "0");
+	expect_refused("COOPD_BODY_LIMIT", "12x");
+	expect_refused("COOPD_TOKEN_TTL", "7200");
+	expect_refused("COOPD_BOOTSTRAP_ADMIN_PASSWORD", "short");
+}
+
+static void test_config_requires_database_url(void)
+{
+	struct config c;
+	char err[256] = "";
+	clear_env();
+	CHECK_INT(config_load(&c, err, sizeof err), -1);
+	CHECK(strstr(err, "DATABASE_URL") != NULL);
+}
+
+int main(void)
+{
+	RUN(test_route_table_is_well_formed);
+	RUN(test_typed_uuid_parameter_matches_and_is_copied);
+	RUN(test_malformed_uuid_is_not_found);
+	RUN(test_trailing_slash_and_empty_segments_are_not_found);
+	RUN(test_known_path_with_other_method_lists_allowed_methods);
+	RUN(test_literal_segment_wins_over_nothing);
+	RUN(test_cursor_roundtrip);
+	RUN(test_cursor_rejects_garbage);
+	RUN(test_json_escape_escapes_quotes_controls_and_keeps_utf8);
+	RUN(test_sbuf_printf_grows_past_its_scratch_buffer);
+	RUN(test_config_defaults);
+	RUN(test_config_refuses_bad_values_naming_the_variable);
+	RUN(test_config_requires_database_url);
+	UNIT_END();
+}
