@@ -21,7 +21,7 @@ const struct route routes[] = {
     /* authentication and users */
     {"POST", "/v1/auth/token", auth_token, 0, RF_PUBLIC | RF_BODY},
     {"GET", "/v1/me", me_get, ROLES_ANY_AUTHENTICATED, 0},
-    {"GET", "/v1/users", users_list, ADMINS, 0},
+    {"GET", "/v1/users", users_list, ADMINS, RF_CSV},
     {"POST", "/v1/users", users_create, ADMINS, RF_IDEMPOTENT | RF_BODY},
     {"GET", "/v1/users/{user_id:uuid}", users_get, ADMINS, 0},
     {"PATCH", "/v1/users/{user_id:uuid}", users_patch, ADMINS, RF_TX | RF_BODY},

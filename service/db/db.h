@@ -51,6 +51,13 @@ unsigned long long db_error_count(void);
  * caller clears, or NULL with e filled from the SQLSTATE (see db_error_to_err). */
 PGresult *db_exec(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
                   struct err *e);
+/* Runs a catalog statement in single-row mode, calling row(ctx, res) for every row (res holds
+ * that one row) and once more with the final, row-less result (is_last = 1; it still describes
+ * the columns). Memory stays flat however many rows come. A non-zero return from row stops the
+ * stream (the rest is drained on release). 0, or -1 with e. */
+int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
+	      int (*row)(void *ctx, const PGresult *res, int is_last), void *ctx, struct err *e);
+
 /* Executes a parameterless utility command (BEGIN, COMMIT, ...). 0 or -1 with e. */
 int db_command(struct db_conn *c, const char *sql, struct err *e);
 

@@ -207,18 +207,42 @@ static int is_connection_failure(PGconn *pg, const PGresult *res)
 	return !st || strncmp(st, "08", 2) == 0 || strncmp(st, "57P0", 4) == 0;
 }
 
-static PGresult *exec_once(struct db_conn *c, struct stmt *s, int id, int nparams,
-                           const char *const *params)
+/* Prepares statement s on this connection the first time it is used there. On failure returns
+ * the failed result (the caller clears it). */
+static PGresult *prepare(struct db_conn *c, struct stmt *s, int id)
 {
+	if (c->prepared[id / 8] & (1u << (id % 8)))
+		return NULL;
 	char name[16];
 	snprintf(name, sizeof name, "s%d", id);
-	if (!(c->prepared[id / 8] & (1u << (id % 8)))) {
-		PGresult *p = PQprepare(c->pg, name, s->sql, 0, NULL);
-		if (PQresultStatus(p) != PGRES_COMMAND_OK)
-			return p;
-		PQclear(p);
-		c->prepared[id / 8] |= (unsigned char)(1u << (id % 8));
-	}
+	PGresult *p = PQprepare(c->pg, name, s->sql, 0, NULL);
+	if (PQresultStatus(p) != PGRES_COMMAND_OK)
+		return p;
+	PQclear(p);
+	c->prepared[id / 8] |= (unsigned char)(1u << (id % 8));
+	return NULL;
+}
+
+static int ensure_prepared(struct db_conn *c, struct stmt *s, int id, struct err *e)
+{
+	PGresult *failed = prepare(c, s, id);
+	if (!failed)
+		return 0;
+	db_error_to_err(failed, e);
+	if (is_connection_failure(c->pg, failed))
+		mark_broken(c);
+	PQclear(failed);
+	return -1;
+}
+
+static PGresult *exec_once(struct db_conn *c, struct stmt *s, int id, int nparams,
+			   const char *const *params)
+{
+	PGresult *failed = prepare(c, s, id);
+	if (failed)
+		return failed;
+	char name[16];
+	snprintf(name, sizeof name, "s%d", id);
 	return PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
 }
 
@@ -261,6 +285,43 @@ PGresult *db_exec(struct db_conn *c, struct stmt *s, int nparams, const char *co
 		mark_broken(c);
 	PQclear(res);
 	return NULL;
+}
+
+int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
+	      int (*row)(void *ctx, const PGresult *res, int is_last), void *ctx, struct err *e)
+{
+	int id = stmt_id(s);
+	char name[16];
+	snprintf(name, sizeof name, "s%d", id);
+	if (id >= MAX_STMTS || ensure_prepared(c, s, id, e) != 0)
+		return -1;
+	if (!PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0) ||
+	    !PQsetSingleRowMode(c->pg)) {
+		db_error_to_err(NULL, e);
+		mark_broken(c);
+		return -1;
+	}
+	int rc = 0, stopped = 0;
+	PGresult *res;
+	while ((res = PQgetResult(c->pg)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+		if (!stopped && st == PGRES_SINGLE_TUPLE) {
+			if (row(ctx, res, 0) != 0)
+				stopped = 1, rc = -1;
+		} else if (!stopped && st == PGRES_TUPLES_OK) {
+			if (row(ctx, res, 1) != 0)
+				rc = -1;
+		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK) {
+			db_error_to_err(res, e);
+			if (is_connection_failure(c->pg, res))
+				mark_broken(c);
+			rc = -1;
+		}
+		PQclear(res);
+		if (!c->pg)
+			break;
+	}
+	return rc;
 }
 
 int db_command(struct db_conn *c, const char *sql, struct err *e)

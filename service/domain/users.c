@@ -40,6 +40,17 @@ static struct stmt user_list =
          "   AND ($5::boolean IS NULL OR u.disabled = $5)"
          " ORDER BY u.seq LIMIT $6");
 
+/* The CSV export: every user in scope that passes the filters, in creation order. */
+static struct stmt user_csv = STMT(
+	"SELECT u.id, u.username, u.kind, u.role, u.cooperative_id, u.member_id,"
+	"       u.municipality_code, u.disabled, rfc3339(u.created_at) AS created_at,"
+	"       rfc3339(u.updated_at) AS updated_at"
+	" FROM users u"
+	" WHERE ($1::uuid IS NULL OR u.cooperative_id = $1)"
+	"   AND ($2::uuid IS NULL OR u.cooperative_id = $2) AND ($3::text IS NULL OR u.role = $3)"
+	"   AND ($4::boolean IS NULL OR u.disabled = $4)"
+	" ORDER BY u.seq");
+
 static struct stmt user_insert =
     STMT("INSERT INTO users AS u (username, kind, secret_hash, role, cooperative_id, member_id,"
          "                        municipality_code, created_by)"
@@ -409,14 +420,13 @@ int users_list(struct req *r)
 	}
 	if (!req_db(r))
 		return -1;
+	const char *filters[] = {scope_coop(r), has_coop ? coop : NULL, has_role ? role : NULL,
+				 has_disabled ? disabled : NULL};
+	if (r->csv)
+		return csv_export(r, &user_csv, 4, filters);
 	char a[24], l[12];
 	page_params(after, limit, a, l);
-	const char *p[] = {a,
-	                   scope_coop(r),
-	                   has_coop ? coop : NULL,
-	                   has_role ? role : NULL,
-	                   has_disabled ? disabled : NULL,
-	                   l};
+	const char *p[] = {a, filters[0], filters[1], filters[2], filters[3], l};
 	PGresult *res = db_exec(r->db, &user_list, 6, p, &r->err);
 	if (!res)
 		return -1;

@@ -60,6 +60,7 @@ struct req {
 	char location[192];
 	char etag[48];
 	bool replayed;
+	bool streamed;            /* the response went out in chunks already (resp_stream_*) */
 	char *idem_body; /* owned; when set, stored for Idempotency-Key replays instead of out */
 	struct err err;
 };
@@ -83,6 +84,14 @@ void resp_list_begin(struct req *r);
 void resp_list_item(struct req *r, const char *json_text);
 int resp_list_end(struct req *r, const char *next_cursor);
 void resp_set_etag(struct req *r, const char *version);
+
+/* Streaming, for exports too large to hold: the status line and headers go out at once with
+ * chunked encoding, the body in chunks of about 16 KiB. After resp_stream_begin the response
+ * can no longer become an error; a failure mid-way ends the stream early. */
+int resp_stream_begin(struct req *r, int status, const char *content_type);
+/* Sends r->out as a chunk once it holds enough (or always when flush). -1 when the client left. */
+int resp_stream_flush(struct req *r, int force);
+int resp_stream_end(struct req *r);
 /* Location: {collection}/{id} */
 void resp_set_location(struct req *r, const char *collection, const char *id);
 

@@ -118,33 +118,76 @@ static void render_problem(struct req *r)
 	r->content_type = "application/problem+json";
 }
 
+/* Status line and headers; Content-Length unless the body is chunked. */
+static void write_head(struct req *r, struct sbuf *h, const char *allow, int chunked)
+{
+	sbuf_printf(h, "HTTP/1.1 %d %s\r\n", r->status, reason(r->status));
+	if (r->content_type)
+		sbuf_printf(h, "Content-Type: %s\r\n", r->content_type);
+	if (chunked)
+		sbuf_puts(h, "Transfer-Encoding: chunked\r\n");
+	else
+		sbuf_printf(h, "Content-Length: %zu\r\n", r->status == 204 ? 0 : r->out.len);
+	sbuf_printf(h, "X-Request-Id: %s\r\nAPI-Version: %s\r\n", r->request_id,
+		    app.api_version);
+	sbuf_puts(h, "Cache-Control: no-store\r\n");
+	if (r->etag[0])
+		sbuf_printf(h, "ETag: %s\r\n", r->etag);
+	if (r->location[0])
+		sbuf_printf(h, "Location: %s\r\n", r->location);
+	if (r->err.status && r->err.retry_after)
+		sbuf_printf(h, "Retry-After: %d\r\n", r->err.retry_after);
+	if (r->err.status == 401)
+		sbuf_puts(h, "WWW-Authenticate: Bearer\r\n");
+	if (allow)
+		sbuf_printf(h, "Allow: %s\r\n", allow);
+	if (r->replayed)
+		sbuf_puts(h, "Idempotent-Replayed: true\r\n");
+	sbuf_puts(h, "\r\n");
+}
+
+/* Head and body in one write: one packet for small responses (tcp_nodelay is on). */
 static void send_response(struct req *r, const char *allow)
 {
 	struct sbuf h = {0};
-	sbuf_printf(&h, "HTTP/1.1 %d %s\r\n", r->status, reason(r->status));
-	if (r->content_type)
-		sbuf_printf(&h, "Content-Type: %s\r\n", r->content_type);
-	sbuf_printf(&h, "Content-Length: %zu\r\nX-Request-Id: %s\r\nAPI-Version: %s\r\n",
-	            r->status == 204 ? 0 : r->out.len, r->request_id, app.api_version);
-	sbuf_puts(&h, "Cache-Control: no-store\r\n");
-	if (r->etag[0])
-		sbuf_printf(&h, "ETag: %s\r\n", r->etag);
-	if (r->location[0])
-		sbuf_printf(&h, "Location: %s\r\n", r->location);
-	if (r->err.status && r->err.retry_after)
-		sbuf_printf(&h, "Retry-After: %d\r\n", r->err.retry_after);
-	if (r->err.status == 401)
-		sbuf_puts(&h, "WWW-Authenticate: Bearer\r\n");
-	if (allow)
-		sbuf_printf(&h, "Allow: %s\r\n", allow);
-	if (r->replayed)
-		sbuf_puts(&h, "Idempotent-Replayed: true\r\n");
-	sbuf_puts(&h, "\r\n");
+	write_head(r, &h, allow, 0);
 	if (r->status != 204 && r->out.len)
 		sbuf_append(&h, r->out.data, r->out.len);
 	if (!h.oom)
 		mg_write(r->mg, h.data, h.len);
 	sbuf_free(&h);
+}
+
+int resp_stream_begin(struct req *r, int status, const char *content_type)
+{
+	struct sbuf h = {0};
+	r->status = status;
+	r->content_type = content_type;
+	r->streamed = true;
+	write_head(r, &h, NULL, 1);
+	int rc = !h.oom && mg_write(r->mg, h.data, h.len) > 0 ? 0 : -1;
+	sbuf_free(&h);
+	sbuf_reset(&r->out);
+	return rc;
+}
+
+int resp_stream_flush(struct req *r, int force)
+{
+	if (r->out.oom)
+		return -1;
+	if (!r->out.len || (!force && r->out.len < 16384))
+		return 0;
+	int rc = mg_send_chunk(r->mg, r->out.data, (unsigned)r->out.len) > 0 ? 0 : -1;
+	sbuf_reset(&r->out);
+	return rc;
+}
+
+int resp_stream_end(struct req *r)
+{
+	int rc = resp_stream_flush(r, 1);
+	if (mg_send_chunk(r->mg, "", 0) < 0)
+		rc = -1;
+	return rc;
 }
 
 static int authenticate(struct req *r)
@@ -344,7 +387,11 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 			rc = r.route->handler(&r);
 		break;
 	}
-	if (rc != 0 || !r.status) {
+	if (r.streamed) {
+		if (rc != 0)
+			log_msg("warn", r.request_id, "stream ended early: %s",
+				r.err.code ? r.err.code : "client gone");
+	} else if (rc != 0 || !r.status) {
 		if (!r.err.status)
 			err_set(&r.err, 500, "internal_error", "internal error");
 		if (r.err.status >= 500)
@@ -357,7 +404,8 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 		db_release(r.db);
 		r.db = NULL;
 	}
-	send_response(&r, r.err.status == 405 ? allow : NULL);
+	if (!r.streamed)
+		send_response(&r, r.err.status == 405 ? allow : NULL);
 
 	int64_t us = now_us() - r.start_us;
 	access_log(&r, method, r.status, us);

@@ -1,0 +1,660 @@
+// The API test harness: a private PostgreSQL cluster, a fresh database per test file, coopd
+// started on a free port with its stderr captured, psql for fixtures, an HTTP client, JWT
+// helpers and user fixtures. Node's standard library only.
+//
+// Environment:
+//   COOPD_BIN          the binary under test (default build/coopd, relative to the repository)
+//   COOPD_TEST_PGURL   URL of the maintenance database of an already running cluster (set by
+//                      tests/run.sh so that all test files share one cluster); without it each
+//                      test process starts its own cluster and removes it on exit.
+import { spawn, spawnSync, execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.resolve(ROOT, process.env.COOPD_BIN || 'build/coopd');
+export const PGCLUSTER = path.join(ROOT, 'deploy/local/pgcluster.sh');
+export const SANITIZED = /san/.test(path.basename(BIN));
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup that also runs when tests fail or the process is interrupted.
+const cleanups = new Set();
+function runCleanups() {
+	for (const fn of [...cleanups].reverse()) {
+		try {
+			fn();
+		} catch {
+			/* best effort */
+		}
+		cleanups.delete(fn);
+	}
+}
+process.on('exit', runCleanups);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+	process.on(sig, () => {
+		runCleanups();
+		process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+	});
+}
+export function onCleanup(fn) {
+	cleanups.add(fn);
+	return () => cleanups.delete(fn);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small utilities.
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const hex = (n = 4) => crypto.randomBytes(n).toString('hex');
+export const uuid = () => crypto.randomUUID();
+
+export function freePort() {
+	return new Promise((resolve, reject) => {
+		const s = net.createServer();
+		s.unref();
+		s.on('error', reject);
+		s.listen(0, '127.0.0.1', () => {
+			const { port } = s.address();
+			s.close(() => resolve(port));
+		});
+	});
+}
+
+export function run(cmd, args, { env, timeout = 60000, input } = {}) {
+	return new Promise((resolve) => {
+		const child = execFile(
+			cmd,
+			args,
+			{ env, timeout, maxBuffer: 64 << 20, encoding: 'utf8' },
+			(err, stdout, stderr) => {
+				resolve({
+					code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
+					signal: err?.signal ?? null,
+					killed: !!err?.killed,
+					stdout,
+					stderr,
+				});
+			},
+		);
+		if (input !== undefined) child.stdin.end(input);
+	});
+}
+
+/** Waits until cond() is truthy (polling), or throws with msg after timeoutMs. */
+export async function waitFor(cond, { timeoutMs = 10000, intervalMs = 50, msg = 'condition' } = {}) {
+	const end = Date.now() + timeoutMs;
+	let last;
+	for (;;) {
+		try {
+			last = await cond();
+			if (last) return last;
+		} catch (e) {
+			last = e;
+		}
+		if (Date.now() > end) throw new Error(`timed out waiting for ${msg} (last: ${last?.message ?? last})`);
+		await sleep(intervalMs);
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// psql: rows of the (last) result as objects of strings (null for NULL).
+function parseCsv(text) {
+	const rows = [];
+	let row = [];
+	let field = '';
+	let quoted = false;
+	let inQ = false;
+	const push = () => {
+		row.push(!quoted && field === '\\N' ? null : field);
+		field = '';
+		quoted = false;
+	};
+	for (let i = 0; i < text.length; i++) {
+		const ch = text[i];
+		if (inQ) {
+			if (ch === '"') {
+				if (text[i + 1] === '"') {
+					field += '"';
+					i++;
+				} else inQ = false;
+			} else field += ch;
+		} else if (ch === '"') {
+			inQ = true;
+			quoted = true;
+		} else if (ch === ',') push();
+		else if (ch === '\n') {
+			push();
+			rows.push(row);
+			row = [];
+		} else if (ch !== '\r') field += ch;
+	}
+	if (field !== '' || quoted || row.length) {
+		push();
+		rows.push(row);
+	}
+	return rows;
+}
+
+export async function psql(url, sql) {
+	const r = await run('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '--csv', '-P', 'null=\\N', '-c', sql], {
+		env: { PATH: process.env.PATH, LANG: 'C.UTF-8', PGCONNECT_TIMEOUT: '10' },
+	});
+	if (r.code !== 0) {
+		const e = new Error(`psql failed (${r.code}): ${r.stderr.trim()}\nSQL: ${sql}`);
+		e.stderr = r.stderr;
+		throw e;
+	}
+	const table = parseCsv(r.stdout);
+	if (table.length === 0) return [];
+	const [head, ...body] = table;
+	return body.map((cells) => Object.fromEntries(head.map((h, i) => [h, cells[i]])));
+}
+
+/** Runs SQL in a background psql; returns {child, done} (done resolves with {code, stderr}). */
+export function psqlBackground(url, sql) {
+	const child = spawn('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+		env: { PATH: process.env.PATH, LANG: 'C.UTF-8' },
+		stdio: ['ignore', 'ignore', 'pipe'],
+	});
+	let stderr = '';
+	child.stderr.on('data', (d) => (stderr += d));
+	const off = onCleanup(() => child.kill('SIGKILL'));
+	const done = new Promise((resolve) =>
+		child.on('exit', (code) => {
+			off();
+			resolve({ code, stderr });
+		}),
+	);
+	return { child, done };
+}
+
+/** Quotes a SQL literal. */
+export const lit = (s) => (s === null || s === undefined ? 'NULL' : `'${String(s).replaceAll("'", "''")}'`);
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL clusters.
+export class Cluster {
+	constructor({ dir = null, base = null, port = null, url }) {
+		this.dir = dir; // null: a cluster this process does not own
+		this.base = base;
+		this.port = port;
+		this.url = url; // the maintenance database "postgres"
+	}
+	urlFor(db) {
+		return this.url.replace(/\/[^/]*$/, `/${db}`);
+	}
+	async stop() {
+		assert.ok(this.dir, 'cannot stop a cluster this process does not own');
+		const r = await run(PGCLUSTER, ['stop', this.dir]);
+		assert.equal(r.code, 0, `pgcluster stop failed: ${r.stderr}`);
+	}
+	async start() {
+		assert.ok(this.dir, 'cannot start a cluster this process does not own');
+		const r = await run(PGCLUSTER, ['start', this.dir, String(this.port), 'postgres'], {
+			env: { ...process.env, PGCLUSTER_FAST: '1' },
+		});
+		assert.equal(r.code, 0, `pgcluster start failed: ${r.stderr}`);
+	}
+	destroySync() {
+		if (!this.dir) return;
+		spawnSync(PGCLUSTER, ['stop', this.dir], { stdio: 'ignore', timeout: 60000 });
+		fs.rmSync(this.base, { recursive: true, force: true });
+	}
+}
+
+/** A new private cluster in a temporary directory, removed when the process exits. */
+export async function startCluster() {
+	const base = fs.mkdtempSync('/tmp/coopd-test-pg-');
+	fs.chmodSync(base, 0o755);
+	const dir = path.join(base, 'pg');
+	const cluster = new Cluster({ dir, base, url: null });
+	onCleanup(() => cluster.destroySync());
+	let lastErr = '';
+	for (let attempt = 0; attempt < 4; attempt++) {
+		const port = await freePort();
+		const r = await run(PGCLUSTER, ['start', dir, String(port), 'postgres'], {
+			env: { ...process.env, PGCLUSTER_FAST: '1' },
+		});
+		if (r.code === 0) {
+			cluster.port = port;
+			cluster.url = r.stdout.trim().split('\n').pop();
+			return cluster;
+		}
+		lastErr = r.stderr;
+	}
+	throw new Error(`could not start a PostgreSQL cluster: ${lastErr}`);
+}
+
+let shared;
+/** The cluster shared by the test files of one run (COOPD_TEST_PGURL) or of this process. */
+export function sharedCluster() {
+	if (!shared) {
+		shared = process.env.COOPD_TEST_PGURL
+			? Promise.resolve(new Cluster({ url: process.env.COOPD_TEST_PGURL }))
+			: startCluster();
+	}
+	return shared;
+}
+
+/** A fresh, empty database in the cluster; returns its URL. */
+export async function createDatabase(cluster) {
+	const name = `coopd_t_${hex(6)}`;
+	await psql(cluster.url, `CREATE DATABASE ${name}`);
+	return cluster.urlFor(name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP client: one connection per request (Connection: close), full control over headers.
+function makeHeaders(rawHeaders) {
+	const h = new Headers();
+	for (let i = 0; i < rawHeaders.length; i += 2) {
+		try {
+			h.append(rawHeaders[i], rawHeaders[i + 1]);
+		} catch {
+			/* a header value Headers refuses: ignore */
+		}
+	}
+	return h;
+}
+
+/**
+ * request(base, method, path, {token, body, headers, rawBody, chunks, timeoutMs})
+ *   body: a value sent as JSON (Content-Type: application/json unless headers say otherwise)
+ *   rawBody: a string or Buffer sent as is (Content-Type: application/json unless given)
+ *   headers: extra headers; a header set to null is not sent
+ *   chunks: an array of strings/Buffers sent with Transfer-Encoding: chunked
+ * → {status, headers (Headers), rawHeaders, json, text, ms}
+ */
+export function request(base, method, p, opts = {}) {
+	const { token, body, rawBody, chunks, timeoutMs = 20000 } = opts;
+	const headers = {};
+	for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
+	if (token !== undefined && token !== null && !('authorization' in headers)) headers.authorization = `Bearer ${token}`;
+	let payload = null;
+	if (rawBody !== undefined) payload = Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(rawBody);
+	else if (body !== undefined) payload = Buffer.from(JSON.stringify(body));
+	if ((payload || chunks) && !('content-type' in headers)) headers['content-type'] = 'application/json';
+	if (payload) headers['content-length'] = String(payload.length);
+	for (const k of Object.keys(headers)) if (headers[k] === null || headers[k] === undefined) delete headers[k];
+	const url = new URL(p, base);
+	const started = performance.now();
+	return new Promise((resolve, reject) => {
+		const req = http.request(
+			{
+				host: url.hostname,
+				port: url.port,
+				method,
+				path: url.pathname + url.search,
+				headers,
+				agent: false,
+				timeout: timeoutMs,
+			},
+			(res) => {
+				const parts = [];
+				res.on('data', (d) => parts.push(d));
+				res.on('error', reject);
+				res.on('end', () => {
+					const text = Buffer.concat(parts).toString('utf8');
+					let json;
+					try {
+						json = text ? JSON.parse(text) : undefined;
+					} catch {
+						json = undefined;
+					}
+					resolve({
+						status: res.statusCode,
+						headers: makeHeaders(res.rawHeaders),
+						rawHeaders: res.rawHeaders,
+						json,
+						text,
+						ms: performance.now() - started,
+					});
+				});
+			},
+		);
+		req.on('timeout', () => req.destroy(new Error(`${method} ${p}: no response within ${timeoutMs} ms`)));
+		req.on('error', reject);
+		if (chunks) {
+			(async () => {
+				for (const c of chunks) {
+					if (!req.write(c)) await new Promise((r) => req.once('drain', r));
+				}
+				req.end();
+			})().catch(reject);
+		} else req.end(payload ?? undefined);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// JWTs.
+export const b64url = (buf) => Buffer.from(buf).toString('base64url');
+export const b64json = (obj) => b64url(JSON.stringify(obj));
+
+export function decodeJwt(token) {
+	const [h, p, s] = token.split('.');
+	return {
+		header: JSON.parse(Buffer.from(h, 'base64url').toString('utf8')),
+		payload: JSON.parse(Buffer.from(p, 'base64url').toString('utf8')),
+		signature: s,
+		signingInput: `${h}.${p}`,
+	};
+}
+
+/** Signs a JWT. key: HMAC secret (HS*), private key (RS256/ES256), ignored for none. */
+export function signJwt(payload, key, { alg = 'HS256', header = {} } = {}) {
+	const input = `${b64json({ alg, typ: 'JWT', ...header })}.${b64json(payload)}`;
+	let sig;
+	if (alg === 'none') sig = Buffer.alloc(0);
+	else if (alg.startsWith('HS')) sig = crypto.createHmac(`sha${alg.slice(2)}`, key).update(input).digest();
+	else if (alg === 'RS256') sig = crypto.sign('sha256', Buffer.from(input), key);
+	else if (alg === 'ES256') sig = crypto.sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+	else throw new Error(`signJwt: unsupported alg ${alg}`);
+	return `${input}.${b64url(sig)}`;
+}
+
+/** The claims coopd puts into a token for a user (scope claims only when set). */
+export function claimsFor(user, { now = Math.floor(Date.now() / 1000), ttl = 600, iss = 'coopd', aud = 'coopd-api' } = {}) {
+	const c = { iss, aud, sub: user.id, role: user.role };
+	if (user.cooperative_id) c.coop = user.cooperative_id;
+	if (user.member_id) c.member = user.member_id;
+	if (user.municipality_code) c.municipality = user.municipality_code;
+	Object.assign(c, { iat: now, nbf: now, exp: now + ttl, jti: uuid() });
+	return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// coopd processes.
+function baseEnv() {
+	const e = { PATH: process.env.PATH, LANG: 'C.UTF-8' };
+	for (const k of ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS', 'TZ', 'HOME']) if (process.env[k]) e[k] = process.env[k];
+	return e;
+}
+
+const SANITIZER_REPORT = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|Undefined|Leak)Sanitizer/;
+
+export class Coopd {
+	constructor({ proc, port, env, dbUrl, bin }) {
+		this.proc = proc;
+		this.port = port;
+		this.env = env;
+		this.dbUrl = dbUrl;
+		this.bin = bin;
+		this.base = `http://127.0.0.1:${port}`;
+		this.secret = env.COOPD_JWT_SECRET;
+		this.adminPassword = env.COOPD_BOOTSTRAP_ADMIN_PASSWORD;
+		this.exitInfo = null;
+		this._stderr = [];
+		this._stdout = [];
+		proc.stderr.on('data', (d) => this._stderr.push(d));
+		proc.stdout.on('data', (d) => this._stdout.push(d));
+		this.exited = new Promise((resolve) =>
+			proc.on('exit', (code, signal) => {
+				this.exitInfo = { code, signal };
+				resolve(this.exitInfo);
+			}),
+		);
+		this._off = onCleanup(() => {
+			if (!this.exitInfo) proc.kill('SIGKILL');
+		});
+		this.exited.then(() => this._off());
+	}
+	get stderr() {
+		return Buffer.concat(this._stderr).toString('utf8');
+	}
+	get stdout() {
+		return Buffer.concat(this._stdout).toString('utf8');
+	}
+	/** The JSON log lines of stderr (non-JSON lines come back as {unparsed: line}). */
+	logLines() {
+		return this.stderr
+			.split('\n')
+			.filter((l) => l.length)
+			.map((l) => {
+				try {
+					return JSON.parse(l);
+				} catch {
+					return { unparsed: l };
+				}
+			});
+	}
+	tail(n = 6000) {
+		const s = this.stderr;
+		return s.length > n ? `...${s.slice(-n)}` : s;
+	}
+	api(method, p, opts) {
+		return request(this.base, method, p, opts);
+	}
+	async token(body) {
+		return this.api('POST', '/v1/auth/token', { body });
+	}
+	/** Logs in with the password grant; asserts success; returns the access token. */
+	async login(username, password) {
+		const r = await this.token({ grant_type: 'password', username, password });
+		assert.equal(r.status, 200, `login of ${username} failed: ${r.status} ${r.text}`);
+		return r.json.access_token;
+	}
+	async adminToken() {
+		if (!this._adminToken) this._adminToken = await this.login('admin', this.adminPassword);
+		return this._adminToken;
+	}
+	/** SIGTERM; asserts a clean exit (code 0, no sanitizer report) within timeoutMs. */
+	async stop({ timeoutMs = 30000 } = {}) {
+		if (!this.exitInfo) this.proc.kill('SIGTERM');
+		const info = await Promise.race([this.exited, sleep(timeoutMs).then(() => null)]);
+		if (!info) {
+			this.proc.kill('SIGKILL');
+			await this.exited;
+			assert.fail(`coopd did not exit within ${timeoutMs} ms of SIGTERM; stderr:\n${this.tail()}`);
+		}
+		assert.ok(
+			info.code === 0 && info.signal === null,
+			`coopd exited with code ${info.code} signal ${info.signal} after SIGTERM (expected 0); stderr:\n${this.tail()}`,
+		);
+		assert.doesNotMatch(this.stderr, SANITIZER_REPORT, `sanitizer report in stderr:\n${this.tail()}`);
+	}
+	kill() {
+		if (!this.exitInfo) this.proc.kill('SIGKILL');
+		return this.exited;
+	}
+}
+
+/** Environment for a coopd on dbUrl listening on port (overrides may set a key to null = unset). */
+export function coopdEnv(dbUrl, port, overrides = {}) {
+	const env = {
+		...baseEnv(),
+		DATABASE_URL: dbUrl,
+		COOPD_JWT_SECRET: crypto.randomBytes(32).toString('hex'),
+		COOPD_BOOTSTRAP_ADMIN_PASSWORD: `admin-${hex(8)}`,
+		COOPD_LISTEN: `127.0.0.1:${port}`,
+		COOPD_THREADS: '32',
+		...overrides,
+	};
+	for (const k of Object.keys(env)) if (env[k] === null || env[k] === undefined) delete env[k];
+	return env;
+}
+
+/** Starts coopd on a free port and waits until /v1/health answers 200. */
+export async function startCoopd({ dbUrl, env = {}, bin = BIN, timeoutMs = 30000 } = {}) {
+	for (let attempt = 0; ; attempt++) {
+		const port = await freePort();
+		const fullEnv = coopdEnv(dbUrl, port, env);
+		const proc = spawn(bin, [], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+		const srv = new Coopd({ proc, port, env: fullEnv, dbUrl, bin });
+		const end = Date.now() + timeoutMs;
+		for (;;) {
+			if (srv.exitInfo) break;
+			try {
+				const r = await srv.api('GET', '/v1/health', { timeoutMs: 2000 });
+				if (r.status === 200) return srv;
+			} catch {
+				/* not listening yet */
+			}
+			if (Date.now() > end) {
+				await srv.kill();
+				throw new Error(`coopd did not answer /v1/health within ${timeoutMs} ms; stderr:\n${srv.tail()}`);
+			}
+			await sleep(50);
+		}
+		// It exited: retry once when the port was taken meanwhile, else report.
+		if (attempt < 2 && /address already in use|bind|listen/i.test(srv.stderr)) continue;
+		throw new Error(`coopd exited during start-up (code ${srv.exitInfo.code}, signal ${srv.exitInfo.signal}); stderr:\n${srv.tail()}`);
+	}
+}
+
+/** Runs coopd to completion (e.g. `migrate`, `routes`, a refused configuration). */
+export async function runCoopd(args, env, { bin = BIN, timeout = 30000 } = {}) {
+	const full = { ...baseEnv(), ...env };
+	for (const k of Object.keys(full)) if (full[k] === null || full[k] === undefined) delete full[k];
+	return run(bin, args, { env: full, timeout });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-file setup.
+/** A fresh database on the shared cluster and a coopd on it: {cluster, dbUrl, srv, sql}. */
+export async function setup({ env = {}, cluster } = {}) {
+	const c = cluster ?? (await sharedCluster());
+	const dbUrl = await createDatabase(c);
+	const srv = await startCoopd({ dbUrl, env });
+	return { cluster: c, dbUrl, srv, sql: (q) => psql(dbUrl, q) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures.
+let muniCounter = 0;
+/** Inserts a municipality (a fresh random code unless given); returns its code. */
+export async function createMunicipality(dbUrl, code, name = 'Gemeente Test') {
+	for (;;) {
+		const c = code ?? `GM${String(1000 + ((process.pid * 7 + muniCounter++ * 131 + crypto.randomInt(9000)) % 9000)).padStart(4, '0')}`;
+		const rows = await psql(dbUrl, `insert into municipalities(code, name) values(${lit(c)}, ${lit(name)}) on conflict do nothing returning code`);
+		if (rows.length) return rows[0].code;
+		if (code) return code; // it existed already
+	}
+}
+
+/** Inserts a cooperative; returns its id. */
+export async function createCooperative(dbUrl, legalName = `Coop ${hex(3)}`) {
+	const prefix = `C${hex(4).toUpperCase()}`;
+	const rows = await psql(
+		dbUrl,
+		`insert into cooperatives(id, legal_name, invoice_prefix) values(gen_random_uuid(), ${lit(legalName)}, ${lit(prefix)}) returning id`,
+	);
+	return rows[0].id;
+}
+
+/** Inserts a member of coopId living in municipalityCode; returns its id. */
+export async function createMember(dbUrl, coopId, municipalityCode, first = 'Ann', last = 'Smit') {
+	const rows = await psql(
+		dbUrl,
+		`insert into members(id, cooperative_id, first_name, last_name, municipality_code) values(gen_random_uuid(), ${lit(coopId)}, ${lit(first)}, ${lit(last)}, ${lit(municipalityCode)}) returning id`,
+	);
+	return rows[0].id;
+}
+
+export const uname = (prefix = 'u') => `${prefix}.${hex(4)}`;
+export const password = () => `pw-${hex(10)}`;
+
+/** Creates a user through the API (asserts 201); returns {user, password, username, body}. */
+export async function createUser(srv, token, fields, { headers } = {}) {
+	const body = { username: uname(fields.role ?? 'u'), ...fields };
+	let pw = null;
+	if ((body.kind ?? 'person') === 'person' && !('password' in fields)) body.password = password();
+	pw = body.password ?? null;
+	const r = await srv.api('POST', '/v1/users', { token, body, headers });
+	assert.equal(r.status, 201, `creating user ${JSON.stringify(body)} failed: ${r.status} ${r.text}`);
+	return { user: r.json, password: pw, username: body.username, response: r, clientSecret: r.json.client_secret };
+}
+
+/** Creates a user and logs it in: {user, token, password, username}. */
+export async function userWithToken(srv, adminToken, fields) {
+	const u = await createUser(srv, adminToken, fields);
+	if (u.user.kind === 'client') {
+		const r = await srv.token({ grant_type: 'client_credentials', client_id: u.username, client_secret: u.clientSecret });
+		assert.equal(r.status, 200, `client login failed: ${r.status} ${r.text}`);
+		return { ...u, token: r.json.access_token };
+	}
+	return { ...u, token: await srv.login(u.username, u.password) };
+}
+
+/**
+ * The usual cast: two cooperatives (A, B), a municipality, a member in each coop, and one
+ * logged-in user per role (coop roles in A; coopAdminB in B).
+ */
+export async function cast(srv, dbUrl) {
+	const admin = await srv.adminToken();
+	const muni = await createMunicipality(dbUrl);
+	const coopA = await createCooperative(dbUrl, 'Coop A');
+	const coopB = await createCooperative(dbUrl, 'Coop B');
+	const memberA = await createMember(dbUrl, coopA, muni);
+	const memberB = await createMember(dbUrl, coopB, muni);
+	const adminMe = await srv.api('GET', '/v1/me', { token: admin });
+	assert.equal(adminMe.status, 200, adminMe.text);
+	const c = { admin, adminUser: adminMe.json, muni, coopA, coopB, memberA, memberB };
+	c.coopAdminA = await userWithToken(srv, admin, { role: 'coop_admin', cooperative_id: coopA });
+	c.coopAdminB = await userWithToken(srv, admin, { role: 'coop_admin', cooperative_id: coopB });
+	c.bookkeeperA = await userWithToken(srv, admin, { role: 'bookkeeper', cooperative_id: coopA });
+	c.auditorA = await userWithToken(srv, admin, { role: 'auditor', cooperative_id: coopA });
+	c.memberUserA = await userWithToken(srv, admin, { role: 'member', cooperative_id: coopA, member_id: memberA });
+	c.municipalityUser = await userWithToken(srv, admin, { role: 'municipality', municipality_code: muni });
+	return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assertions shared by the test files.
+export const API_VERSION_RE = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
+/** Asserts an RFC 9457 problem with the given status and code; returns the body. */
+export function assertProblem(r, status, code, { field, fieldCode } = {}) {
+	const where = `${r.status} ${r.headers.get('content-type')} ${r.text}`;
+	assert.equal(r.status, status, `expected ${status} ${code}, got ${where}`);
+	assert.match(r.headers.get('content-type') ?? '', /^application\/problem\+json/, `problem content type: ${where}`);
+	assert.ok(r.json && typeof r.json === 'object', `problem body is JSON: ${where}`);
+	assert.equal(r.json.status, status, `problem.status: ${where}`);
+	assert.equal(r.json.code, code, `problem.code: ${where}`);
+	for (const k of ['type', 'title', 'detail', 'request_id']) assert.equal(typeof r.json[k], 'string', `problem.${k} is a string: ${where}`);
+	assert.equal(r.json.request_id, r.headers.get('x-request-id'), `problem.request_id = X-Request-Id: ${where}`);
+	assert.match(r.headers.get('api-version') ?? '', API_VERSION_RE, `API-Version on an error: ${where}`);
+	if (field !== undefined) {
+		assert.ok(Array.isArray(r.json.errors), `problem.errors[] present: ${where}`);
+		const hit = r.json.errors.find((e) => e.field === field && (fieldCode === undefined || e.code === fieldCode));
+		assert.ok(hit, `errors[] has field ${field}${fieldCode ? ` with code ${fieldCode}` : ''}: ${where}`);
+		assert.equal(typeof hit.message, 'string', `errors[].message: ${where}`);
+	}
+	return r.json;
+}
+
+export const USER_KEYS = ['id', 'username', 'kind', 'role', 'cooperative_id', 'member_id', 'municipality_code', 'disabled', 'created_at', 'updated_at'];
+export const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Asserts the User object shape (exactly its documented keys, plus client_secret if allowed). */
+export function assertUser(u, expect = {}, { allowSecret = false } = {}) {
+	const keys = Object.keys(u).filter((k) => !(allowSecret && k === 'client_secret')).sort();
+	assert.deepEqual(keys, [...USER_KEYS].sort(), `User keys: ${JSON.stringify(u)}`);
+	assert.match(u.id, UUID_RE);
+	assert.match(u.created_at, RFC3339_UTC);
+	assert.match(u.updated_at, RFC3339_UTC);
+	assert.equal(typeof u.disabled, 'boolean');
+	for (const [k, v] of Object.entries(expect)) assert.deepEqual(u[k], v, `User.${k}: ${JSON.stringify(u)}`);
+}
+
+/** Follows next_cursor from path (which may carry a query) and returns all items. */
+export async function listAll(srv, token, p, limit = 2) {
+	const sep = p.includes('?') ? '&' : '?';
+	let url = `${p}${sep}limit=${limit}`;
+	const all = [];
+	for (let pages = 0; pages < 1000; pages++) {
+		const r = await srv.api('GET', url, { token });
+		assert.equal(r.status, 200, `${url}: ${r.text}`);
+		assert.ok(Array.isArray(r.json.data), r.text);
+		assert.ok(r.json.data.length <= limit, `page longer than limit ${limit}: ${r.text}`);
+		all.push(...r.json.data);
+		if (r.json.next_cursor === null) return all;
+		assert.equal(typeof r.json.next_cursor, 'string', r.text);
+		url = `${p}${sep}limit=${limit}&after=${encodeURIComponent(r.json.next_cursor)}`;
+	}
+	throw new Error('pagination did not end');
+}

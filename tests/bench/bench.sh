@@ -1,0 +1,353 @@
+#!/usr/bin/env bash
+# coopd benchmark: each endpoint against the bare SQL it runs.
+#
+# Starts a throwaway PostgreSQL cluster and build/coopd on free ports, seeds the data, then for
+# each endpoint runs wrk against the service and pgbench against the same database with exactly
+# the endpoint's statement, one after the other (never at once), each after a warm-up, for
+# BENCH_ROUNDS rounds; prints the median figures and the service/pgbench throughput ratio of
+# every round. A benchmark is not a test: the targets are reported as PASS/MISS and the exit
+# status is 0 whenever the run itself worked.
+#
+# Environment (all optional):
+#   BENCH_CONNECTIONS  concurrent connections of wrk and pgbench        (16)
+#   BENCH_DURATION     seconds per measured run                         (15)
+#   BENCH_WARMUP       seconds of warm-up before each measured run      (3)
+#   BENCH_ROUNDS       rounds of (service, pgbench)                     (3)
+#   BENCH_THREADS      wrk threads (-t) and pgbench threads (-j)        (2)
+#   BENCH_USERS        seeded users                                     (100000)
+#   BENCH_KEEP         1: keep the work directory (logs, cluster) at the end
+#   COOPD_DB_POOL      the service's pool size                          (6)
+#   COOPD_THREADS      the service's HTTP worker threads                (64)
+#   COOPD              the binary                                        (build/coopd)
+#
+# Measuring on a 2-core machine (STYLE.md): with the kernel's autogroup scheduler on, every
+# session gets its own CPU share and the PostgreSQL backends starve the service's threads. As
+# root the script switches autogroup off before it starts anything and restores it on exit;
+# otherwise it says that it ran with autogroup on.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bench_dir=$root/tests/bench
+cd "$root"
+
+connections=${BENCH_CONNECTIONS:-16}
+duration=${BENCH_DURATION:-15}
+duration=${duration%s}
+warmup=${BENCH_WARMUP:-3}
+warmup=${warmup%s}
+rounds=${BENCH_ROUNDS:-3}
+threads=${BENCH_THREADS:-2}
+nusers=${BENCH_USERS:-100000}
+pool=${COOPD_DB_POOL:-6}
+http_threads=${COOPD_THREADS:-64}
+coopd=${COOPD:-$root/build/coopd}
+
+# Targets (SPEC: ratio of the service's throughput to pgbench's; p99 at 16 connections).
+target_ratio=0.75
+target_p99_ms=5
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+is_uint() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
+for v in connections duration warmup rounds threads nusers pool http_threads; do
+	is_uint "${!v}" || die "$v must be a positive integer (got '${!v}')"
+done
+[ "$threads" -le "$connections" ] || threads=$connections
+
+# --- tools ----------------------------------------------------------------------------------
+command -v wrk >/dev/null 2>&1 ||
+	die "wrk not found: run 'make bench' (installs it) or 'apt-get install wrk'"
+pgbench=
+for p in "$(pg_config --bindir 2>/dev/null || true)/pgbench" /usr/lib/postgresql/15/bin/pgbench \
+	"$(command -v pgbench 2>/dev/null || true)"; do
+	if [ -x "$p" ] && [ ! -d "$p" ]; then
+		pgbench=$p
+		break
+	fi
+done
+[ -n "$pgbench" ] ||
+	die "pgbench not found: run 'make bench' (installs it) or 'apt-get install postgresql-contrib'"
+for t in psql curl openssl ss; do
+	command -v "$t" >/dev/null 2>&1 || die "$t not found"
+done
+[ -x "$coopd" ] || die "$coopd not found: run 'make all' first (or 'make bench')"
+
+# --- cleanup on any exit --------------------------------------------------------------------
+work=
+pgdir=
+coopd_pid=
+autogroup_file=/proc/sys/kernel/sched_autogroup_enabled
+autogroup_restore=
+
+cleanup() {
+	local rc=$?
+	set +e
+	trap - EXIT INT TERM
+	if [ -n "$coopd_pid" ] && kill -0 "$coopd_pid" 2>/dev/null; then
+		kill -TERM "$coopd_pid"
+		for _ in $(seq 1 100); do
+			kill -0 "$coopd_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$coopd_pid" 2>/dev/null && kill -KILL "$coopd_pid"
+		wait "$coopd_pid" 2>/dev/null
+	fi
+	if [ $rc -ne 0 ] && [ -n "$work" ]; then
+		if [ -s "$work/coopd.log" ]; then
+			echo "bench: last lines of the service's log:" >&2
+			grep -v '"msg":"request"' "$work/coopd.log" | tail -n 15 >&2
+		fi
+		if [ -n "$pgdir" ] && [ -s "$pgdir/server.log" ]; then
+			echo "bench: last lines of the PostgreSQL log:" >&2
+			tail -n 10 "$pgdir/server.log" >&2
+		fi
+	fi
+	[ -n "$pgdir" ] && "$root/deploy/local/pgcluster.sh" stop "$pgdir"
+	if [ -n "$autogroup_restore" ]; then
+		echo "$autogroup_restore" >"$autogroup_file"
+	fi
+	if [ -n "$work" ]; then
+		if [ "${BENCH_KEEP:-0}" = 1 ]; then
+			echo "bench: kept $work" >&2
+		else
+			rm -rf "$work"
+		fi
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- autogroup: off for the run when we may ---------------------------------------------------
+# Before anything starts: a task's group is fixed when it is created, so this must come first.
+if [ -r "$autogroup_file" ]; then
+	if [ "$(cat "$autogroup_file")" = 1 ]; then
+		if [ "$(id -u)" -eq 0 ] && echo 0 >"$autogroup_file" 2>/dev/null; then
+			autogroup_restore=1
+			autogroup="off (switched off for this run; restored to on at exit)"
+		else
+			autogroup="ON (not root: could not switch it off; expect a much worse p99)"
+		fi
+	else
+		autogroup="off (already off)"
+	fi
+else
+	autogroup="n/a (the kernel has no autogroup scheduler)"
+fi
+
+# --- cluster and service --------------------------------------------------------------------
+free_port() {
+	local used p
+	used=$(ss -Htan 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }' | sort -u)
+	for _ in $(seq 1 200); do
+		p=$((20000 + RANDOM % 40000))
+		if ! grep -qx "$p" <<<"$used"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	die "no free port found"
+}
+
+work=$(mktemp -d /tmp/coopd-bench.XXXXXX)
+chmod 755 "$work" # the postgres user (when we are root) must reach the cluster directory
+pgdir=$work/pg
+pg_port=$(free_port)
+db_url=$(PGCLUSTER_FAST=1 "$root/deploy/local/pgcluster.sh" start "$pgdir" "$pg_port" coopd_bench)
+
+http_port=$(free_port)
+while [ "$http_port" = "$pg_port" ]; do http_port=$(free_port); done
+base=http://127.0.0.1:$http_port
+admin_password=$(openssl rand -hex 16)
+
+DATABASE_URL=$db_url \
+	COOPD_JWT_SECRET=$(openssl rand -hex 32) \
+	COOPD_BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
+	COOPD_LISTEN=127.0.0.1:$http_port \
+	COOPD_THREADS=$http_threads \
+	COOPD_DB_POOL=$pool \
+	"$coopd" >"$work/coopd.log" 2>&1 &
+coopd_pid=$!
+
+for i in $(seq 1 300); do
+	kill -0 "$coopd_pid" 2>/dev/null || die "coopd exited at start"
+	curl -fsS -o /dev/null "$base/v1/ready" 2>/dev/null && break
+	[ "$i" -lt 300 ] || die "coopd did not become ready within 30 s"
+	sleep 0.1
+done
+
+psql_q() { psql "$db_url" -X -v ON_ERROR_STOP=1 -q "$@"; }
+
+# --- data -----------------------------------------------------------------------------------
+# Users are seeded set-based. User n gets the id 00000000-0000-4000-8000-<n as 12 hex digits>
+# so that pgbench, which can only compute integers, can name the same user (see get_user.sql).
+seed_users() {
+	psql_q -v nusers="$nusers" <<'SQL'
+INSERT INTO municipalities (code, name) VALUES ('GM0363', 'Amsterdam') ON CONFLICT DO NOTHING;
+INSERT INTO cooperatives (legal_name, invoice_prefix) VALUES ('Bench', 'BENCH') RETURNING id AS coop
+\gset
+INSERT INTO users (id, username, kind, secret_hash, role, cooperative_id)
+SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, 'bench' || n, 'person',
+       '$y$dummy', 'bookkeeper', :'coop'
+FROM generate_series(1, :nusers) AS n;
+SQL
+	psql_q -Atc "SELECT id FROM users WHERE username LIKE 'bench%' ORDER BY seq" >"$work/user_ids"
+	[ "$(wc -l <"$work/user_ids")" -eq "$nusers" ] || die "seeding users failed"
+}
+
+seed_start=$(date +%s.%N)
+seed_users
+psql_q -c "VACUUM ANALYZE" -c "CHECKPOINT"
+seed_s=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+
+token=$(curl -fsS -H 'Content-Type: application/json' \
+	-d "{\"grant_type\":\"password\",\"username\":\"admin\",\"password\":\"$admin_password\"}" \
+	"$base/v1/auth/token" | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')
+[ -n "$token" ] || die "could not log in as admin"
+
+# The wrk scripts read these.
+export BENCH_TOKEN=$token
+export BENCH_IDS_FILE=$work/user_ids
+
+# --- measuring ------------------------------------------------------------------------------
+# Latency strings of wrk (e.g. 812.00us, 2.41ms, 1.02s, 1.50m) in milliseconds.
+wrk_ms() {
+	awk -v v="$1" 'BEGIN {
+		if (v ~ /us$/) f = 0.001; else if (v ~ /ms$/) f = 1; else if (v ~ /s$/) f = 1000;
+		else if (v ~ /m$/) f = 60000; else if (v ~ /h$/) f = 3600000; else f = -1;
+		sub(/[a-z]+$/, "", v); printf "%.3f", f < 0 ? -1 : v * f }'
+}
+
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
+		END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# run_wrk LUA SECONDS OUT → prints "rps p50_ms p99_ms errors"
+run_wrk() {
+	if ! wrk -t "$threads" -c "$connections" -d "${2}s" --latency -s "$1" "$base" >"$3" 2>&1; then
+		cat "$3" >&2
+		die "wrk failed"
+	fi
+	local rps p50 p99 non2xx sock
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' "$3")
+	p50=$(awk '$1 == "50%" { print $2 }' "$3")
+	p99=$(awk '$1 == "99%" { print $2 }' "$3")
+	non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$3")
+	sock=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$3")
+	[ -n "$rps" ] && [ -n "$p50" ] && [ -n "$p99" ] || {
+		cat "$3" >&2
+		die "cannot read wrk's output"
+	}
+	echo "$rps $(wrk_ms "$p50") $(wrk_ms "$p99") $((${non2xx:-0} + ${sock:-0}))"
+}
+
+# run_pgbench SQL SECONDS OUT LOGDIR → prints "tps p50_ms p99_ms errors"
+# Percentiles come from the per-transaction log (-l): its 3rd column is the latency in us.
+run_pgbench() {
+	rm -rf "$4"
+	mkdir -p "$4"
+	if ! "$pgbench" -M prepared -n -c "$connections" -j "$threads" -T "$2" \
+		-D nusers="$nusers" -f "$1" -l --log-prefix="$4/tx" "$db_url" >"$3" 2>&1; then
+		cat "$3" >&2
+		die "pgbench failed"
+	fi
+	local tps failed pct
+	tps=$(sed -n 's/^tps = \([0-9.]*\) (\(without initial connection time\|excluding connections establishing\)).*/\1/p' "$3")
+	failed=$(awk '/^number of failed transactions:/ { print $5 }' "$3")
+	pct=$(cat "$4"/tx.* | awk '{ print $3 }' | sort -n | awk '{ a[NR] = $1 }
+		END {
+			if (!NR) exit 1
+			i50 = int(NR * 0.50); if (i50 < NR * 0.50) i50++
+			i99 = int(NR * 0.99); if (i99 < NR * 0.99) i99++
+			printf "%.3f %.3f", a[i50] / 1000, a[i99] / 1000
+		}') || die "pgbench wrote no transaction log"
+	[ -n "$tps" ] || {
+		cat "$3" >&2
+		die "cannot read pgbench's output"
+	}
+	rm -rf "$4"
+	echo "$tps $pct ${failed:-0}"
+}
+
+verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "PASS" : "MISS") }'; }
+
+print_header() {
+	echo
+	echo "coopd benchmark — $(nproc) CPUs, autogroup ${autogroup}"
+	echo "$("$coopd" --version 2>/dev/null | head -n 1), $(psql_q -Atc 'SHOW server_version' | cut -d' ' -f1 | sed 's/^/PostgreSQL /'), $(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2), $("$pgbench" --version)"
+	echo "connections $connections, ${duration} s per run after ${warmup} s warm-up, $rounds rounds (median shown)," \
+		"COOPD_DB_POOL $pool, COOPD_THREADS $http_threads, wrk -t$threads, pgbench -j$threads -M prepared"
+	echo "seeded $nusers users in ${seed_s} s"
+}
+
+# compare NAME WRK_LUA PGBENCH_SQL
+# Runs the endpoint under wrk and its statement under pgbench, BENCH_ROUNDS times, alternating
+# which goes first; prints the medians and the ratio of every round.
+compare() {
+	local name=$1 lua=$2 sql=$3
+	local out=$work/out
+	mkdir -p "$out"
+	local -a s_rps=() s_p50=() s_p99=() s_err=() p_tps=() p_p50=() p_p99=() p_err=() ratios=()
+	local r s p which order rps p50 p99 err
+
+	# A warm-up that also proves the script works: every response must be a 2xx.
+	s=$(run_wrk "$lua" "$warmup" "$out/wrk-warmup.txt")
+	[ "$(echo "$s" | cut -d' ' -f4)" -eq 0 ] ||
+		die "$name: the service answered with errors during the warm-up ($(echo "$s" | cut -d' ' -f4)); see $out/wrk-warmup.txt"
+	p=$(run_pgbench "$sql" "$warmup" "$out/pgbench-warmup.txt" "$out/pglog")
+	[ "$(echo "$p" | cut -d' ' -f4)" -eq 0 ] || die "$name: pgbench failed transactions during the warm-up"
+
+	for ((r = 1; r <= rounds; r++)); do
+		if ((r % 2)); then order="service pgbench"; else order="pgbench service"; fi
+		for which in $order; do
+			if [ "$which" = service ]; then
+				run_wrk "$lua" "$warmup" "$out/wrk-warmup.txt" >/dev/null
+				s=$(run_wrk "$lua" "$duration" "$out/wrk-$r.txt")
+			else
+				run_pgbench "$sql" "$warmup" "$out/pgbench-warmup.txt" "$out/pglog" >/dev/null
+				p=$(run_pgbench "$sql" "$duration" "$out/pgbench-$r.txt" "$out/pglog")
+			fi
+		done
+		read -r rps p50 p99 err <<<"$s"
+		s_rps+=("$rps") s_p50+=("$p50") s_p99+=("$p99") s_err+=("$err")
+		read -r rps p50 p99 err <<<"$p"
+		p_tps+=("$rps") p_p50+=("$p50") p_p99+=("$p99") p_err+=("$err")
+		ratios+=("$(awk -v a="${s_rps[-1]}" -v b="$rps" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')")
+		printf '  %-28s round %d/%d: service %8.0f/s p50 %6.2f p99 %6.2f ms | pgbench %8.0f/s p50 %6.2f p99 %6.2f ms | ratio %s\n' \
+			"$name" "$r" "$rounds" "${s_rps[-1]}" "${s_p50[-1]}" "${s_p99[-1]}" \
+			"$rps" "$p50" "$p99" "${ratios[-1]}" >&2
+	done
+
+	local m_s_rps m_s_p99 m_ratio sum_s_err=0 sum_p_err=0 e
+	for e in "${s_err[@]}"; do sum_s_err=$((sum_s_err + e)); done
+	for e in "${p_err[@]}"; do sum_p_err=$((sum_p_err + e)); done
+	m_s_rps=$(median "${s_rps[@]}")
+	m_s_p99=$(median "${s_p99[@]}")
+	m_ratio=$(median "${ratios[@]}")
+	echo
+	printf '%-40s %12s %9s %9s %8s\n' "$name" "requests/s" "p50 ms" "p99 ms" "errors"
+	printf '  %-38s %12.0f %9.2f %9.2f %8d\n' "service (wrk -t$threads -c$connections)" \
+		"$m_s_rps" "$(median "${s_p50[@]}")" "$m_s_p99" "$sum_s_err"
+	printf '  %-38s %12.0f %9.2f %9.2f %8d\n' "pgbench (-M prepared -c$connections -j$threads)" \
+		"$(median "${p_tps[@]}")" "$(median "${p_p50[@]}")" "$(median "${p_p99[@]}")" "$sum_p_err"
+	printf '  ratio service/pgbench: %.2f   (rounds: %s)\n' "$m_ratio" "${ratios[*]}"
+	printf '  target ratio >= %s: %s\n' "$target_ratio" \
+		"$(verdict "$(awk -v r="$m_ratio" -v t="$target_ratio" 'BEGIN { print (r >= t) }')")"
+	local at=""
+	[ "$connections" -eq 16 ] || at=" (measured at $connections connections, not 16)"
+	printf '  target service p99 <= %s ms at 16 connections: %s%s\n' "$target_p99_ms" \
+		"$(verdict "$(awk -v p="$m_s_p99" -v t="$target_p99_ms" 'BEGIN { print (p <= t) }')")" "$at"
+	if [ "$sum_s_err" -gt 0 ] || [ "$sum_p_err" -gt 0 ]; then
+		echo "  WARNING: errors during the measured runs; the figures above are suspect"
+	fi
+}
+
+print_header
+echo >&2
+compare "GET /v1/users/{id}" "$bench_dir/get_user.lua" "$bench_dir/get_user.sql"
+echo
