@@ -316,7 +316,7 @@ static int run_in_tx(struct req *r)
 		if (rc == 0) {
 			r->in_tx = true;
 			rc = idem_claim(r, &idem);
-			if (rc == 0)
+			if (rc == 0 && !r->replayed)
 				rc = r->route->handler(r);
 			if (rc == 0 && r->status < 300 && !r->replayed)
 				rc = idem_store(r, &idem);

@@ -159,6 +159,9 @@ pgdir=$work/pg
 pg_port=$(free_port)
 db_url=$(PGCLUSTER_FAST=1 "$root/deploy/local/pgcluster.sh" start "$pgdir" "$pg_port" coopd_bench)
 
+# A copy: other work may rebuild build/coopd while we measure.
+cp "$coopd" "$work/coopd"
+
 http_port=$(free_port)
 while [ "$http_port" = "$pg_port" ]; do http_port=$(free_port); done
 base=http://127.0.0.1:$http_port
@@ -170,7 +173,7 @@ DATABASE_URL=$db_url \
 	COOPD_LISTEN=127.0.0.1:$http_port \
 	COOPD_THREADS=$http_threads \
 	COOPD_DB_POOL=$pool \
-	"$coopd" >"$work/coopd.log" 2>&1 &
+	"$work/coopd" >"$work/coopd.log" 2>&1 &
 coopd_pid=$!
 
 for i in $(seq 1 300); do
@@ -219,7 +222,7 @@ wrk_ms() {
 	awk -v v="$1" 'BEGIN {
 		if (v ~ /us$/) f = 0.001; else if (v ~ /ms$/) f = 1; else if (v ~ /s$/) f = 1000;
 		else if (v ~ /m$/) f = 60000; else if (v ~ /h$/) f = 3600000; else f = -1;
-		sub(/[a-z]+$/, "", v); printf "%.3f", f < 0 ? -1 : v * f }'
+		sub(/[a-z]+$/, "", v); printf "%.3f", (f < 0 ? -1 : v * f) }'
 }
 
 median() {
@@ -279,7 +282,7 @@ verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "PASS" : "MISS") }'; }
 print_header() {
 	echo
 	echo "coopd benchmark — $(nproc) CPUs, autogroup ${autogroup}"
-	echo "$("$coopd" --version 2>/dev/null | head -n 1), $(psql_q -Atc 'SHOW server_version' | cut -d' ' -f1 | sed 's/^/PostgreSQL /'), $(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2), $("$pgbench" --version)"
+	echo "$("$work/coopd" --version 2>/dev/null | head -n 1), $(psql_q -Atc 'SHOW server_version' | cut -d' ' -f1 | sed 's/^/PostgreSQL /'), $(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2), pgbench $("$pgbench" --version | awk "{ print \$3 }")"
 	echo "connections $connections, ${duration} s per run after ${warmup} s warm-up, $rounds rounds (median shown)," \
 		"COOPD_DB_POOL $pool, COOPD_THREADS $http_threads, wrk -t$threads, pgbench -j$threads -M prepared"
 	echo "seeded $nusers users in ${seed_s} s"
@@ -317,10 +320,10 @@ compare() {
 		s_rps+=("$rps") s_p50+=("$p50") s_p99+=("$p99") s_err+=("$err")
 		read -r rps p50 p99 err <<<"$p"
 		p_tps+=("$rps") p_p50+=("$p50") p_p99+=("$p99") p_err+=("$err")
-		ratios+=("$(awk -v a="${s_rps[-1]}" -v b="$rps" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')")
+		ratios+=("$(awk -v a="${s_rps[-1]}" -v b="$rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
 		printf '  %-28s round %d/%d: service %8.0f/s p50 %6.2f p99 %6.2f ms | pgbench %8.0f/s p50 %6.2f p99 %6.2f ms | ratio %s\n' \
 			"$name" "$r" "$rounds" "${s_rps[-1]}" "${s_p50[-1]}" "${s_p99[-1]}" \
-			"$rps" "$p50" "$p99" "${ratios[-1]}" >&2
+			"$rps" "$p50" "$p99" "${ratios[-1]}"
 	done
 
 	local m_s_rps m_s_p99 m_ratio sum_s_err=0 sum_p_err=0 e
@@ -348,6 +351,5 @@ compare() {
 }
 
 print_header
-echo >&2
 compare "GET /v1/users/{id}" "$bench_dir/get_user.lua" "$bench_dir/get_user.sql"
 echo
