@@ -23,6 +23,8 @@
 #include "http/server.h"
 #include "log.h"
 
+#define DRAIN_SECONDS 25 /* below the usual 30 s stop timeout of service managers */
+
 static int load_api_version(void)
 {
 	json_error_t je;
@@ -58,6 +60,25 @@ static void print_routes(void)
 	json_decref(out);
 }
 
+/* The signing keys; a failure names the variable to fix. */
+static int load_keys(char *err, size_t errlen)
+{
+	char why[256] = "";
+	app.keys = token_keys_new(app.cfg.jwt_alg, app.cfg.jwt_secret, app.cfg.jwt_private_key_file,
+				  app.cfg.jwt_public_key_file, app.cfg.jwt_issuer,
+				  app.cfg.jwt_audience, app.cfg.token_ttl, why, sizeof why);
+	if (app.keys)
+		return 0;
+	const char *alg = app.cfg.jwt_alg;
+	if (strcmp(alg, "HS256") && strcmp(alg, "ES256") && strcmp(alg, "RS256"))
+		snprintf(err, errlen, "COOPD_JWT_ALG must be HS256, ES256 or RS256");
+	else if (strcmp(alg, "HS256") == 0)
+		snprintf(err, errlen, "COOPD_JWT_SECRET: %s", why);
+	else
+		snprintf(err, errlen, "COOPD_JWT_PRIVATE_KEY_FILE / COOPD_JWT_PUBLIC_KEY_FILE: %s", why);
+	return -1;
+}
+
 static int fail(const char *what, const char *msg)
 {
 	log_msg("error", NULL, "%s: %s", what, msg);
@@ -88,16 +109,14 @@ int main(int argc, char **argv)
 	}
 	if (config_load(&app.cfg, err, sizeof err) != 0)
 		return fail("configuration", err);
-	if (db_migrate(app.cfg.database_url, err, sizeof err) != 0)
+	if (strcmp(cmd, "serve") == 0 && load_keys(err, sizeof err) != 0)
+		return fail("configuration", err);
+	if (db_migrate(app.cfg.database_url, err, sizeof err) != 0) {
+		token_keys_free(app.keys);
 		return fail("migrations", err);
+	}
 	if (strcmp(cmd, "migrate") == 0)
 		return 0;
-
-	app.keys = token_keys_new(app.cfg.jwt_alg, app.cfg.jwt_secret, app.cfg.jwt_private_key_file,
-	                          app.cfg.jwt_public_key_file, app.cfg.jwt_issuer,
-	                          app.cfg.jwt_audience, app.cfg.token_ttl, err, sizeof err);
-	if (!app.keys)
-		return fail("signing key (COOPD_JWT_*)", err);
 
 	struct db_options dbo = {.url = app.cfg.database_url,
 	                         .size = app.cfg.db_pool,
@@ -139,7 +158,7 @@ int main(int argc, char **argv)
 	sigwait(&sigs, &sig);
 	log_msg("info", NULL, "signal %d: draining in-flight requests", sig);
 	system_set_draining();
-	server_stop(ctx); /* returns when every worker has finished its request */
+	server_stop(ctx, DRAIN_SECONDS); /* returns when the requests in flight have finished */
 	log_msg("info", NULL, "stopped");
 	rc = 0;
 exit_library:

@@ -31,7 +31,8 @@ struct err {
 
 void err_set(struct err *e, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Adds a field error and makes e a 422 validation_failed (unless e already holds another code). */
+/* Adds a field error and makes e a 422: code invalid_reference while every field error is one,
+ * else validation_failed (unless e already holds another status). */
 void err_field(struct err *e, const char *field, const char *code, const char *message);
 void err_clear(struct err *e);
 

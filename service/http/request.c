@@ -21,15 +21,20 @@ void err_set(struct err *e, int status, const char *code, const char *fmt, ...)
 
 void err_field(struct err *e, const char *field, const char *code, const char *message)
 {
+	/* The top-level code is invalid_reference while every field error is one (SPEC §9),
+	 * validation_failed as soon as another kind joins. */
+	int reference = strcmp(code, "invalid_reference") == 0;
 	if (!e->status) {
 		e->status = 422;
-		e->code = "validation_failed";
+		e->code = reference ? "invalid_reference" : "validation_failed";
 		snprintf(e->detail, sizeof e->detail, "the request has invalid fields");
+	} else if (!reference && e->code && strcmp(e->code, "invalid_reference") == 0) {
+		e->code = "validation_failed";
 	}
 	if (!e->errors)
 		e->errors = json_array();
 	json_array_append_new(e->errors, json_pack("{s:s, s:s, s:s}", "field", field, "code", code,
-	                                           "message", message));
+						   "message", message));
 }
 
 void err_clear(struct err *e)

@@ -26,7 +26,7 @@ struct route {
 extern const struct route routes[];
 extern const size_t route_count;
 
-enum route_match { MATCH_OK = 0, MATCH_NOT_FOUND, MATCH_BAD_METHOD };
+enum route_match { MATCH_OK = 0, MATCH_NOT_FOUND, MATCH_BAD_METHOD, MATCH_DRAINING };
 
 /* Checks the table once at start (patterns well-formed). Returns 0 or -1 with a message. */
 int router_init(char *err, size_t errlen);

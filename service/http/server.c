@@ -3,6 +3,7 @@
 #include "server.h"
 
 #include <civetweb.h>
+#include <stdatomic.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,10 @@
 #include "router.h"
 
 #define TX_ATTEMPTS 4
+
+/* Requests being handled, and whether the service is draining for a shutdown. */
+static atomic_int in_flight;
+static atomic_bool draining;
 
 static int64_t now_us(void)
 {
@@ -355,6 +360,7 @@ static void access_log(const struct req *r, const char *method, int status, int6
 static int dispatch(struct mg_connection *mg, void *cbdata)
 {
 	(void)cbdata;
+	atomic_fetch_add(&in_flight, 1);
 	struct req r;
 	memset(&r, 0, sizeof r);
 	r.mg = mg;
@@ -365,7 +371,17 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 	char allow[64] = "";
 	const char *method = r.ri->request_method;
 	int rc = -1;
-	switch (router_match(&r, method, r.ri->local_uri, allow, sizeof allow)) {
+	enum route_match m = router_match(&r, method, r.ri->local_uri, allow, sizeof allow);
+	if (atomic_load(&draining)) {
+		/* Shutting down: finish what is in flight, take nothing new. */
+		mg_disable_keep_alive(mg);
+		err_set(&r.err, 503, "service_unavailable", "the service is shutting down");
+		r.err.retry_after = 1;
+		m = MATCH_DRAINING;
+	}
+	switch (m) {
+	case MATCH_DRAINING:
+		break;
 	case MATCH_NOT_FOUND:
 		err_set(&r.err, 404, "not_found", "no such resource");
 		break;
@@ -417,7 +433,27 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 	free(r.raw_body);
 	free(r.idem_body);
 	sbuf_free(&r.out);
+	atomic_fetch_sub(&in_flight, 1);
 	return status;
+}
+
+/* Civetweb answers some malformed requests itself; give those a problem document too. */
+static int http_error(struct mg_connection *mg, int status, const char *errmsg)
+{
+	(void)errmsg;
+	struct req r;
+	memset(&r, 0, sizeof r);
+	r.mg = mg;
+	set_request_id(&r);
+	err_set(&r.err, status, status == 413 ? "payload_too_large" : "bad_request",
+		"the request could not be parsed");
+	if (status == 404)
+		r.err.code = "not_found";
+	render_problem(&r);
+	send_response(&r, NULL);
+	err_clear(&r.err);
+	sbuf_free(&r.out);
+	return 0;
 }
 
 static int log_message(const struct mg_connection *conn, const char *message)
@@ -455,6 +491,7 @@ struct mg_context *server_start(char *err, size_t errlen)
 	struct mg_callbacks cb;
 	memset(&cb, 0, sizeof cb);
 	cb.log_message = log_message;
+	cb.http_error = http_error;
 	struct mg_init_data init = {
 	    .callbacks = &cb, .user_data = NULL, .configuration_options = options};
 	struct mg_error_data ed;
@@ -472,7 +509,11 @@ struct mg_context *server_start(char *err, size_t errlen)
 	return ctx;
 }
 
-void server_stop(struct mg_context *ctx)
+void server_stop(struct mg_context *ctx, int grace_seconds)
 {
+	/* Civetweb drops output once mg_stop has begun: let in-flight requests finish first. */
+	atomic_store(&draining, true);
+	for (int waited = 0; atomic_load(&in_flight) > 0 && waited < grace_seconds * 100; waited++)
+		usleep(10000);
 	mg_stop(ctx);
 }

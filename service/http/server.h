@@ -8,7 +8,8 @@ struct mg_context;
 
 /* Starts listening. NULL with a message on failure. */
 struct mg_context *server_start(char *err, size_t errlen);
-/* Stops accepting, lets in-flight requests finish, joins the workers. */
-void server_stop(struct mg_context *ctx);
+/* Drains: new requests get 503 (and the connection closes), requests in flight finish (for
+ * at most grace_seconds), then the workers stop. */
+void server_stop(struct mg_context *ctx, int grace_seconds);
 
 #endif

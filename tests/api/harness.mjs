@@ -84,6 +84,23 @@ export function run(cmd, args, { env, timeout = 60000, input } = {}) {
 	});
 }
 
+/** Parses Prometheus text into [{name, labels, value}]. */
+export function parseMetrics(text) {
+	const out = [];
+	for (const line of text.split('\n')) {
+		if (!line || line.startsWith('#')) continue;
+		const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$/.exec(line);
+		if (!m) {
+			out.push({ name: null, line });
+			continue;
+		}
+		const labels = {};
+		if (m[3]) for (const lm of m[3].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[lm[1]] = lm[2];
+		out.push({ name: m[1], labels, value: Number(m[4]) });
+	}
+	return out;
+}
+
 /** Waits until cond() is truthy (polling), or throws with msg after timeoutMs. */
 export async function waitFor(cond, { timeoutMs = 10000, intervalMs = 50, msg = 'condition' } = {}) {
 	const end = Date.now() + timeoutMs;
@@ -428,6 +445,14 @@ export class Coopd {
 	api(method, p, opts) {
 		return request(this.base, method, p, opts);
 	}
+	/** The value of one metric sample (labels must match), or undefined. */
+	async metric(name, labels = {}) {
+		const r = await this.api('GET', '/metrics');
+		const hits = parseMetrics(r.text).filter(
+			(x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v),
+		);
+		return hits.length ? hits.reduce((a, x) => a + x.value, 0) : undefined;
+	}
 	async token(body) {
 		return this.api('POST', '/v1/auth/token', { body });
 	}
@@ -441,10 +466,23 @@ export class Coopd {
 		if (!this._adminToken) this._adminToken = await this.login('admin', this.adminPassword);
 		return this._adminToken;
 	}
-	/** SIGTERM; asserts a clean exit (code 0, no sanitizer report) within timeoutMs. */
+	/** Sends a signal (once per kind) without waiting. */
+	signal(sig = 'SIGTERM') {
+		this.sent = this.sent ?? new Set();
+		if (!this.exitInfo && !this.sent.has(sig)) this.proc.kill(sig);
+		this.sent.add(sig);
+	}
+	/** SIGTERM (unless already sent); asserts a clean exit (code 0, no sanitizer report) within timeoutMs. */
 	async stop({ timeoutMs = 30000 } = {}) {
-		if (!this.exitInfo) this.proc.kill('SIGTERM');
-		const info = await Promise.race([this.exited, sleep(timeoutMs).then(() => null)]);
+		this.signal('SIGTERM');
+		let timer;
+		const info = await Promise.race([
+			this.exited,
+			new Promise((r) => {
+				timer = setTimeout(() => r(null), timeoutMs);
+			}),
+		]);
+		clearTimeout(timer);
 		if (!info) {
 			this.proc.kill('SIGKILL');
 			await this.exited;
@@ -455,6 +493,8 @@ export class Coopd {
 			`coopd exited with code ${info.code} signal ${info.signal} after SIGTERM (expected 0); stderr:\n${this.tail()}`,
 		);
 		assert.doesNotMatch(this.stderr, SANITIZER_REPORT, `sanitizer report in stderr:\n${this.tail()}`);
+		for (const [what, secret] of [['COOPD_JWT_SECRET', this.secret], ['the bootstrap password', this.adminPassword], ['an admin token', this._adminToken]])
+			if (secret) assert.ok(!this.stderr.includes(secret), `the log contains ${what}`);
 	}
 	kill() {
 		if (!this.exitInfo) this.proc.kill('SIGKILL');
@@ -642,9 +682,9 @@ export function assertUser(u, expect = {}, { allowSecret = false } = {}) {
 }
 
 /** Follows next_cursor from path (which may carry a query) and returns all items. */
-export async function listAll(srv, token, p, limit = 2) {
+export async function listAll(srv, token, p, limit = 2, startAfter = null) {
 	const sep = p.includes('?') ? '&' : '?';
-	let url = `${p}${sep}limit=${limit}`;
+	let url = `${p}${sep}limit=${limit}${startAfter ? `&after=${encodeURIComponent(startAfter)}` : ''}`;
 	const all = [];
 	for (let pages = 0; pages < 1000; pages++) {
 		const r = await srv.api('GET', url, { token });

@@ -1,0 +1,66 @@
+// Internal errors: a failing statement answers 500 internal_error without the database's message
+// (which goes to the log), and a write whose audit event cannot be appended is rolled back (the
+// event is written in the same transaction).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, createCooperative, assertProblem, uname, password, hex } from './harness.mjs';
+
+let env;
+let srv;
+let admin;
+let coop;
+const MARK = `internal-detail-${hex(6)}`;
+
+before(async () => {
+	env = await setup();
+	srv = env.srv;
+	admin = await srv.adminToken();
+	coop = await createCooperative(env.dbUrl, 'Coop Errors');
+});
+after(() => srv?.kill());
+
+test('a failing statement answers 500 internal_error; the database message goes to the log only', async () => {
+	const original = (await env.sql(`select pg_get_functiondef('user_doc(users)'::regprocedure) as def`))[0].def;
+	await env.sql(`create or replace function user_doc(u users) returns json language plpgsql stable as $$ begin raise exception '${MARK}'; end $$`);
+	try {
+		const rid = `err-${hex(4)}`;
+		const r = await srv.api('GET', '/v1/me', { token: admin, headers: { 'x-request-id': rid } });
+		assertProblem(r, 500, 'internal_error');
+		assert.ok(!r.text.includes(MARK), `the database message does not reach the client: ${r.text}`);
+		assert.ok(!/SQLSTATE|ERROR:|PL\/pgSQL|user_doc/i.test(r.text), r.text);
+		await new Promise((res) => setTimeout(res, 50));
+		const lines = srv.logLines().filter((l) => l.request_id === rid);
+		assert.ok(lines.some((l) => l.msg === 'request' && l.status === 500), 'the 500 is in the access log');
+		assert.ok(srv.stderr.includes(MARK), 'the database message is logged for the operator');
+	} finally {
+		await env.sql(original);
+	}
+	assert.equal((await srv.api('GET', '/v1/me', { token: admin })).status, 200, 'works again once repaired');
+});
+
+test('a write whose audit event fails is rolled back (audit in the same transaction)', async () => {
+	const original = (await env.sql(`select pg_get_functiondef(p.oid) as def from pg_proc p where p.proname = 'audit_append'`))[0].def;
+	const argtypes = (await env.sql(`select pg_get_function_identity_arguments(p.oid) as a from pg_proc p where p.proname = 'audit_append'`))[0].a;
+	await env.sql(
+		`create or replace function audit_append(${argtypes}) returns uuid language plpgsql as $$ begin raise exception '${MARK}'; end $$`,
+	);
+	const body = { username: uname('rollback'), password: password(), role: 'bookkeeper', cooperative_id: coop };
+	try {
+		const r = await srv.api('POST', '/v1/users', { token: admin, body });
+		assertProblem(r, 500, 'internal_error');
+		const n = await env.sql(`select count(*) as n from users where username = '${body.username}'`);
+		assert.equal(n[0].n, '0', 'no user without its audit event');
+		const k = await env.sql(`select count(*) as n from idempotency_keys`);
+		assert.equal(k[0].n, '0');
+	} finally {
+		await env.sql(original);
+	}
+	const ok = await srv.api('POST', '/v1/users', { token: admin, body });
+	assert.equal(ok.status, 201, ok.text);
+	const ev = await env.sql(`select count(*) as n from audit_events where object_id = '${ok.json.id}'`);
+	assert.equal(ev[0].n, '1');
+});
+
+test('coopd exits 0 on SIGTERM without a sanitizer report', async () => {
+	await srv.stop();
+});

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The `make test` runner (the Makefile has built build/coopd, build/coopd-san and build/tests/*):
+#   1. every unit test binary in build/tests/ (each ends with "N passed, N failed");
+#   2. every tests/unit/*.sql check on a freshly migrated database;
+#   3. the API suite (tests/api/*.test.mjs, node:test) against build/coopd and then against
+#      build/coopd-san (AddressSanitizer + UndefinedBehaviorSanitizer; a leak or error makes
+#      coopd's exit code non-zero, which the suite reports as a failure).
+# One private PostgreSQL cluster (fsync off) serves the whole run; every API test file makes its
+# own database in it. The last line of output is "N passed, N failed"; the exit status is
+# non-zero when anything failed.
+#
+# Environment: COOPD_TEST_FILES (default tests/api/) limits the API files;
+# COOPD_TEST_BINS (default "build/coopd build/coopd-san") chooses the binaries.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LANG=C.UTF-8
+
+passed=0
+failed=0
+failures=()
+
+work=$(mktemp -d /tmp/coopd-test-run.XXXXXX)
+chmod 755 "$work"
+pgdir="$work/pg"
+cleanup() {
+	deploy/local/pgcluster.sh stop "$pgdir" >/dev/null 2>&1 || true
+	rm -rf "$work" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+	node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+
+count() { # passed failed label
+	passed=$((passed + $1))
+	failed=$((failed + $2))
+}
+
+# --- 1. unit tests --------------------------------------------------------------------------
+echo "== unit tests"
+shopt -s nullglob
+for t in build/tests/test_*; do
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	name=$(basename "$t")
+	out=$("$t" 2>&1)
+	rc=$?
+	line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+	p=0 f=0
+	if [ -n "$line" ]; then
+		p=${line%% passed*}
+		f=${line#*, }
+		f=${f%% failed}
+	fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi # crashed, or a sanitizer stopped it
+	count "$p" "$f"
+	echo "$name: $p passed, $f failed"
+	if [ "$f" -ne 0 ]; then
+		printf '%s\n' "$out" | grep -v '^ok ' | tail -n 60 | sed 's/^/    /'
+		failures+=("unit $name (exit $rc)")
+	fi
+done
+
+# --- the cluster ----------------------------------------------------------------------------
+pgurl=
+for attempt in 1 2 3; do
+	port=$(free_port)
+	if pgurl=$(PGCLUSTER_FAST=1 deploy/local/pgcluster.sh start "$pgdir" "$port" postgres 2>"$work/pg.err"); then
+		break
+	fi
+	pgurl=
+done
+if [ -z "$pgurl" ]; then
+	echo "could not start PostgreSQL:"
+	sed 's/^/    /' "$work/pg.err"
+	count 0 1
+	echo "$passed passed, $failed failed"
+	exit 1
+fi
+export COOPD_TEST_PGURL=$pgurl
+
+# --- 2. SQL checks on a migrated database ---------------------------------------------------
+sql_checks=(tests/unit/*.sql)
+if [ ${#sql_checks[@]} -gt 0 ]; then
+	echo "== SQL checks"
+	for f in "${sql_checks[@]}"; do
+		db="coopd_sqlcheck_$(basename "$f" .sql | tr -c 'a-z0-9_\n' '_')"
+		dburl="${pgurl%/*}/$db"
+		if psql "$pgurl" -X -q -c "create database $db" >"$work/sql.out" 2>&1 &&
+			DATABASE_URL=$dburl build/coopd migrate >>"$work/sql.out" 2>&1 &&
+			psql "$dburl" -X -q -v ON_ERROR_STOP=1 -f "$f" >>"$work/sql.out" 2>&1; then
+			count 1 0
+			echo "ok   $f"
+		else
+			count 0 1
+			echo "FAIL $f"
+			tail -n 30 "$work/sql.out" | sed 's/^/    /'
+			failures+=("sql $f")
+		fi
+	done
+fi
+
+# --- 3. the API suite against each binary ---------------------------------------------------
+read -r -a files <<<"${COOPD_TEST_FILES:-tests/api/}"
+read -r -a bins <<<"${COOPD_TEST_BINS:-build/coopd build/coopd-san}"
+for bin in "${bins[@]}"; do
+	label=$(basename "$bin")
+	tap="$work/api-$label.tap"
+	echo "== API suite against $bin"
+	if [ ! -x "$bin" ]; then
+		echo "$bin is missing"
+		count 0 1
+		failures+=("api $label: binary missing")
+		continue
+	fi
+	start=$(date +%s)
+	COOPD_BIN=$bin node --test --test-concurrency=2 --test-timeout=180000 \
+		--test-reporter=spec --test-reporter-destination=stdout \
+		--test-reporter=tap --test-reporter-destination="$tap" \
+		"${files[@]}"
+	rc=$?
+	p=$(grep -E '^# pass [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
+	f=$(grep -E '^# fail [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
+	c=$(grep -E '^# cancelled [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
+	p=${p:-0} f=${f:-0} c=${c:-0}
+	f=$((f + c))
+	if [ -z "$(grep -E '^# pass ' "$tap")" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
+		f=$((f + 1)) # the runner itself failed
+		failures+=("api $label: node --test exited $rc")
+	fi
+	count "$p" "$f"
+	echo "$label: $p passed, $f failed ($(($(date +%s) - start)) s)"
+	while IFS= read -r l; do
+		failures+=("api $label: ${l#*not ok }")
+	done < <(grep -E '^ *not ok [0-9]+ - ' "$tap" | grep -v ' # SKIP' | sed 's/^ *//')
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "== failures"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
