@@ -19,6 +19,13 @@
 #   COOPD_DB_POOL      the service's pool size                          (6)
 #   COOPD_THREADS      the service's HTTP worker threads                (64)
 #   COOPD              the binary                                        (build/coopd)
+# Other COOPD_* variables of the environment reach the service unchanged.
+#
+# Besides throughput and latency it prints where the CPU went, per request: the service, the
+# PostgreSQL server and the load generator (wrk or pgbench) share the same CPUs, so on a small
+# machine the throughput ratio is roughly the ratio of these sums. "others" is the share of
+# the machine's CPU time that other processes (other people's builds and tests) took during
+# a run: figures from runs with a large share are depressed.
 #
 # Measuring on a 2-core machine (STYLE.md): with the kernel's autogroup scheduler on, every
 # session gets its own CPU share and the PostgreSQL backends starve the service's threads. As
@@ -435,6 +442,10 @@ compare() {
 	printf ' pgbench run: postgres %s (pgbench %s)\n' "$(median "${p_pu[@]}")" "$(median "${p_bu[@]}")"
 	printf '  other processes used %s%% of the CPU time during the measured runs (median; max %s%%)\n' \
 		"$(median "${others[@]}")" "$(printf '%s\n' "${others[@]}" | sort -n | tail -n 1)"
+	if awk -v o="$(printf '%s\n' "${others[@]}" | sort -n | tail -n 1)" 'BEGIN { exit !(o > 10) }'; then
+		echo "  WARNING: other processes competed for the CPUs; the figures (and ratios) are unreliable:"
+		echo "           rerun on a quiet machine"
+	fi
 	if [ "$sum_s_err" -gt 0 ] || [ "$sum_p_err" -gt 0 ]; then
 		echo "  WARNING: errors during the measured runs; the figures above are suspect"
 	fi
