@@ -16,7 +16,7 @@
 #   BENCH_THREADS      wrk threads (-t) and pgbench threads (-j)        (2)
 #   BENCH_USERS        seeded users                                     (100000)
 #   BENCH_KEEP         1: keep the work directory (logs, cluster) at the end
-#   COOPD_DB_POOL      the service's pool size                          (6)
+#   COOPD_DB_POOL      the service's pool size (default: as many connections as pgbench gets)
 #   COOPD_THREADS      the service's HTTP worker threads                (64)
 #   COOPD              the binary                                        (build/coopd)
 # Other COOPD_* variables of the environment reach the service unchanged.
@@ -46,7 +46,10 @@ warmup=${warmup%s}
 rounds=${BENCH_ROUNDS:-3}
 threads=${BENCH_THREADS:-2}
 nusers=${BENCH_USERS:-100000}
-pool=${COOPD_DB_POOL:-6}
+# pgbench runs with $connections server connections; the service gets as many, so that both
+# sides have the same number of PostgreSQL backends (the fair reading of "the same number of
+# connections"). A smaller pool makes HTTP threads queue for a connection.
+pool=${COOPD_DB_POOL:-$connections}
 http_threads=${COOPD_THREADS:-64}
 coopd=${COOPD:-$root/build/coopd}
 
