@@ -2,6 +2,9 @@
  * The role check here is the first gate (403); scope is checked on every object (404). */
 #include "auth/principal.h"
 #include "domain/audit.h"
+#include "domain/cooperatives.h"
+#include "domain/members.h"
+#include "domain/municipalities.h"
 #include "domain/system.h"
 #include "domain/users.h"
 #include "http/router.h"
@@ -9,6 +12,12 @@
 #define ADMINS        (R(ROLE_PLATFORM_ADMIN) | R(ROLE_COOP_ADMIN))
 #define PLATFORM      R(ROLE_PLATFORM_ADMIN)
 #define AUDIT_READERS (R(ROLE_PLATFORM_ADMIN) | R(ROLE_COOP_ADMIN) | R(ROLE_AUDITOR))
+/* Reading a cooperative's records; writing members, permissions and customers. */
+#define COOP_READERS                                                                          \
+	(R(ROLE_PLATFORM_ADMIN) | R(ROLE_COOP_ADMIN) | R(ROLE_BOOKKEEPER) | R(ROLE_AUDITOR))
+#define COOP_WRITERS (R(ROLE_PLATFORM_ADMIN) | R(ROLE_COOP_ADMIN) | R(ROLE_BOOKKEEPER))
+#define MEMBER_READERS (COOP_READERS | R(ROLE_MEMBER))
+#define MUNICIPAL_READERS (COOP_READERS | R(ROLE_MUNICIPALITY))
 
 const struct route routes[] = {
     /* platform */
@@ -26,6 +35,66 @@ const struct route routes[] = {
     {"GET", "/v1/users/{user_id:uuid}", users_get, ADMINS, 0},
     {"PATCH", "/v1/users/{user_id:uuid}", users_patch, ADMINS, RF_TX | RF_BODY},
     {"DELETE", "/v1/users/{user_id:uuid}", users_delete, ADMINS, RF_TX},
+
+	/* municipalities, their policies, statutory parameters */
+	{"GET", "/v1/municipalities", municipalities_list, COOP_READERS, 0},
+	{"POST", "/v1/municipalities", municipalities_create, PLATFORM, RF_IDEMPOTENT | RF_BODY},
+	{"GET", "/v1/municipalities/{code:municipality}", municipalities_get, MUNICIPAL_READERS, 0},
+	{"PATCH", "/v1/municipalities/{code:municipality}", municipalities_patch, PLATFORM,
+	 RF_TX | RF_BODY},
+	{"GET", "/v1/municipalities/{code:municipality}/policies", policies_list, MUNICIPAL_READERS,
+	 0},
+	{"POST", "/v1/municipalities/{code:municipality}/policies", policies_create,
+	 PLATFORM | R(ROLE_MUNICIPALITY), RF_IDEMPOTENT | RF_BODY},
+	{"GET", "/v1/municipalities/{code:municipality}/policies/{policy_id:uuid}", policies_get,
+	 MUNICIPAL_READERS, 0},
+	{"GET", "/v1/statutory-parameters", statutory_list, ROLES_ANY_AUTHENTICATED, 0},
+	{"POST", "/v1/statutory-parameters", statutory_create, PLATFORM, RF_IDEMPOTENT | RF_BODY},
+	{"GET", "/v1/statutory-parameters/{parameters_id:uuid}", statutory_get,
+	 ROLES_ANY_AUTHENTICATED, 0},
+
+	/* cooperatives and what belongs to them */
+	{"GET", "/v1/cooperatives", cooperatives_list, MEMBER_READERS, 0},
+	{"POST", "/v1/cooperatives", cooperatives_create, PLATFORM, RF_IDEMPOTENT | RF_BODY},
+	{"GET", "/v1/cooperatives/{coop_id:uuid}", cooperatives_get, MEMBER_READERS, 0},
+	{"PATCH", "/v1/cooperatives/{coop_id:uuid}", cooperatives_patch, ADMINS, RF_TX | RF_BODY},
+	{"GET", "/v1/cooperatives/{coop_id:uuid}/fee-policies", fee_policies_list, COOP_READERS, 0},
+	{"POST", "/v1/cooperatives/{coop_id:uuid}/fee-policies", fee_policies_create, ADMINS,
+	 RF_IDEMPOTENT | RF_BODY},
+	{"GET", "/v1/cooperatives/{coop_id:uuid}/fee-policies/{policy_id:uuid}", fee_policies_get,
+	 COOP_READERS, 0},
+	{"GET", "/v1/cooperatives/{coop_id:uuid}/shareholders", shareholders_list, COOP_READERS, 0},
+	{"POST", "/v1/cooperatives/{coop_id:uuid}/shareholders", shareholders_create, ADMINS,
+	 RF_IDEMPOTENT | RF_BODY},
+	{"GET", "/v1/shareholders/{shareholder_id:uuid}", shareholders_get, COOP_READERS, 0},
+	{"PATCH", "/v1/shareholders/{shareholder_id:uuid}", shareholders_patch, ADMINS,
+	 RF_TX | RF_BODY},
+	{"GET", "/v1/cooperatives/{coop_id:uuid}/rate-floors", rate_floors_list, COOP_READERS, 0},
+	{"POST", "/v1/cooperatives/{coop_id:uuid}/rate-floors", rate_floors_create, ADMINS,
+	 RF_IDEMPOTENT | RF_BODY},
+	{"GET", "/v1/rate-floors/{rate_floor_id:uuid}", rate_floors_get, COOP_READERS, 0},
+	{"PATCH", "/v1/rate-floors/{rate_floor_id:uuid}", rate_floors_patch, ADMINS,
+	 RF_TX | RF_BODY},
+	{"DELETE", "/v1/rate-floors/{rate_floor_id:uuid}", rate_floors_delete, ADMINS, RF_TX},
+
+	/* members, permissions, customers */
+	{"GET", "/v1/cooperatives/{coop_id:uuid}/members", members_list, COOP_READERS, RF_CSV},
+	{"POST", "/v1/cooperatives/{coop_id:uuid}/members", members_create, COOP_WRITERS,
+	 RF_IDEMPOTENT | RF_BODY},
+	{"GET", "/v1/members/{member_id:uuid}", members_get, MEMBER_READERS, 0},
+	{"PATCH", "/v1/members/{member_id:uuid}", members_patch, COOP_WRITERS, RF_TX | RF_BODY},
+	{"GET", "/v1/members/{member_id:uuid}/permissions", permissions_list, MEMBER_READERS, 0},
+	{"POST", "/v1/members/{member_id:uuid}/permissions", permissions_create, COOP_WRITERS,
+	 RF_IDEMPOTENT | RF_BODY},
+	{"GET", "/v1/permissions/{permission_id:uuid}", permissions_get, MEMBER_READERS, 0},
+	{"POST", "/v1/permissions/{permission_id:uuid}/revoke", permissions_revoke, COOP_WRITERS,
+	 RF_TX | RF_BODY},
+	{"GET", "/v1/cooperatives/{coop_id:uuid}/customers", customers_list, COOP_READERS, RF_CSV},
+	{"POST", "/v1/cooperatives/{coop_id:uuid}/customers", customers_create, COOP_WRITERS,
+	 RF_IDEMPOTENT | RF_BODY},
+	{"GET", "/v1/customers/{customer_id:uuid}", customers_get, COOP_READERS, 0},
+	{"PATCH", "/v1/customers/{customer_id:uuid}", customers_patch, COOP_WRITERS,
+	 RF_TX | RF_BODY},
 
     /* audit */
     {"GET", "/v1/audit-events", audit_list_platform, PLATFORM, 0},

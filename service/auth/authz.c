@@ -21,3 +21,8 @@ int authz_coop(struct req *r, const char *coop_id)
 	err_set(&r->err, 404, "not_found", "no such resource");
 	return -1;
 }
+
+const char *scope_member(const struct req *r)
+{
+	return r->who.role == ROLE_MEMBER ? r->who.member : NULL;
+}

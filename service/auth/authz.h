@@ -10,6 +10,9 @@
  * Pass it as the scope parameter of a statement: "($n::uuid IS NULL OR cooperative_id = $n)". */
 const char *scope_coop(const struct req *r);
 
+/* The member the caller is confined to (role member), or NULL. */
+const char *scope_member(const struct req *r);
+
 /* For routes under /v1/cooperatives/{coop_id}: 0 when the caller may see that cooperative,
  * else -1 with r->err 404. (Whether it exists is the statement's business.) */
 int authz_coop(struct req *r, const char *coop_id);

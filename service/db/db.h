@@ -73,8 +73,9 @@ bool db_err_retryable(const struct err *e);
 /* The SQLSTATE → HTTP mapping: 23505 → 409 already_exists, 23503 → 422 invalid_reference,
  * 23514/23P01/22xxx → 422 validation_failed, 40001/40P01 → 503 (retryable), 57014 → 504 timeout,
  * 55P03 → 503, connection failures (08xxx, 57P01..03) → 503 service_unavailable, others → 500.
- * Custom application errors raised in SQL with SQLSTATE 'P0001' and a message of the form
- * "code: detail" map to 422 with that code. The libpq message goes to the log only. */
+ * Application rules raised in SQL with SQLSTATE 'P0001' and a message "code: detail" map to
+ * that code and the status the rule table in pool.c gives it (an unknown code is a 500).
+ * The libpq message goes to the log only. */
 void db_error_to_err(const PGresult *res, struct err *e);
 
 /* Applies the migrations embedded in the binary (migrate.c). 0 or -1 with message. */

@@ -376,6 +376,15 @@ const char *db_str(const PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
+/* The rules that SQL functions and triggers raise, with their HTTP status. */
+static const struct {
+	const char *code;
+	int status;
+} sql_rules[] = {
+	{"invalid_status_transition", 409},
+	{"exemption_limit_exceeded", 422},
+};
+
 void db_error_to_err(const PGresult *res, struct err *e)
 {
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -388,18 +397,18 @@ void db_error_to_err(const PGresult *res, struct err *e)
 		snprintf(e->constraint, sizeof e->constraint, "%s", cons);
 
 	if (strcmp(st, "P0001") == 0 && msg && strchr(msg, ':')) {
-		/* An application rule raised in SQL: "code: detail". */
-		static __thread char code[64];
+		/* An application rule raised in SQL as "code: detail" (the rules live in sql/). */
 		const char *colon = strchr(msg, ':');
-		size_t n = (size_t)(colon - msg) < sizeof code - 1 ? (size_t)(colon - msg)
-		                                                   : sizeof code - 1;
-		memcpy(code, msg, n);
-		code[n] = '\0';
-		const char *detail = colon + 1;
-		while (*detail == ' ')
-			detail++;
-		err_set(e, 422, code, "%s", detail);
-		return;
+		size_t n = (size_t)(colon - msg);
+		for (size_t i = 0; i < sizeof sql_rules / sizeof sql_rules[0]; i++) {
+			if (strlen(sql_rules[i].code) == n && strncmp(sql_rules[i].code, msg, n) == 0) {
+				const char *detail = colon + 1;
+				while (*detail == ' ')
+					detail++;
+				err_set(e, sql_rules[i].status, sql_rules[i].code, "%s", detail);
+				return;
+			}
+		}
 	}
 	atomic_fetch_add(&pool.errors, 1);
 	log_msg("warn", NULL, "database error %s: %s%s%s", st, msg ? msg : "(no message)",

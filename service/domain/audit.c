@@ -21,8 +21,6 @@ static struct stmt verify =
     STMT("SELECT json_build_object('ok', v.ok, 'events', v.events)::text, v.first_bad_event_id"
          " FROM audit_verify($1) v");
 
-static struct stmt coop_exists = STMT("SELECT 1 FROM cooperatives WHERE id = $1");
-
 int audit_record(struct req *r, const char *cooperative_id, const char *municipality_code,
                  const char *action, const char *object_type, const char *object_id,
                  json_t *changes)
@@ -87,28 +85,14 @@ static int verify_chain(struct req *r, const char *chain)
 	return resp_json(r, 200, doc);
 }
 
-/* The cooperative must be visible to the caller and exist. */
-static int open_coop(struct req *r)
-{
-	if (authz_coop(r, r->params[0]) != 0 || !req_db(r))
-		return -1;
-	const char *p[] = {r->params[0]};
-	PGresult *res = db_exec(r->db, &coop_exists, 1, p, &r->err);
-	if (!res)
-		return -1;
-	int found = PQntuples(res) == 1;
-	PQclear(res);
-	return found ? 0 : not_found(r);
-}
-
 int audit_list_coop(struct req *r)
 {
-	return open_coop(r) ? -1 : list_chain(r, r->params[0]);
+	return coop_open(r, r->params[0]) ? -1 : list_chain(r, r->params[0]);
 }
 
 int audit_verify_coop(struct req *r)
 {
-	return open_coop(r) ? -1 : verify_chain(r, r->params[0]);
+	return coop_open(r, r->params[0]) ? -1 : verify_chain(r, r->params[0]);
 }
 
 int audit_list_platform(struct req *r)

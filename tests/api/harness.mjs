@@ -575,12 +575,13 @@ export async function createMunicipality(dbUrl, code, name = 'Gemeente Test') {
 	}
 }
 
-/** Inserts a cooperative; returns its id. */
+/** Inserts a cooperative (with the legal data migration 003 requires); returns its id. */
 export async function createCooperative(dbUrl, legalName = `Coop ${hex(3)}`) {
 	const prefix = `C${hex(4).toUpperCase()}`;
 	const rows = await psql(
 		dbUrl,
-		`insert into cooperatives(id, legal_name, invoice_prefix) values(gen_random_uuid(), ${lit(legalName)}, ${lit(prefix)}) returning id`,
+		`insert into cooperatives(id, legal_name, invoice_prefix, kvk_number, street, house_number, postal_code, city)` +
+			` values(gen_random_uuid(), ${lit(legalName)}, ${lit(prefix)}, '12345678', 'Dam', '1', '1012 AB', 'Amsterdam') returning id`,
 	);
 	return rows[0].id;
 }
@@ -589,7 +590,8 @@ export async function createCooperative(dbUrl, legalName = `Coop ${hex(3)}`) {
 export async function createMember(dbUrl, coopId, municipalityCode, first = 'Ann', last = 'Smit') {
 	const rows = await psql(
 		dbUrl,
-		`insert into members(id, cooperative_id, first_name, last_name, municipality_code) values(gen_random_uuid(), ${lit(coopId)}, ${lit(first)}, ${lit(last)}, ${lit(municipalityCode)}) returning id`,
+		`insert into members(id, cooperative_id, first_name, last_name, municipality_code, date_of_birth, street, house_number, postal_code, city)` +
+			` values(gen_random_uuid(), ${lit(coopId)}, ${lit(first)}, ${lit(last)}, ${lit(municipalityCode)}, '1980-05-17', 'Kerkstraat', '12', '1012 AB', 'Amsterdam') returning id`,
 	);
 	return rows[0].id;
 }
@@ -697,4 +699,207 @@ export async function listAll(srv, token, p, limit = 2, startAfter = null) {
 		url = `${p}${sep}limit=${limit}&after=${encodeURIComponent(r.json.next_cursor)}`;
 	}
 	throw new Error('pagination did not end');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The core domain (issue 3): identifier vectors (RULES.md §4), valid bodies, API fixtures.
+export const VALID = {
+	kvk: '12345678',
+	rsin: '111222333',
+	vat: 'NL002455799B11',
+	iban: 'NL91ABNA0417164300',
+	iban2: 'NL02ABNA0123456789',
+	postal: '1012 AB',
+	municipality: 'GM0363',
+};
+export const INVALID = {
+	kvk: '1234567',
+	rsin: '111252333',
+	vat: 'NL123456789B90',
+	iban: 'NL91ABNA0417164301',
+	postal: ['0123 AB', '1234 SA'],
+	municipality: 'GM363',
+};
+
+/** RFC 4180 rows of a CSV text (CRLF or LF line ends), every cell a string. */
+export function csvRows(text) {
+	return parseCsv(text).map((row) => row.map((c) => (c === null ? '\\N' : c)));
+}
+
+/** Today (or today + days) in the Europe/Amsterdam calendar as YYYY-MM-DD. */
+export function todayNl(days = 0) {
+	const d = new Date(Date.now() + days * 86400000);
+	return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}
+
+export const address = (over = {}) => ({ street: 'Damrak', house_number: '1a', postal_code: '1012 AB', city: 'Amsterdam', ...over });
+
+let coreSeq = 0;
+/** A number unique within this process (for names, prefixes, dates). */
+export const nextSeq = () => ++coreSeq;
+
+/** A fresh random CBS code GM1000..GM8999 (not checked against the database); tests use GM9xxx as unknown codes. */
+export const muniCode = () => `GM${1000 + crypto.randomInt(8000)}`;
+
+export function coopBody(over = {}) {
+	return {
+		legal_name: `Cooperatie ${hex(3)} U.A.`,
+		kvk_number: VALID.kvk,
+		address: address(),
+		invoice_prefix: `P${hex(4).toUpperCase()}`,
+		...over,
+	};
+}
+
+export function memberBody(municipalityCode, over = {}) {
+	return {
+		first_name: 'Fatima',
+		last_name: `Bakker ${hex(2)}`,
+		date_of_birth: '1985-03-14',
+		address: address({ street: 'Kerkstraat', house_number: '12' }),
+		municipality_code: municipalityCode,
+		...over,
+	};
+}
+
+export function permissionBody(municipalityCode, over = {}) {
+	return {
+		municipality_code: municipalityCode,
+		decision_reference: `BESL-${hex(3)}`,
+		valid_from: '2030-01-01',
+		valid_until: '2030-06-30',
+		goal: 'reintegration',
+		...over,
+	};
+}
+
+/** POSTs body to path and asserts 201; returns the created object. */
+export async function apiCreate(srv, token, p, body, { headers } = {}) {
+	const r = await srv.api('POST', p, { token, body, headers });
+	assert.equal(r.status, 201, `POST ${p} ${JSON.stringify(body)}: ${r.status} ${r.text}`);
+	return r.json;
+}
+
+/** Creates a municipality through the API (a fresh code unless given); returns its code. */
+export async function apiMunicipality(srv, token, code, name = `Gemeente ${hex(2)}`) {
+	for (let i = 0; i < 50; i++) {
+		const c = code ?? muniCode();
+		const r = await srv.api('POST', '/v1/municipalities', { token, body: { code: c, name } });
+		if (r.status === 201) return r.json.code;
+		if (r.status === 409 && !code) continue;
+		assert.fail(`POST /v1/municipalities ${c}: ${r.status} ${r.text}`);
+	}
+	throw new Error('no free municipality code');
+}
+
+export const apiCooperative = (srv, token, over = {}) => apiCreate(srv, token, '/v1/cooperatives', coopBody(over));
+export const apiMember = (srv, token, coopId, municipalityCode, over = {}) =>
+	apiCreate(srv, token, `/v1/cooperatives/${coopId}/members`, memberBody(municipalityCode, over));
+export const apiPermission = (srv, token, memberId, municipalityCode, over = {}) =>
+	apiCreate(srv, token, `/v1/members/${memberId}/permissions`, permissionBody(municipalityCode, over));
+export const apiCustomer = (srv, token, coopId, over = {}) =>
+	apiCreate(srv, token, `/v1/cooperatives/${coopId}/customers`, { name: `Klant ${hex(3)} B.V.`, ...over });
+
+/** Asserts an ETag "<n>" (n = version when given); returns n. */
+export function assertEtag(r, version) {
+	const etag = r.headers.get('etag');
+	assert.match(etag ?? '', /^"\d+"$/, `ETag on ${r.status}: ${etag}`);
+	const n = Number(etag.slice(1, -1));
+	if (version !== undefined) assert.equal(n, version, `ETag version: ${etag}`);
+	return n;
+}
+
+/** Asserts that the object has exactly these keys. */
+export function assertKeys(obj, keys, what = 'object') {
+	assert.deepEqual(Object.keys(obj ?? {}).sort(), [...keys].sort(), `${what} keys: ${JSON.stringify(obj)}`);
+}
+
+/**
+ * The audit events of one chain about one object: chain is a cooperative id or null (the
+ * platform chain). Read with a platform admin's token.
+ */
+export async function auditFor(srv, adminToken, chain, objectId, action) {
+	const base = chain ? `/v1/cooperatives/${chain}/audit-events` : '/v1/audit-events';
+	const q = [`object_id=${encodeURIComponent(objectId)}`];
+	if (action) q.push(`action=${encodeURIComponent(action)}`);
+	return listAll(srv, adminToken, `${base}?${q.join('&')}`, 200);
+}
+
+/** Asserts exactly one audit event of action about objectId in the chain (and none in the other). */
+export async function assertAudited(srv, adminToken, { chain, objectId, action, actorRole, municipality, otherChain = undefined }) {
+	const events = await auditFor(srv, adminToken, chain, objectId, action);
+	assert.equal(events.length, 1, `one ${action} event for ${objectId} in chain ${chain ?? 'platform'}: ${JSON.stringify(events)}`);
+	const e = events[0];
+	assert.equal(e.action, action);
+	assert.equal(e.object_id, objectId);
+	assert.equal(e.cooperative_id, chain ?? null);
+	if (actorRole) assert.equal(e.actor_role, actorRole);
+	if (municipality !== undefined) assert.equal(e.municipality_code, municipality, `municipality_code of ${action}`);
+	if (otherChain !== undefined) {
+		const other = await auditFor(srv, adminToken, otherChain, objectId, action);
+		assert.equal(other.length, 0, `${action} is not in chain ${otherChain ?? 'platform'}`);
+	}
+	const verify = await srv.api('GET', chain ? `/v1/cooperatives/${chain}/audit-events/verify` : '/v1/audit-events/verify', { token: adminToken });
+	assert.equal(verify.status, 200, verify.text);
+	assert.equal(verify.json.ok, true, `chain verifies: ${verify.text}`);
+	return e;
+}
+
+/**
+ * Idempotent replay of a creating POST: the same key and body twice → the first 201 replayed
+ * with Idempotent-Replayed: true and the same Location; count() (the number of objects) grows by one.
+ */
+export async function assertIdempotentCreate(srv, token, p, body, count) {
+	const key = `idem-${hex(8)}`;
+	const before = count ? await count() : 0;
+	const first = await srv.api('POST', p, { token, body, headers: { 'idempotency-key': key } });
+	assert.equal(first.status, 201, `POST ${p}: ${first.text}`);
+	assert.equal(first.headers.get('idempotent-replayed'), null);
+	const second = await srv.api('POST', p, { token, body, headers: { 'idempotency-key': key } });
+	assert.equal(second.status, 201, `replay of POST ${p}: ${second.text}`);
+	assert.equal(second.headers.get('idempotent-replayed'), 'true');
+	assert.deepEqual(second.json, first.json);
+	assert.equal(second.headers.get('location'), first.headers.get('location'));
+	if (count) assert.equal(await count(), before + 1, `one object created by POST ${p} and its replay`);
+	return first.json;
+}
+
+/**
+ * The core cast, all through the API: two municipalities (muni1, muni2), two cooperatives (A, B)
+ * and in each a member (A also memberA2), and one logged-in user per role (coop roles of A,
+ * coopAdminB and bookkeeperB of B, a member user of memberA, a municipality user of muni1).
+ */
+export async function coreCast(srv) {
+	const admin = await srv.adminToken();
+	const adminMe = await srv.api('GET', '/v1/me', { token: admin });
+	const c = { admin, adminUser: adminMe.json };
+	c.muni1 = await apiMunicipality(srv, admin, undefined, 'Gemeente Een');
+	c.muni2 = await apiMunicipality(srv, admin, undefined, 'Gemeente Twee');
+	c.coopA = (await apiCooperative(srv, admin, { legal_name: 'Cooperatie A U.A.' })).id;
+	c.coopB = (await apiCooperative(srv, admin, { legal_name: 'Cooperatie B U.A.' })).id;
+	c.memberA = (await apiMember(srv, admin, c.coopA, c.muni1, { first_name: 'Anna' })).id;
+	c.memberA2 = (await apiMember(srv, admin, c.coopA, c.muni1, { first_name: 'Aziz' })).id;
+	c.memberB = (await apiMember(srv, admin, c.coopB, c.muni2, { first_name: 'Bram' })).id;
+	c.coopAdminA = await userWithToken(srv, admin, { role: 'coop_admin', cooperative_id: c.coopA });
+	c.coopAdminB = await userWithToken(srv, admin, { role: 'coop_admin', cooperative_id: c.coopB });
+	c.bookkeeperA = await userWithToken(srv, admin, { role: 'bookkeeper', cooperative_id: c.coopA });
+	c.bookkeeperB = await userWithToken(srv, admin, { role: 'bookkeeper', cooperative_id: c.coopB });
+	c.auditorA = await userWithToken(srv, admin, { role: 'auditor', cooperative_id: c.coopA });
+	c.memberUserA = await userWithToken(srv, admin, { role: 'member', cooperative_id: c.coopA, member_id: c.memberA });
+	c.municipalityUser = await userWithToken(srv, admin, { role: 'municipality', municipality_code: c.muni1 });
+	c.municipalityUser2 = await userWithToken(srv, admin, { role: 'municipality', municipality_code: c.muni2 });
+	c.tokens = {
+		platform_admin: admin,
+		coop_admin: c.coopAdminA.token,
+		bookkeeper: c.bookkeeperA.token,
+		auditor: c.auditorA.token,
+		member: c.memberUserA.token,
+		municipality: c.municipalityUser.token,
+	};
+	return c;
+}
+
+/** Sends a raw JSON text (e.g. with 1e2, which JSON.stringify cannot produce). */
+export function rawJson(srv, method, p, token, text, headers = {}) {
+	return srv.api(method, p, { token, rawBody: text, headers });
 }

@@ -2,7 +2,7 @@
 // (422). This file's coopd runs with COOPD_BODY_LIMIT=2048.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, assertProblem, uname, password } from './harness.mjs';
+import { setup, createCooperative, assertProblem, uname, password } from './harness.mjs';
 
 const LIMIT = 2048;
 let env;
@@ -15,7 +15,7 @@ before(async () => {
 	env = await setup({ env: { COOPD_BODY_LIMIT: String(LIMIT) } });
 	srv = env.srv;
 	admin = await srv.adminToken();
-	coopId = (await env.sql(`insert into cooperatives(legal_name, invoice_prefix) values('Coop R','COOPR') returning id`))[0].id;
+	coopId = await createCooperative(env.dbUrl, 'Coop R');
 	const r = await srv.api('POST', '/v1/users', {
 		token: admin,
 		body: { username: uname('bk'), password: password(), role: 'bookkeeper', cooperative_id: coopId },

@@ -1,9 +1,22 @@
-// The role matrix, driven by `coopd routes`: every authenticated route answers 401 without a
-// token, 403 forbidden to every role it does not list, and neither 401 nor 403 to the roles it
-// lists; public routes need no token.
+// The role and scope matrix, driven by `coopd routes`.
+//
+// Roles: every authenticated route answers 401 without a token, 403 forbidden to every role it
+// does not list, and neither 401 nor 403 to the roles it lists; public routes need no token.
+//
+// Scope (SPEC §2: out of scope is 404): two cooperatives A and B, each with members, a permission,
+// a customer, a shareholder, a rate floor, a fee policy and a user, and two municipalities with a
+// policy each. Every route is called by every role it lists with objects of the caller's own
+// scope (→ 2xx, with a valid body for writes) and with objects of the other scope (→ 404).
+// PARAMS maps each path parameter to those objects per kind of caller; EXPECT holds the body
+// (and fresh objects for destructive calls) per route. A route that `coopd routes` lists without
+// an EXPECT entry, or with a parameter PARAMS cannot map, fails the suite: a new route needs a
+// scope rule here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, cast, runCoopd, assertProblem, uuid } from './harness.mjs';
+import {
+	setup, coreCast, runCoopd, assertProblem, uuid, uname, password, hex, muniCode, apiCreate, apiPermission,
+	apiCustomer, coopBody, memberBody, permissionBody, listAll,
+} from './harness.mjs';
 
 const ROLES = ['platform_admin', 'coop_admin', 'bookkeeper', 'auditor', 'member', 'municipality'];
 let env;
@@ -11,39 +24,267 @@ let srv;
 let c;
 let routes;
 let tokens;
+let w; // the world: objects of side A and side B
 
+// ---------------------------------------------------------------------------------------------
+// The kind of caller decides what is "own" and what is "foreign".
+const KIND = {
+	platform_admin: 'platform', // everything is own
+	coop_admin: 'coop',
+	bookkeeper: 'coop',
+	auditor: 'coop',
+	member: 'member',
+	municipality: 'municipality',
+};
+
+/*
+ * PARAMS[param][kind] = {own: [labels], foreign: [labels]}; a label names an object in
+ * OBJECTS[param] (A: cooperative A / municipality 1 side, A2: another member of cooperative A and
+ * its permission, B: cooperative B / municipality 2 side). No foreign labels = global for that
+ * kind. A parameter is looked up as "<previous segment>/{name}" first (policy_id means a fee
+ * policy under fee-policies and a municipal policy under policies), then as "name".
+ */
+const BOTH = { own: ['A', 'B'], foreign: [] };
+const COOP_SCOPED = { own: ['A'], foreign: ['B'] };
+const PARAMS = {
+	coop_id: { platform: BOTH, coop: COOP_SCOPED, member: COOP_SCOPED },
+	member_id: { platform: BOTH, coop: COOP_SCOPED, member: { own: ['A'], foreign: ['A2', 'B'] } },
+	permission_id: { platform: BOTH, coop: COOP_SCOPED, member: { own: ['A'], foreign: ['A2', 'B'] } },
+	customer_id: { platform: BOTH, coop: COOP_SCOPED },
+	shareholder_id: { platform: BOTH, coop: COOP_SCOPED },
+	rate_floor_id: { platform: BOTH, coop: COOP_SCOPED },
+	'fee-policies/{policy_id}': { platform: BOTH, coop: COOP_SCOPED },
+	'policies/{policy_id}': { platform: BOTH, coop: BOTH, municipality: { own: ['A'], foreign: ['B'] } },
+	parameters_id: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] }, member: { own: ['A'], foreign: [] }, municipality: { own: ['A'], foreign: [] } },
+	user_id: { platform: BOTH, coop: COOP_SCOPED },
+	code: { platform: BOTH, coop: BOTH, municipality: { own: ['A'], foreign: ['B'] } },
+};
+
+let seq = 0;
+const n = () => ++seq;
+const uniqueDate = () => {
+	const d = new Date(Date.UTC(1950, 0, 1) + n() * 86400000);
+	return d.toISOString().slice(0, 10);
+};
+const usedCodes = new Set();
+const freshCode = () => {
+	for (;;) {
+		const code = muniCode();
+		if (!usedCodes.has(code)) {
+			usedCodes.add(code);
+			return code;
+		}
+	}
+};
+const coopOf = (label) => (label === 'B' ? w.coopB : w.coopA);
+const memberOf = (label) => ({ A: w.memberA, A2: w.memberA2, B: w.memberB })[label];
+const muniOfMember = (label) => (label === 'B' ? w.muni2 : w.muni1);
+/** A permission of that member with its own unique year (no overlaps). */
+const freshPermission = (label) => {
+	const year = 2100 + n();
+	return apiPermission(srv, w.admin, memberOf(label), muniOfMember(label), { valid_from: `${year}-01-01`, valid_until: `${year}-03-31` });
+};
+
+/*
+ * EXPECT[`${method} ${path}`] = {public?, body?(ctx), prepare?(ctx) → param overrides}.
+ * ctx = {role, labels: {param: label}, ids: {param: id}, fresh}.
+ */
+const EXPECT = {
+	'GET /v1/health': { public: true },
+	'GET /v1/ready': { public: true },
+	'GET /metrics': { public: true },
+	'GET /v1/openapi.json': { public: true },
+	'GET /v1/openapi.yaml': { public: true },
+	'POST /v1/auth/token': { public: true },
+	'GET /v1/me': {},
+	'GET /v1/users': {},
+	'POST /v1/users': { body: () => ({ username: uname('mx'), password: password(), role: 'auditor', cooperative_id: w.coopA }) },
+	'GET /v1/users/{user_id:uuid}': {},
+	'PATCH /v1/users/{user_id:uuid}': { body: () => ({ disabled: false }) },
+	'DELETE /v1/users/{user_id:uuid}': {
+		prepare: async (ctx) => ({ user_id: (await apiCreate(srv, w.admin, '/v1/users', { username: uname('del'), password: password(), role: 'auditor', cooperative_id: coopOf(ctx.labels.user_id) })).id }),
+	},
+	'GET /v1/municipalities': {},
+	'POST /v1/municipalities': { body: () => ({ code: freshCode(), name: `Gemeente ${hex(2)}` }) },
+	'GET /v1/municipalities/{code:municipality}': {},
+	'PATCH /v1/municipalities/{code:municipality}': { body: () => ({ name: `Hernoemd ${hex(2)}` }) },
+	'GET /v1/municipalities/{code:municipality}/policies': {},
+	'POST /v1/municipalities/{code:municipality}/policies': { body: () => ({ valid_from: uniqueDate() }) },
+	'GET /v1/municipalities/{code:municipality}/policies/{policy_id:uuid}': {},
+	'GET /v1/statutory-parameters': {},
+	'POST /v1/statutory-parameters': {
+		body: () => ({ valid_from: uniqueDate(), exemption_bp: 2500, exemption_monthly_cap_cents: 28500, exemption_max_months: 6, exemption_min_age: 27, premium_year_cap_cents: 339800, premium_max_count: 2, hours_criterion: 1225 }),
+	},
+	'GET /v1/statutory-parameters/{parameters_id:uuid}': {},
+	'GET /v1/cooperatives': {},
+	'POST /v1/cooperatives': { body: () => coopBody() },
+	'GET /v1/cooperatives/{coop_id:uuid}': {},
+	'PATCH /v1/cooperatives/{coop_id:uuid}': { body: () => ({ phone: '+31201234567' }) },
+	'GET /v1/cooperatives/{coop_id:uuid}/fee-policies': {},
+	'POST /v1/cooperatives/{coop_id:uuid}/fee-policies': { body: () => ({ valid_from: uniqueDate(), percentage_bp: 500 }) },
+	'GET /v1/cooperatives/{coop_id:uuid}/fee-policies/{policy_id:uuid}': {},
+	'GET /v1/cooperatives/{coop_id:uuid}/shareholders': {},
+	'POST /v1/cooperatives/{coop_id:uuid}/shareholders': {
+		body: () => {
+			const year = 2100 + n();
+			return { municipality_code: w.muni1, since: `${year}-01-01`, until: `${year}-12-31` };
+		},
+	},
+	'GET /v1/shareholders/{shareholder_id:uuid}': {},
+	'PATCH /v1/shareholders/{shareholder_id:uuid}': { body: () => ({ until: '2000-12-31' }) },
+	'GET /v1/cooperatives/{coop_id:uuid}/rate-floors': {},
+	'POST /v1/cooperatives/{coop_id:uuid}/rate-floors': { body: () => ({ activity_category: `cat_${n()}`, unit: 'hour', minimum_unit_price_cents: 100 }) },
+	'GET /v1/rate-floors/{rate_floor_id:uuid}': {},
+	'PATCH /v1/rate-floors/{rate_floor_id:uuid}': { body: () => ({ minimum_unit_price_cents: 150 }) },
+	'DELETE /v1/rate-floors/{rate_floor_id:uuid}': {
+		prepare: async (ctx) => ({ rate_floor_id: (await apiCreate(srv, w.admin, `/v1/cooperatives/${coopOf(ctx.labels.rate_floor_id)}/rate-floors`, { activity_category: `del_${n()}`, unit: 'km', minimum_unit_price_cents: 10 })).id }),
+	},
+	'GET /v1/cooperatives/{coop_id:uuid}/members': {},
+	'POST /v1/cooperatives/{coop_id:uuid}/members': { body: (ctx) => memberBody(ctx.labels.coop_id === 'B' ? w.muni2 : w.muni1) },
+	'GET /v1/members/{member_id:uuid}': {},
+	'PATCH /v1/members/{member_id:uuid}': { body: () => ({ phone: '+31612345678' }) },
+	'GET /v1/members/{member_id:uuid}/permissions': {},
+	'POST /v1/members/{member_id:uuid}/permissions': {
+		body: (ctx) => {
+			const year = 2100 + n();
+			return permissionBody(muniOfMember(ctx.labels.member_id), { valid_from: `${year}-01-01`, valid_until: `${year}-03-31` });
+		},
+	},
+	'GET /v1/permissions/{permission_id:uuid}': {},
+	'POST /v1/permissions/{permission_id:uuid}/revoke': {
+		prepare: async (ctx) => {
+			ctx.fresh = await freshPermission(ctx.labels.permission_id);
+			return { permission_id: ctx.fresh.id };
+		},
+		body: (ctx) => ({ revoked_on: ctx.fresh.valid_from, reason: 'matrix' }),
+	},
+	'GET /v1/cooperatives/{coop_id:uuid}/customers': {},
+	'POST /v1/cooperatives/{coop_id:uuid}/customers': { body: () => ({ name: `Klant ${hex(3)}` }) },
+	'GET /v1/customers/{customer_id:uuid}': {},
+	'PATCH /v1/customers/{customer_id:uuid}': { body: () => ({ payment_terms_days: 21 }) },
+	'GET /v1/audit-events': {},
+	'GET /v1/audit-events/verify': {},
+	'GET /v1/cooperatives/{coop_id:uuid}/audit-events': {},
+	'GET /v1/cooperatives/{coop_id:uuid}/audit-events/verify': {},
+};
+
+// ---------------------------------------------------------------------------------------------
 before(async () => {
 	env = await setup();
 	srv = env.srv;
-	c = await cast(srv, env.dbUrl);
+	c = await coreCast(srv);
 	const r = await runCoopd(['routes'], {});
 	assert.equal(r.code, 0, r.stderr);
 	routes = JSON.parse(r.stdout);
-	tokens = {
-		platform_admin: c.admin,
-		coop_admin: c.coopAdminA.token,
-		bookkeeper: c.bookkeeperA.token,
-		auditor: c.auditorA.token,
-		member: c.memberUserA.token,
-		municipality: c.municipalityUser.token,
+	tokens = c.tokens;
+	const admin = c.admin;
+	w = { ...c };
+	usedCodes.add(c.muni1).add(c.muni2);
+	const year = (y) => ({ valid_from: `${y}-01-01` });
+	w.permA = await apiPermission(srv, admin, c.memberA, c.muni1, { valid_from: '2000-01-01', valid_until: '2000-06-30' });
+	w.permA2 = await apiPermission(srv, admin, c.memberA2, c.muni1, { valid_from: '2000-01-01', valid_until: '2000-06-30' });
+	w.permB = await apiPermission(srv, admin, c.memberB, c.muni2, { valid_from: '2000-01-01', valid_until: '2000-06-30' });
+	w.customerA = await apiCustomer(srv, admin, c.coopA);
+	w.customerB = await apiCustomer(srv, admin, c.coopB);
+	w.shareholderA = await apiCreate(srv, admin, `/v1/cooperatives/${c.coopA}/shareholders`, { municipality_code: c.muni1, since: '2000-01-01', until: '2000-12-31' });
+	w.shareholderB = await apiCreate(srv, admin, `/v1/cooperatives/${c.coopB}/shareholders`, { municipality_code: c.muni2, since: '2000-01-01', until: '2000-12-31' });
+	w.rateFloorA = await apiCreate(srv, admin, `/v1/cooperatives/${c.coopA}/rate-floors`, { activity_category: 'matrix', unit: 'hour', minimum_unit_price_cents: 1000 });
+	w.rateFloorB = await apiCreate(srv, admin, `/v1/cooperatives/${c.coopB}/rate-floors`, { activity_category: 'matrix', unit: 'hour', minimum_unit_price_cents: 1000 });
+	w.feeA = await apiCreate(srv, admin, `/v1/cooperatives/${c.coopA}/fee-policies`, year(2000));
+	w.feeB = await apiCreate(srv, admin, `/v1/cooperatives/${c.coopB}/fee-policies`, year(2000));
+	w.policy1 = await apiCreate(srv, admin, `/v1/municipalities/${c.muni1}/policies`, year(2000));
+	w.policy2 = await apiCreate(srv, admin, `/v1/municipalities/${c.muni2}/policies`, year(2000));
+	w.userA = await apiCreate(srv, admin, '/v1/users', { username: uname('ua'), password: password(), role: 'auditor', cooperative_id: c.coopA });
+	w.userB = await apiCreate(srv, admin, '/v1/users', { username: uname('ub'), password: password(), role: 'auditor', cooperative_id: c.coopB });
+	const params = await srv.api('GET', '/v1/statutory-parameters', { token: admin });
+	w.parameters = params.json.data[0].id;
+	w.objects = {
+		coop_id: { A: c.coopA, B: c.coopB },
+		member_id: { A: c.memberA, A2: c.memberA2, B: c.memberB },
+		permission_id: { A: w.permA.id, A2: w.permA2.id, B: w.permB.id },
+		customer_id: { A: w.customerA.id, B: w.customerB.id },
+		shareholder_id: { A: w.shareholderA.id, B: w.shareholderB.id },
+		rate_floor_id: { A: w.rateFloorA.id, B: w.rateFloorB.id },
+		'fee-policies/{policy_id}': { A: w.feeA.id, B: w.feeB.id },
+		'policies/{policy_id}': { A: w.policy1.id, B: w.policy2.id },
+		parameters_id: { A: w.parameters },
+		user_id: { A: w.userA.id, B: w.userB.id },
+		code: { A: c.muni1, B: c.muni2 },
 	};
 });
 after(() => srv?.kill());
 
-function concrete(path) {
-	return path.replace(/\{([a-z_]+)(:[a-z]+)?\}/g, (_, name) => {
-		if (name === 'coop_id') return c.coopA;
-		if (name === 'code' || name === 'municipality_code') return c.muni;
-		return uuid(); // an unknown object: allowed roles get 404, not 403
+const key = (rt) => `${rt.method} ${rt.path}`;
+
+/** The parameters of a route path: [{name, key (the PARAMS entry), raw}]. */
+function paramsOf(p) {
+	const out = [];
+	const segs = p.split('/');
+	segs.forEach((seg, i) => {
+		const m = /^\{([a-z_]+)(?::[a-z]+)?\}$/.exec(seg);
+		if (!m) return;
+		const qualified = `${segs[i - 1]}/{${m[1]}}`;
+		out.push({ name: m[1], raw: seg, key: qualified in PARAMS ? qualified : m[1] });
 	});
+	return out;
 }
 
-function call(rt, token) {
+/** Problems with the scope table for a route (an empty list when it is covered). */
+function coverage(rt) {
+	const problems = [];
+	if (!(key(rt) in EXPECT)) problems.push(`${key(rt)}: no expectation in EXPECT (add a scope rule for the new route)`);
+	else if (!!EXPECT[key(rt)].public !== !rt.auth) problems.push(`${key(rt)}: EXPECT says public=${!!EXPECT[key(rt)].public}, coopd routes says auth=${rt.auth}`);
+	for (const p of paramsOf(rt.path)) {
+		if (!(p.key in PARAMS)) {
+			problems.push(`${key(rt)}: parameter ${p.name} is not mapped in PARAMS`);
+			continue;
+		}
+		for (const role of rt.roles) {
+			if (!PARAMS[p.key][KIND[role]]) problems.push(`${key(rt)}: no scope rule for parameter ${p.key} and role ${role}`);
+		}
+	}
+	return problems;
+}
+
+/** The calls of a route for a role: [{side: 'own'|'foreign', labels}] */
+function combos(rt, role) {
+	const ps = paramsOf(rt.path);
+	const rules = ps.map((p) => PARAMS[p.key][KIND[role]]);
+	const out = [];
+	const nOwn = Math.max(1, ...rules.map((r) => r.own.length));
+	for (let k = 0; k < nOwn; k++) out.push({ side: 'own', labels: Object.fromEntries(ps.map((p, i) => [p.key, rules[i].own[Math.min(k, rules[i].own.length - 1)]])) });
+	const nForeign = Math.max(0, ...rules.map((r) => r.foreign.length));
+	for (let k = 0; k < nForeign; k++) {
+		out.push({
+			side: 'foreign',
+			labels: Object.fromEntries(ps.map((p, i) => [p.key, rules[i].foreign.length ? rules[i].foreign[Math.min(k, rules[i].foreign.length - 1)] : rules[i].own[0]])),
+		});
+	}
+	return out;
+}
+
+/** Calls rt as role (token may be undefined) with the objects of labels. */
+async function callWith(rt, role, token, labels) {
+	const ps = paramsOf(rt.path);
+	const ctx = { role, labels: {}, ids: {} };
+	for (const p of ps) {
+		ctx.labels[p.name] = labels[p.key];
+		ctx.ids[p.name] = w.objects[p.key]?.[labels[p.key]] ?? uuid(); // unmapped: reported by the coverage test
+	}
+	const exp = EXPECT[key(rt)] ?? {};
+	if (exp.prepare) Object.assign(ctx.ids, await exp.prepare(ctx));
+	let path = rt.path;
+	for (const p of ps) path = path.replace(p.raw, ctx.ids[p.name]);
 	const opts = { token };
-	if (['POST', 'PATCH', 'PUT'].includes(rt.method)) opts.body = {};
-	return srv.api(rt.method, concrete(rt.path), opts);
+	if (['POST', 'PATCH', 'PUT'].includes(rt.method)) opts.body = exp.body ? exp.body(ctx) : {};
+	const r = await srv.api(rt.method, path, opts);
+	return { r, path, body: opts.body };
 }
 
+/** Own labels for a role that is not listed (the role check comes first). */
+const anyLabels = (rt) => Object.fromEntries(paramsOf(rt.path).map((p) => [p.key, 'A']));
+
+// ---------------------------------------------------------------------------------------------
 test('coopd routes lists every route with method, path, roles, auth and idempotent', () => {
 	assert.ok(Array.isArray(routes) && routes.length >= 16, `${routes.length} routes`);
 	for (const rt of routes) {
@@ -55,50 +296,127 @@ test('coopd routes lists every route with method, path, roles, auth and idempote
 		assert.equal(typeof rt.idempotent, 'boolean');
 		assert.equal(rt.auth, rt.roles.length > 0, `${rt.method} ${rt.path}: auth iff roles`);
 	}
-	const keys = routes.map((rt) => `${rt.method} ${rt.path}`);
+	const keys = routes.map(key);
 	assert.equal(new Set(keys).size, keys.length, 'no duplicate routes');
+});
+
+test('the scope table covers every route of coopd routes: an expectation per route, a mapping per path parameter and role', () => {
+	const problems = routes.flatMap(coverage);
+	assert.deepEqual(problems, [], `routes without a scope rule:\n${problems.join('\n')}`);
+	const stale = Object.keys(EXPECT).filter((k) => !routes.some((rt) => key(rt) === k));
+	assert.deepEqual(stale, [], 'EXPECT entries for routes coopd no longer has');
+});
+
+test('every creating POST is idempotent and every idempotent route is a POST', () => {
+	for (const rt of routes) if (rt.idempotent) assert.equal(rt.method, 'POST', key(rt));
+	const creating = routes.filter((rt) => rt.method === 'POST' && rt.auth && !/\/revoke$/.test(rt.path));
+	for (const rt of creating) assert.equal(rt.idempotent, true, `${key(rt)} accepts Idempotency-Key`);
 });
 
 test('every authenticated route answers 401 unauthorized without a token', async () => {
 	for (const rt of routes.filter((x) => x.auth)) {
-		const r = await call(rt, undefined);
+		const { r, path } = await callWith(rt, null, undefined, anyLabels(rt));
+		assert.equal(r.status, 401, `${rt.method} ${path}: ${r.status} ${r.text}`);
 		assertProblem(r, 401, 'unauthorized');
 	}
 });
 
 test('public routes answer without a token (never 401 or 403)', async () => {
 	for (const rt of routes.filter((x) => !x.auth)) {
-		const r = await call(rt, undefined);
+		const { r } = await callWith(rt, null, undefined, {});
 		assert.ok(![401, 403].includes(r.status), `${rt.method} ${rt.path}: ${r.status}`);
 	}
 });
 
 test('every authenticated route answers 403 forbidden to each role it does not list', async () => {
 	let checked = 0;
+	const wrong = [];
 	for (const rt of routes.filter((x) => x.auth)) {
 		for (const role of ROLES.filter((x) => !rt.roles.includes(x))) {
-			const r = await call(rt, tokens[role]);
-			assert.equal(r.status, 403, `${role} on ${rt.method} ${rt.path}: ${r.status} ${r.text}`);
-			assertProblem(r, 403, 'forbidden');
+			const { r, path } = await callWith(rt, role, tokens[role], anyLabels(rt));
+			if (r.status !== 403 || r.json?.code !== 'forbidden') wrong.push(`${role} ${rt.method} ${path}: ${r.status} ${r.text}`);
 			checked++;
 		}
 	}
-	assert.ok(checked > 20, `${checked} forbidden pairs checked`);
+	assert.deepEqual(wrong, []);
+	assert.ok(checked > 60, `${checked} forbidden pairs checked`);
 });
 
-test('every authenticated route lets each role it lists through the role check (neither 401 nor 403)', async () => {
+test('every authenticated route lets each role it lists through the role check (neither 401 nor 403), also for unknown ids', async () => {
 	for (const rt of routes.filter((x) => x.auth)) {
+		const p = rt.path.replace(/\{([a-z_]+)(:[a-z]+)?\}/g, (_, name) => (name === 'coop_id' ? c.coopA : name === 'code' ? c.muni1 : uuid()));
 		for (const role of rt.roles) {
-			const r = await call(rt, tokens[role]);
-			assert.ok(![401, 403].includes(r.status), `${role} on ${rt.method} ${rt.path}: ${r.status} ${r.text}`);
-			assert.ok(r.status < 500, `${role} on ${rt.method} ${rt.path}: ${r.status} ${r.text}`);
+			const opts = { token: tokens[role] };
+			if (['POST', 'PATCH', 'PUT'].includes(rt.method)) opts.body = {};
+			const r = await srv.api(rt.method, p, opts);
+			assert.ok(![401, 403].includes(r.status), `${role} on ${rt.method} ${p}: ${r.status} ${r.text}`);
+			assert.ok(r.status < 500, `${role} on ${rt.method} ${p}: ${r.status} ${r.text}`);
 		}
 	}
+});
+
+test('scope: every listed role reaches the objects of its own scope (2xx); platform_admin those of both sides', async () => {
+	const wrong = [];
+	let calls = 0;
+	for (const rt of routes.filter((x) => x.auth)) {
+		if (coverage(rt).length) {
+			wrong.push(...coverage(rt));
+			continue;
+		}
+		for (const role of rt.roles) {
+			for (const combo of combos(rt, role).filter((x) => x.side === 'own')) {
+				const { r, path, body } = await callWith(rt, role, tokens[role], combo.labels);
+				calls++;
+				if (r.status < 200 || r.status > 299) wrong.push(`${role} ${rt.method} ${path} ${JSON.stringify(combo.labels)} ${body ? JSON.stringify(body) : ''}: expected 2xx, got ${r.status} ${r.text}`);
+			}
+		}
+	}
+	assert.deepEqual(wrong, [], `own objects not reached:\n${wrong.join('\n')}`);
+	assert.ok(calls > 150, `${calls} own calls`);
+});
+
+test('scope: every listed role gets 404 not_found for the objects of the other scope (never 403, never a write)', async () => {
+	const before = await listAll(srv, c.admin, `/v1/cooperatives/${c.coopB}/audit-events`, 200);
+	const platformBefore = await listAll(srv, c.admin, '/v1/audit-events', 200);
+	const wrong = [];
+	let calls = 0;
+	for (const rt of routes.filter((x) => x.auth)) {
+		if (coverage(rt).length) {
+			wrong.push(...coverage(rt));
+			continue;
+		}
+		for (const role of rt.roles) {
+			for (const combo of combos(rt, role).filter((x) => x.side === 'foreign')) {
+				const { r, path, body } = await callWith(rt, role, tokens[role], combo.labels);
+				calls++;
+				if (r.status !== 404 || r.json?.code !== 'not_found') wrong.push(`${role} ${rt.method} ${path} ${JSON.stringify(combo.labels)} ${body ? JSON.stringify(body) : ''}: expected 404 not_found, got ${r.status} ${r.text}`);
+			}
+		}
+	}
+	assert.deepEqual(wrong, [], `foreign objects not hidden:\n${wrong.join('\n')}`);
+	assert.ok(calls > 60, `${calls} foreign calls`);
+	// no foreign call wrote anything: the only new events in B's chain and the platform chain
+	// come from the platform admin's fresh fixtures
+	const after = await listAll(srv, c.admin, `/v1/cooperatives/${c.coopB}/audit-events`, 200);
+	const platformAfter = await listAll(srv, c.admin, '/v1/audit-events', 200);
+	const byOthers = [...after.slice(before.length), ...platformAfter.slice(platformBefore.length)].filter((e) => e.actor_role !== 'platform_admin');
+	assert.deepEqual(byOthers, [], 'a foreign call left an audit event');
 });
 
 test('the role check comes before the scope check: a forbidden role gets 403 even for an unknown id', async () => {
 	assertProblem(await srv.api('GET', `/v1/users/${uuid()}`, { token: tokens.bookkeeper }), 403, 'forbidden');
 	assertProblem(await srv.api('GET', `/v1/cooperatives/${uuid()}/audit-events`, { token: tokens.member }), 403, 'forbidden');
+	assertProblem(await srv.api('GET', `/v1/cooperatives/${c.coopB}/members`, { token: tokens.member }), 403, 'forbidden');
+	assertProblem(await srv.api('GET', `/v1/members/${c.memberB}`, { token: tokens.municipality }), 403, 'forbidden');
+});
+
+test('scope fields in a body never widen the scope: coop_admin of A cannot create users in B; a member cannot read through another coop id', async () => {
+	const r = await srv.api('POST', '/v1/users', { token: c.coopAdminA.token, body: { username: uname('x'), password: password(), role: 'auditor', cooperative_id: c.coopB } });
+	assertProblem(r, 422, 'invalid_reference', { field: 'cooperative_id', fieldCode: 'invalid_reference' });
+	assertProblem(await srv.api('GET', `/v1/members/${c.memberA}/permissions`, { token: c.coopAdminB.token }), 404, 'not_found');
+	assertProblem(await srv.api('GET', `/v1/cooperatives/${c.coopA}/fee-policies/${w.feeA.id}`, { token: c.coopAdminB.token }), 404, 'not_found');
+	assertProblem(await srv.api('GET', `/v1/cooperatives/${c.coopB}/fee-policies/${w.feeA.id}`, { token: c.coopAdminB.token }), 404, 'not_found');
+	assertProblem(await srv.api('GET', `/v1/municipalities/${c.muni1}/policies/${w.policy2.id}`, { token: c.municipalityUser.token }), 404, 'not_found');
 });
 
 test('coopd exits 0 on SIGTERM without a sanitizer report', async () => {

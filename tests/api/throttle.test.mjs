@@ -3,7 +3,7 @@
 // secret); the lockout passes by itself.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, createUser, assertProblem, sleep, uname } from './harness.mjs';
+import { setup, createUser, createCooperative, assertProblem, sleep, uname } from './harness.mjs';
 
 const MAX = 3;
 const LOCKOUT = 2;
@@ -16,7 +16,7 @@ before(async () => {
 	env = await setup({ env: { COOPD_LOGIN_MAX_FAILURES: String(MAX), COOPD_LOGIN_LOCKOUT_SECONDS: String(LOCKOUT) } });
 	srv = env.srv;
 	admin = await srv.adminToken();
-	coop = (await env.sql(`insert into cooperatives(legal_name, invoice_prefix) values('Coop T','COOPT') returning id`))[0].id;
+	coop = await createCooperative(env.dbUrl, 'Coop T');
 });
 after(() => srv?.kill());
 
