@@ -63,11 +63,28 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 
+# A new database gets the demo cooperative (through the API, like any client).
+deploy/local/demo.sh "$base" "$COOPD_BOOTSTRAP_ADMIN_PASSWORD" "$local_dir/demo_logins" ||
+	echo "run: the demo data was not loaded (see above)" >&2
+
 cat <<MSG
 
 coopd is running on $base
   username: admin
   password: $COOPD_BOOTSTRAP_ADMIN_PASSWORD   (set when the database had no users)
+MSG
+if [ -s "$local_dir/demo_logins" ]; then
+	echo
+	echo "Demo logins (cooperative De Werkplaats, municipality Amsterdam):"
+	while read -r role password; do
+		case "$role" in
+		coop_admin) user=beheer ;; bookkeeper) user=boekhouder ;; auditor) user=accountant ;;
+		member) user=fatima ;; municipality) user=gemeente.amsterdam ;; *) continue ;;
+		esac
+		printf '  %-14s %-20s %s\n' "$role" "$user" "$password"
+	done <"$local_dir/demo_logins"
+fi
+cat <<MSG
 
 Log in and call /v1/me:
   curl -s $base/v1/me -H "Authorization: Bearer \$(curl -s $base/v1/auth/token -H 'Content-Type: application/json' -d '{"grant_type":"password","username":"admin","password":"$COOPD_BOOTSTRAP_ADMIN_PASSWORD"}' | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')"

@@ -203,15 +203,28 @@ psql_q() { psql "$db_url" -X -v ON_ERROR_STOP=1 -q "$@"; }
 seed_users() {
 	psql_q -v nusers="$nusers" <<'SQL'
 INSERT INTO municipalities (code, name) VALUES ('GM0363', 'Amsterdam') ON CONFLICT DO NOTHING;
-INSERT INTO cooperatives (legal_name, invoice_prefix) VALUES ('Bench', 'BENCH') RETURNING id AS coop
+INSERT INTO cooperatives (legal_name, invoice_prefix, kvk_number, street, house_number, postal_code,
+                          city)
+VALUES ('Bench', 'BENCH', '12345678', 'Damrak', '1', '1012 LG', 'Amsterdam') RETURNING id AS coop
 \gset
 INSERT INTO users (id, username, kind, secret_hash, role, cooperative_id)
 SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, 'bench' || n, 'person',
        '$y$dummy', 'bookkeeper', :'coop'
 FROM generate_series(1, :nusers) AS n;
+-- Members likewise: member n is 00000000-0000-4000-9000-<n as 12 hex digits>.
+INSERT INTO members (id, cooperative_id, first_name, last_name, date_of_birth, street, house_number,
+                     postal_code, city, municipality_code, municipal_reference, status, joined_on,
+                     activity_category, iban, email)
+SELECT ('00000000-0000-4000-9000-' || lpad(to_hex(n), 12, '0'))::uuid, :'coop', 'Lid', 'Nummer ' || n,
+       date '1970-01-01' + (n % 15000), 'Kade', (n % 300 + 1)::text, '1011 AB', 'Amsterdam', 'GM0363',
+       'Z-' || n, 'active', date '2025-01-01', 'gardening', 'NL91ABNA0417164300',
+       'lid' || n || '@example.org'
+FROM generate_series(1, :nusers) AS n;
 SQL
 	psql_q -Atc "SELECT id FROM users WHERE username LIKE 'bench%' ORDER BY seq" >"$work/user_ids"
 	[ "$(wc -l <"$work/user_ids")" -eq "$nusers" ] || die "seeding users failed"
+	psql_q -Atc "SELECT id FROM members ORDER BY seq" >"$work/member_ids"
+	[ "$(wc -l <"$work/member_ids")" -eq "$nusers" ] || die "seeding members failed"
 }
 
 seed_start=$(date +%s.%N)
@@ -456,4 +469,7 @@ compare() {
 }
 
 print_header
-compare "GET /v1/users/{id}" "$bench_dir/get_user.lua" "$bench_dir/get_user.sql"
+BENCH_PATH='/v1/users/{id}' BENCH_IDS_FILE=$work/user_ids \
+	compare "GET /v1/users/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_user.sql"
+BENCH_PATH='/v1/members/{id}' BENCH_IDS_FILE=$work/member_ids \
+	compare "GET /v1/members/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_member.sql"

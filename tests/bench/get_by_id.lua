@@ -1,7 +1,8 @@
--- wrk script: GET /v1/users/{id} with a user id picked at random per request.
+-- wrk script: GET BENCH_PATH with an id picked at random per request.
 --
 -- Environment (set by bench.sh):
---   BENCH_IDS_FILE  one user id per line (the seeded users)
+--   BENCH_PATH      the path with {id} where the id goes (default /v1/users/{id})
+--   BENCH_IDS_FILE  one id per line (the seeded objects)
 --   BENCH_TOKEN     a platform_admin access token
 --
 -- Every wrk thread has its own Lua state: each reads the id list and seeds its own generator.
@@ -23,7 +24,7 @@ function init(args)
 	local path = os.getenv("BENCH_IDS_FILE")
 	local token = os.getenv("BENCH_TOKEN")
 	if not path or not token then
-		error("get_user.lua: BENCH_IDS_FILE and BENCH_TOKEN must be set")
+		error("get_by_id.lua: BENCH_IDS_FILE and BENCH_TOKEN must be set")
 	end
 	ids, nids = {}, 0
 	for line in io.lines(path) do
@@ -33,9 +34,10 @@ function init(args)
 		end
 	end
 	if nids == 0 then
-		error("get_user.lua: no ids in " .. path)
+		error("get_by_id.lua: no ids in " .. path)
 	end
-	local text = wrk.format("GET", "/v1/users/{id}", {["Authorization"] = "Bearer " .. token})
+	local template = os.getenv("BENCH_PATH") or "/v1/users/{id}"
+	local text = wrk.format("GET", template, {["Authorization"] = "Bearer " .. token})
 	local at = text:find("{id}", 1, true)
 	prefix, suffix = text:sub(1, at - 1), text:sub(at + 4)
 	math.randomseed(os.time() * 1000 + (thread_no or 0))
