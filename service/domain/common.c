@@ -76,17 +76,45 @@ int csv_export(struct req *r, struct stmt *s, int nparams, const char *const *pa
 
 static struct stmt coop_exists = STMT("SELECT 1 FROM cooperatives WHERE id = $1");
 
-int coop_open(struct req *r, const char *coop_id)
+int require_row(struct req *r, struct stmt *s, int nparams, const char *const *params)
 {
-	if (authz_coop(r, coop_id) != 0 || !req_db(r))
+	if (!req_db(r))
 		return -1;
-	const char *p[] = {coop_id};
-	PGresult *res = db_exec(r->db, &coop_exists, 1, p, &r->err);
+	PGresult *res = db_exec(r->db, s, nparams, params, &r->err);
 	if (!res)
 		return -1;
-	int found = PQntuples(res) == 1;
+	int found = PQntuples(res) > 0;
 	PQclear(res);
 	return found ? 0 : not_found(r);
+}
+
+int require_ref(struct req *r, struct stmt *s, int nparams, const char *const *params,
+		const char *field)
+{
+	if (!req_db(r))
+		return -1;
+	PGresult *res = db_exec(r->db, s, nparams, params, &r->err);
+	if (!res)
+		return -1;
+	int found = PQntuples(res) > 0;
+	PQclear(res);
+	if (!found)
+		err_field(&r->err, field, "invalid_reference", "does not name an object you can see");
+	return found ? 0 : -1;
+}
+
+static struct stmt municipality_exists = STMT("SELECT 1 FROM municipalities WHERE code = $1");
+
+int require_municipality_ref(struct req *r)
+{
+	const char *p[] = {body_str(r, "municipality_code")};
+	return p[0] ? require_ref(r, &municipality_exists, 1, p, "municipality_code") : 0;
+}
+
+int coop_open(struct req *r, const char *coop_id)
+{
+	const char *p[] = {coop_id};
+	return authz_coop(r, coop_id) != 0 ? -1 : require_row(r, &coop_exists, 1, p);
 }
 
 #define MAX_LIST_PARAMS 12

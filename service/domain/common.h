@@ -21,6 +21,17 @@ int csv_export(struct req *r, struct stmt *s, int nparams, const char *const *pa
 /* Sets r->err to 404 not_found and returns -1. */
 int not_found(struct req *r);
 
+/* 0 when statement s (with its scope parameters) finds a row, else -1 with 404 (or the database
+ * error). For "the parent must be visible" checks of nested lists. */
+int require_row(struct req *r, struct stmt *s, int nparams, const char *const *params);
+
+/* 0 when statement s finds the object a body field names, else -1 with the field error
+ * invalid_reference on field (SPEC §9), or the database error. */
+int require_ref(struct req *r, struct stmt *s, int nparams, const char *const *params,
+		const char *field);
+/* The municipality the body's municipality_code names exists (nothing to check when absent). */
+int require_municipality_ref(struct req *r);
+
 /* For routes under /v1/cooperatives/{coop_id}: the caller may see that cooperative and it
  * exists (checks out the request's connection). 0, or -1 with 404. */
 int coop_open(struct req *r, const char *coop_id);

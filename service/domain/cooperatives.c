@@ -275,8 +275,6 @@ static struct stmt sh_update = STMT(
 	"  updated_at = now()"
 	" WHERE s.id = $1 RETURNING shareholder_doc(s)::text, s.id, s.row_version");
 
-static struct stmt municipality_exists = STMT("SELECT 1 FROM municipalities WHERE code = $1");
-
 static const struct field sh_fields[] = {
 	{"municipality_code", F_STRING, FIELD_REQUIRED, 0, 0, NULL},
 	{"since", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
@@ -321,16 +319,9 @@ int shareholders_create(struct req *r)
 		err_field(&r->err, "until", "invalid_value", "must not be before since");
 	if (r->err.status || coop_open(r, r->params[0]) != 0)
 		return -1;
+	if (require_municipality_ref(r) != 0)
+		return -1;
 	const char *mp[] = {body_str(r, "municipality_code")};
-	PGresult *res = db_exec(r->db, &municipality_exists, 1, mp, &r->err);
-	if (!res)
-		return -1;
-	int found = PQntuples(res) == 1;
-	PQclear(res);
-	if (!found) {
-		err_field(&r->err, "municipality_code", "invalid_reference", "no such municipality");
-		return -1;
-	}
 	char *body = body_text(r);
 	if (!body)
 		return -1;

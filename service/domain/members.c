@@ -65,8 +65,6 @@ static struct stmt member_update = STMT(
 	"  row_version = m.row_version + 1, updated_at = now()"
 	" WHERE m.id = $1 RETURNING member_doc(m)::text, m.id, m.row_version");
 
-static struct stmt municipality_exists = STMT("SELECT 1 FROM municipalities WHERE code = $1");
-
 static const char *const statuses[] = {"applicant", "active", "suspended", "ended", NULL};
 static const char *const exit_reasons[] = {"employment", "full_time_business", "bbz",
 					   "other_income", "moved", "deceased", "other", NULL};
@@ -110,23 +108,6 @@ static int check_member_body(struct req *r, int creating)
 	return r->err.status ? -1 : 0;
 }
 
-/* The municipality a body names must exist. */
-static int check_municipality(struct req *r)
-{
-	const char *code = body_str(r, "municipality_code");
-	if (!code)
-		return 0;
-	const char *p[] = {code};
-	PGresult *res = db_exec(r->db, &municipality_exists, 1, p, &r->err);
-	if (!res)
-		return -1;
-	int found = PQntuples(res) == 1;
-	PQclear(res);
-	if (!found)
-		err_field(&r->err, "municipality_code", "invalid_reference", "no such municipality");
-	return found ? 0 : -1;
-}
-
 int members_list(struct req *r)
 {
 	if (coop_open(r, r->params[0]) != 0)
@@ -167,7 +148,7 @@ int members_create(struct req *r)
 		json_object_set_new(r->body, "status", json_string("applicant"));
 	if (!json_object_get(r->body, "on_benefit"))
 		json_object_set_new(r->body, "on_benefit", json_true());
-	if (r->err.status || coop_open(r, r->params[0]) != 0 || check_municipality(r) != 0)
+	if (r->err.status || coop_open(r, r->params[0]) != 0 || require_municipality_ref(r) != 0)
 		return -1;
 	char *body = body_text(r);
 	if (!body)
@@ -235,7 +216,7 @@ int members_patch(struct req *r)
 				  "is required to end a membership");
 	}
 	PQclear(row);
-	if (r->err.status || check_municipality(r) != 0)
+	if (r->err.status || require_municipality_ref(r) != 0)
 		return -1;
 	char *body = body_text(r);
 	if (!body)
@@ -382,15 +363,8 @@ int permissions_list(struct req *r)
 {
 	/* The member must be visible: its own record for a member, its cooperative's otherwise. */
 	const char *p[] = {r->params[0], scope_coop(r), scope_member(r)};
-	if (!req_db(r))
+	if (require_row(r, &member_get, 3, p) != 0)
 		return -1;
-	PGresult *res = db_exec(r->db, &member_get, 3, p, &r->err);
-	if (!res)
-		return -1;
-	int found = PQntuples(res) == 1;
-	PQclear(res);
-	if (!found)
-		return not_found(r);
 	const char *f[] = {r->params[0]};
 	return list_query(r, &permission_list, NULL, 1, f);
 }
@@ -441,19 +415,9 @@ int permissions_create(struct req *r)
 		return -1;
 	}
 	const char *renews = body_str(r, "renews_permission_id");
-	if (renews) {
-		const char *rp[] = {renews, r->params[0]};
-		res = db_exec(r->db, &permission_of_member, 2, rp, &r->err);
-		if (!res)
-			return -1;
-		int found = PQntuples(res) == 1;
-		PQclear(res);
-		if (!found) {
-			err_field(&r->err, "renews_permission_id", "invalid_reference",
-				  "is not a permission of this member");
-			return -1;
-		}
-	}
+	const char *rp[] = {renews, r->params[0]};
+	if (renews && require_ref(r, &permission_of_member, 2, rp, "renews_permission_id") != 0)
+		return -1;
 	char *body = body_text(r);
 	if (!body)
 		return -1;

@@ -77,15 +77,8 @@ static int own_municipality(struct req *r, const char *code)
 /* The municipality of the path exists and is visible. */
 static int open_municipality(struct req *r, const char *code)
 {
-	if (own_municipality(r, code) != 0 || !req_db(r))
-		return -1;
 	const char *p[] = {code};
-	PGresult *res = db_exec(r->db, &get_stmt, 1, p, &r->err);
-	if (!res)
-		return -1;
-	int found = PQntuples(res) == 1;
-	PQclear(res);
-	return found ? 0 : not_found(r);
+	return own_municipality(r, code) != 0 ? -1 : require_row(r, &get_stmt, 1, p);
 }
 
 int municipalities_list(struct req *r)

@@ -234,20 +234,6 @@ static int valid_municipality_code(const char *s)
 	return 1;
 }
 
-/* Checks that a referenced object exists (and is in scope); else a field error. */
-static int check_ref(struct req *r, struct stmt *s, int n, const char *const *p, const char *field)
-{
-	PGresult *res = db_exec(r->db, s, n, p, &r->err);
-	if (!res)
-		return -1;
-	int found = PQntuples(res) == 1;
-	PQclear(res);
-	if (!found)
-		err_field(&r->err, field, "invalid_reference",
-		          "does not name an object you can see");
-	return found ? 0 : -1;
-}
-
 /* The scope fields a role needs (SPEC §2): 1 required, -1 forbidden. */
 static void scope_rule(enum role role, int *coop, int *member, int *muni)
 {
@@ -326,17 +312,17 @@ int users_create(struct req *r)
 
 	if (need_coop == 1) {
 		const char *p[] = {coop};
-		if (check_ref(r, &cooperative_check, 1, p, "cooperative_id") != 0)
+		if (require_ref(r, &cooperative_check, 1, p, "cooperative_id") != 0)
 			return -1;
 	}
 	if (need_member == 1) {
 		const char *p[] = {member, coop};
-		if (check_ref(r, &member_check, 2, p, "member_id") != 0)
+		if (require_ref(r, &member_check, 2, p, "member_id") != 0)
 			return -1;
 	}
 	if (need_muni == 1) {
 		const char *p[] = {muni};
-		if (check_ref(r, &municipality_check, 1, p, "municipality_code") != 0)
+		if (require_ref(r, &municipality_check, 1, p, "municipality_code") != 0)
 			return -1;
 	}
 
@@ -437,21 +423,8 @@ int users_list(struct req *r)
 
 int users_get(struct req *r)
 {
-	if (!req_db(r))
-		return -1;
 	const char *p[] = {r->params[0], scope_coop(r)};
-	PGresult *res = db_exec(r->db, &user_get, 2, p, &r->err);
-	if (!res)
-		return -1;
-	int rc;
-	if (PQntuples(res) == 1) {
-		resp_set_etag(r, PQgetvalue(res, 0, 1));
-		rc = resp_json_text(r, 200, PQgetvalue(res, 0, 0));
-	} else {
-		rc = not_found(r);
-	}
-	PQclear(res);
-	return rc;
+	return get_one(r, &user_get, 2, p);
 }
 
 static const struct field patch_fields[] = {
