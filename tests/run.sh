@@ -44,6 +44,10 @@ count() { # passed failed label
 # --- 1. unit tests --------------------------------------------------------------------------
 echo "== unit tests"
 shopt -s nullglob
+# The document renderers write what they render here: the PDFs are read back with pdftotext,
+# and the UBL files go through the official SI-UBL 2.0 rules below.
+export PDF_OUT_DIR=$work/pdf UBL_OUT_DIR=$work/ubl
+mkdir -p "$PDF_OUT_DIR" "$UBL_OUT_DIR"
 for t in build/tests/test_*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	name=$(basename "$t")
@@ -64,6 +68,18 @@ for t in build/tests/test_*; do
 		failures+=("unit $name (exit $rc)")
 	fi
 done
+
+# The official SI-UBL 2.0 validation of every UBL sample, in one JVM (a skip is reported, not
+# counted: the stylesheet lives outside the repository, in ../shared/validators).
+echo "== SI-UBL 2.0 validation of the unit samples"
+if out=$(tests/ubl/validate.sh "$UBL_OUT_DIR" 2>&1); then
+	printf '%s\n' "$out" | tail -n 3
+	printf '%s\n' "$out" | grep -q SKIPPED || count 1 0
+else
+	printf '%s\n' "$out" | tail -n 40 | sed 's/^/    /'
+	count 0 1
+	failures+=("SI-UBL validation of the unit samples")
+fi
 
 # --- the cluster ----------------------------------------------------------------------------
 pgurl=

@@ -4,9 +4,10 @@
 set -euo pipefail
 
 build=(gcc make pkg-config libcivetweb-dev libjansson-dev libjwt-dev libpq-dev libssl-dev
-       libcrypt-dev libyaml-dev)
+       libcrypt-dev libyaml-dev libxml2-dev libhpdf-dev)
 run=(postgresql openssl curl)
-test=(nodejs postgresql openssl libxml2-utils)
+# Saxon-HE runs the official SI-UBL validation; poppler-utils reads the PDFs back.
+test=(nodejs postgresql openssl libxml2-utils libsaxonhe-java default-jre-headless poppler-utils)
 bench=(wrk postgresql-contrib)
 
 want=()
@@ -23,8 +24,9 @@ done
 
 missing=()
 for p in "${want[@]}"; do
-	# nodejs may come from elsewhere than Debian (a preinstalled node is good enough).
+	# node and java may come from elsewhere than Debian (a preinstalled one is good enough).
 	if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
+	if [ "$p" = default-jre-headless ] && command -v java >/dev/null 2>&1; then continue; fi
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		missing+=("$p")
 	fi

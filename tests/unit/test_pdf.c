@@ -1,0 +1,706 @@
+/* The PDF invoice renderer: every sample of tests/unit/pdf_samples/ renders to a framed PDF;
+ * with PDF_OUT_DIR set the PDFs are written there and their text (pdftotext, poppler-utils) is
+ * checked for the elements the law asks of an invoice (RULES.md §1). Without PDF_OUT_DIR the
+ * text checks are skipped and said to be. Also: refused documents, a libharu error at every
+ * drawing step (run under ASan: nothing leaks), and concurrent renders. */
+#include "lib/pdf.h"
+#include "unit.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static const char *out_dir(void)
+{
+	const char *d = getenv("PDF_OUT_DIR");
+	return d && *d && !strchr(d, '\'') ? d : NULL;
+}
+
+static json_t *load(const char *name)
+{
+	const char *dir = getenv("PDF_SAMPLES_DIR");
+	char path[512];
+	json_error_t e;
+	snprintf(path, sizeof path, "%s/%s.json", dir ? dir : "tests/unit/pdf_samples", name);
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
+	if (!doc)
+		fprintf(stderr, "  %s: %s (line %d)\n", path, e.text, e.line);
+	return doc;
+}
+
+static int framed(const unsigned char *b, size_t n)
+{
+	if (!b || n < 10 || memcmp(b, "%PDF-", 5) != 0)
+		return 0;
+	while (n && (b[n - 1] == '\n' || b[n - 1] == '\r'))
+		n--;
+	return n >= 5 && memcmp(b + n - 5, "%%EOF", 5) == 0;
+}
+
+/* Collapses every run of white space to one space, so that line breaks do not matter. */
+static void squeeze(char *s)
+{
+	char *o = s;
+	int space = 0;
+	for (; *s; s++) {
+		if (isspace((unsigned char)*s)) {
+			space = 1;
+			continue;
+		}
+		if (space && o != s)
+			*o++ = ' ';
+		space = 0;
+		*o++ = *s;
+	}
+	*o = '\0';
+}
+
+/* The text of the PDF twice: in reading order (a wrapped cell stays together) and then with
+ * -layout (a table row stays together), white space squeezed. */
+static char *run_pdftotext(const char *path)
+{
+	char cmd[1400], *text = NULL;
+	size_t len = 0, cap = 0, n;
+	snprintf(cmd, sizeof cmd,
+	         "pdftotext -enc UTF-8 '%s' - && echo '|' && pdftotext -layout -enc UTF-8 '%s' -",
+	         path, path);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return NULL;
+	do {
+		if (cap - len < 4096) {
+			char *t = realloc(text, cap += 65536);
+			if (!t)
+				break;
+			text = t;
+		}
+		n = fread(text + len, 1, cap - len - 1, p);
+		len += n;
+	} while (n > 0);
+	if (pclose(p) != 0) {
+		free(text);
+		return NULL;
+	}
+	if (text) {
+		text[len] = '\0';
+		squeeze(text);
+	}
+	return text;
+}
+
+/* Renders the document, checks the framing; with PDF_OUT_DIR writes <name>.pdf there and
+ * returns its text (the caller frees it). NULL when there is no text to check. */
+static char *render_and_extract(const char *name, const json_t *doc)
+{
+	char err[256] = "", path[600];
+	size_t len = 99;
+	unsigned char *pdf = pdf_render(doc, &len, err, sizeof err);
+	CHECK(pdf != NULL);
+	if (!pdf) {
+		fprintf(stderr, "  %s: %s\n", name, err);
+		return NULL;
+	}
+	CHECK(framed(pdf, len));
+	const char *dir = out_dir();
+	if (!dir) {
+		free(pdf);
+		return NULL;
+	}
+	mkdir(dir, 0777); /* an existing directory is fine; fopen reports the rest */
+	snprintf(path, sizeof path, "%s/%s.pdf", dir, name);
+	FILE *f = fopen(path, "wb");
+	CHECK(f != NULL);
+	if (f) {
+		CHECK(fwrite(pdf, 1, len, f) == len);
+		CHECK(fclose(f) == 0);
+	}
+	free(pdf);
+	char *text = run_pdftotext(path);
+	CHECK(text != NULL);
+	return text;
+}
+
+static void has(const char *text, const char *needle, int line)
+{
+	char want[1024];
+	snprintf(want, sizeof want, "%s", needle);
+	squeeze(want);
+	if (text && !strstr(text, want)) {
+		fprintf(stderr, "  %s:%d: text lacks \"%s\"\n", __FILE__, line, want);
+		unit_failed_checks++;
+	}
+}
+
+static void lacks(const char *text, const char *needle, int line)
+{
+	if (text && strstr(text, needle)) {
+		fprintf(stderr, "  %s:%d: text has \"%s\"\n", __FILE__, line, needle);
+		unit_failed_checks++;
+	}
+}
+
+static int count(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *p = text; text && (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+#define HAS(t, s)   has(t, s, __LINE__)
+#define LACKS(t, s) lacks(t, s, __LINE__)
+
+static int text_checks_skipped;
+
+/* Loads and renders a sample; NULL text when the text checks are skipped. */
+static char *sample(const char *name, json_t **docp)
+{
+	json_t *doc = load(name);
+	CHECK(doc != NULL);
+	char *text = doc ? render_and_extract(name, doc) : NULL;
+	if (!out_dir())
+		text_checks_skipped = 1;
+	if (docp)
+		*docp = doc;
+	else
+		json_decref(doc);
+	return text;
+}
+
+static void has_every_line_description(const char *text, const json_t *doc)
+{
+	const json_t *lines = json_object_get(json_object_get(doc, "invoice"), "lines");
+	for (size_t i = 0; i < json_array_size(lines); i++)
+		HAS(text,
+		    json_string_value(json_object_get(json_array_get(lines, i), "description")));
+}
+
+/* ---- the samples ----------------------------------------------------------------------------- */
+
+static void test_standard_invoice_shows_every_mandatory_element(void)
+{
+	json_t *doc;
+	char *t = sample("standard", &doc);
+	HAS(t, "Factuur");
+	HAS(t, "Factuurnummer");
+	HAS(t, "WERK2026-00001");
+	HAS(t, "Factuurdatum");
+	HAS(t, "31-03-2026");
+	HAS(t, "Leverdatum");
+	HAS(t, "28-03-2026");
+	HAS(t, "Vervaldatum");
+	HAS(t, "30-04-2026");
+	/* supplier: full name and address, KvK, VAT id, bank */
+	HAS(t, "WerkSamen");
+	HAS(t, "Coöperatie WerkSamen Utrecht U.A.");
+	HAS(t, "Oudegracht 231-bis");
+	HAS(t, "3511 NK Utrecht");
+	HAS(t, "KvK 12345678");
+	HAS(t, "Btw-id NL002455799B11");
+	HAS(t, "IBAN NL91 ABNA 0417 1643 00");
+	HAS(t, "BIC ABNANL2A");
+	HAS(t, "facturen@werksamen.nl");
+	HAS(t, "Tel. 030 123 45 67");
+	/* customer */
+	HAS(t, "Café 't Hoekje V.O.F.");
+	HAS(t, "Lange Nieuwstraat 12");
+	HAS(t, "3512 PH Utrecht");
+	HAS(t, "KvK 87654321");
+	HAS(t, "Btw-id NL000099998B57");
+	HAS(t, "Betreft: Tuinonderhoud maart");
+	HAS(t, "Uitgevoerd door: Anouk Jansen — Hovenier");
+	/* lines: nature, quantity, unit, unit price, rate, net */
+	HAS(t, "Omschrijving");
+	HAS(t, "Prijs per eenheid");
+	has_every_line_description(t, doc);
+	HAS(t, "4,5");
+	HAS(t, "uur");
+	HAS(t, "stuk");
+	HAS(t, "dag");
+	HAS(t, "km");
+	HAS(t, "€ 30,00");
+	HAS(t, "€ 135,00");
+	HAS(t, "€ 0,23");
+	HAS(t, "€ 4,14");
+	HAS(t, "€ 900,00");
+	HAS(t, "21%");
+	/* VAT per rate and totals */
+	HAS(t, "Btw 21%");
+	HAS(t, "Totaal excl. btw");
+	HAS(t, "€ 1.084,14");
+	HAS(t, "€ 227,67");
+	HAS(t, "Totaal incl. btw");
+	HAS(t, "€ 1.311,81");
+	HAS(t, "Gelieve € 1.311,81 vóór 30-04-2026 over te maken op NL91 ABNA 0417 1643 00 t.n.v. "
+	       "Coöperatie WerkSamen Utrecht U.A. onder vermelding van WERK2026-00001.");
+	HAS(t, "Pagina 1 van 1");
+	LACKS(t, "Btw verlegd");
+	LACKS(t, "kleineondernemersregeling");
+	LACKS(t, "Reeds betaald");
+	LACKS(t, "Creditnota");
+	LACKS(t, "?");
+	free(t);
+	json_decref(doc);
+}
+
+static void test_kor_invoice_states_the_exemption_and_charges_no_vat(void)
+{
+	json_t *doc;
+	char *t = sample("kor", &doc);
+	HAS(t, "FIETS2026-00014");
+	HAS(t, "Fietsherstel Özdemir");
+	HAS(t, "KvK 24681357");
+	HAS(t, "M. de Groot");
+	HAS(t, "Uitgevoerd door: Emre Özdemir — Fietsenmaker");
+	has_every_line_description(t, doc);
+	HAS(t, "vrijgesteld");
+	HAS(t, "Vrijgesteld € 58,25 € 0,00");
+	HAS(t, "Vrijgesteld van btw op grond van de kleineondernemersregeling (KOR)");
+	HAS(t, "€ 58,25");
+	HAS(t, "Gelieve € 58,25 vóór 30-04-2026 over te maken op NL02 ABNA 0123 4567 89 t.n.v. "
+	       "Fietsherstel Özdemir onder vermelding van FIETS2026-00014.");
+	LACKS(t, "Btw-id"); /* neither the supplier nor the customer has one */
+	LACKS(t, "Btw 21%");
+	LACKS(t, "BIC");
+	LACKS(t, "artikel 11");
+	free(t);
+	json_decref(doc);
+}
+
+static void test_reverse_charge_invoice_says_btw_verlegd_with_the_customer_vat_id(void)
+{
+	json_t *doc;
+	char *t = sample("reverse_charge", &doc);
+	HAS(t, "WERK2026-00002");
+	HAS(t, "Bouwbedrijf Van der Berg B.V.");
+	HAS(t, "Btw-id NL004495445B01");
+	HAS(t, "Btw-id NL002455799B11");
+	has_every_line_description(t, doc);
+	HAS(t, "verlegd");
+	HAS(t, "Btw verlegd € 1.052,00 € 0,00");
+	HAS(t, "Btw verlegd. Btw-id afnemer: NL004495445B01.");
+	HAS(t, "€ 1.052,00");
+	HAS(t, "Leverdatum");                         /* shown even when it equals the issue date */
+	CHECK(!t || count(t, "31-03-2026") >= 2 * 2); /* both dates, both extractions */
+	HAS(t, "Betreft: Stucwerk project Nieuwegein, week 12–13");
+	LACKS(t, "kleineondernemersregeling");
+	free(t);
+	json_decref(doc);
+}
+
+static void test_credit_note_refers_to_the_original_and_states_the_change(void)
+{
+	json_t *doc;
+	char *t = sample("credit_note", &doc);
+	HAS(t, "Creditnota");
+	HAS(t, "Creditnotanummer");
+	HAS(t, "WERK2026-00007");
+	HAS(t, "07-04-2026");
+	HAS(t, "Creditnota op factuur WERK2026-00001 van 31-03-2026");
+	HAS(t, "Reden: Het snoeiwerk is dubbel in rekening gebracht");
+	HAS(t, "KvK 12345678");
+	HAS(t, "Btw-id NL002455799B11");
+	has_every_line_description(t, doc);
+	HAS(t, "-4,5");
+	HAS(t, "€ -135,00");
+	HAS(t, "€ -28,35");
+	HAS(t, "€ -163,35");
+	HAS(t, "Het bedrag van € 163,35 wordt verrekend of naar u overgemaakt.");
+	LACKS(t, "Gelieve");
+	LACKS(t, "Vervaldatum");
+	free(t);
+	json_decref(doc);
+}
+
+static void test_partly_paid_invoice_shows_paid_and_open_amounts_per_rate(void)
+{
+	json_t *doc;
+	char *t = sample("partly_paid", &doc);
+	HAS(t, "WERK2026-00003");
+	HAS(t, "J. van den Heuvel");
+	has_every_line_description(t, doc);
+	HAS(t, "9%");
+	HAS(t, "Btw 9% € 456,00 € 41,04");
+	HAS(t, "Btw 21% € 123,50 € 25,94");
+	HAS(t, "€ 579,50");
+	HAS(t, "€ 66,98");
+	HAS(t, "€ 646,48");
+	HAS(t, "Reeds betaald");
+	HAS(t, "€ 300,00");
+	HAS(t, "Te betalen");
+	HAS(t, "€ 346,48");
+	HAS(t, "Gelieve € 346,48 vóór 30-04-2026");
+	free(t);
+	json_decref(doc);
+}
+
+static void test_long_invoice_breaks_pages_and_repeats_the_table_header(void)
+{
+	json_t *doc;
+	char *t = sample("long", &doc);
+	HAS(t, "WERK2026-00042");
+	has_every_line_description(t, doc);
+	HAS(t, "Pagina 1 van");
+	HAS(t, "Pagina 2 van");
+	HAS(t, "Factuur WERK2026-00042 (vervolg)");
+	HAS(t, "€ 10.526,37");
+	HAS(t, "€ 2.210,54");
+	HAS(t, "€ 12.736,91");
+	if (t) {
+		/* the table header is on every page that holds lines (the text is there twice),
+		 * "Pagina n van m" on all pages */
+		const char *p = strstr(t, "Pagina 1 van ");
+		int pages = p ? atoi(p + strlen("Pagina 1 van ")) : 0, headers = 0;
+		CHECK(pages >= 2);
+		for (p = t; (p = strstr(p, "Omschrijving")); p++)
+			headers++;
+		CHECK(headers >= 2 * 2 && headers <= 2 * pages);
+		char want[40];
+		snprintf(want, sizeof want, "Pagina %d van %d", pages, pages);
+		HAS(t, want);
+		snprintf(want, sizeof want, "Pagina %d van", pages + 1);
+		LACKS(t, want);
+	}
+	free(t);
+	json_decref(doc);
+}
+
+/* Characters outside Windows-1252 print as '?'; decomposed accents are composed. */
+static void test_text_outside_windows_1252_prints_as_a_question_mark(void)
+{
+	json_t *doc = load("standard");
+	CHECK(doc != NULL);
+	if (!doc)
+		return;
+	json_t *cus = json_object_get(doc, "customer");
+	json_object_set_new(cus, "name", json_string("Łukasz Wiśniewski ☕ Cafe\xcc\x81 “Zoë” €"));
+	char *t = render_and_extract("utf8", doc);
+	HAS(t, "?ukasz Wi?niewski ? Café “Zoë” €");
+	free(t);
+	json_decref(doc);
+}
+
+/* A fully paid invoice says so instead of asking for payment. */
+static void test_paid_invoice_says_it_is_paid_instead_of_asking_for_payment(void)
+{
+	json_t *doc = load("standard");
+	CHECK(doc != NULL);
+	if (!doc)
+		return;
+	json_t *inv = json_object_get(doc, "invoice");
+	json_object_set_new(inv, "status", json_string("paid"));
+	json_object_set_new(inv, "paid_cents", json_integer(131181));
+	json_object_set_new(inv, "open_cents", json_integer(0));
+	char *t = render_and_extract("paid", doc);
+	HAS(t, "Reeds betaald € 1.311,81");
+	HAS(t, "Te betalen € 0,00");
+	HAS(t, "Deze factuur is volledig betaald.");
+	LACKS(t, "Gelieve");
+	free(t);
+	json_decref(doc);
+}
+
+static char *filler(const char *word, size_t n)
+{
+	char *s = malloc(n + 1);
+	size_t wl = strlen(word);
+	for (size_t i = 0; s && i < n; i++)
+		s[i] = word[i % wl];
+	if (s)
+		s[n] = '\0';
+	return s;
+}
+
+/* Every text field at its maximum length (200 bytes for names and address parts, 1000 for
+ * descriptions and the reason, a 300-letter word among them) still renders: blocks are cut
+ * with an ellipsis or wrapped, a tall row moves to the next page whole. */
+static void test_longest_allowed_fields_still_render(void)
+{
+	json_t *doc = load("credit_note");
+	CHECK(doc != NULL);
+	if (!doc)
+		return;
+	char *name = filler("Langenaam ", 200), *text = filler("Omschrijving met woorden ", 1000);
+	char *word = filler("x", 300), *desc = malloc(1001);
+	if (!name || !text || !word || !desc) {
+		unit_failed_checks++;
+	} else {
+		snprintf(desc, 1001, "%.300s %s", word, text);
+		json_t *inv = json_object_get(doc, "invoice"),
+		       *sup = json_object_get(doc, "supplier");
+		json_t *cus = json_object_get(doc, "customer");
+		json_object_set_new(sup, "legal_name", json_string(name));
+		json_object_set_new(sup, "trade_name", json_string(name));
+		json_object_set_new(sup, "email", json_string(name));
+		json_object_set_new(json_object_get(sup, "address"), "street", json_string(name));
+		json_object_set_new(json_object_get(sup, "address"), "country", json_string("BE"));
+		json_object_set_new(cus, "name", json_string(name));
+		json_object_set_new(json_object_get(cus, "address"), "city", json_string(name));
+		json_object_set_new(inv, "description", json_string(text));
+		json_object_set_new(inv, "reason", json_string(text));
+		json_object_set_new(json_object_get(doc, "member"), "activity_description",
+		                    json_string(name));
+		json_object_set_new(json_array_get(json_object_get(inv, "lines"), 0), "description",
+		                    json_string(desc));
+		char *t = render_and_extract("longest", doc);
+		HAS(t, "Creditnota op factuur WERK2026-00001 van 31-03-2026");
+		HAS(t, "België");
+		HAS(t, "€ -163,35");
+		free(t);
+	}
+	free(name);
+	free(text);
+	free(word);
+	free(desc);
+	json_decref(doc);
+}
+
+/* ---- refused documents ----------------------------------------------------------------------- */
+
+/* Applies edit to a copy of the standard sample and expects pdf_render to refuse it with a
+ * message that contains want. */
+static void refused(void (*edit)(json_t *doc), const char *want, int line)
+{
+	json_t *doc = load("standard");
+	char err[256] = "";
+	size_t len = 7;
+	if (!doc) {
+		unit_failed_checks++;
+		return;
+	}
+	edit(doc);
+	unsigned char *pdf = pdf_render(doc, &len, err, sizeof err);
+	if (pdf || len != 0 || !strstr(err, want)) {
+		fprintf(stderr, "  %s:%d: expected a refusal with \"%s\", got %s \"%s\"\n",
+		        __FILE__, line, want, pdf ? "a PDF" : "NULL", err);
+		unit_failed_checks++;
+	}
+	free(pdf);
+	json_decref(doc);
+}
+
+static json_t *inv(json_t *doc)
+{
+	return json_object_get(doc, "invoice");
+}
+
+static json_t *line0(json_t *doc)
+{
+	return json_array_get(json_object_get(inv(doc), "lines"), 0);
+}
+
+static void no_number(json_t *d)
+{
+	json_object_del(inv(d), "number");
+}
+static void real_money(json_t *d)
+{
+	json_object_set_new(line0(d), "net_cents", json_real(13500.0));
+}
+static void bad_quantity(json_t *d)
+{
+	json_object_set_new(line0(d), "quantity", json_string("4,5"));
+}
+static void four_decimals(json_t *d)
+{
+	json_object_set_new(line0(d), "quantity", json_string("4.5000"));
+}
+static void bad_date(json_t *d)
+{
+	json_object_set_new(inv(d), "issue_date", json_string("31-03-2026"));
+}
+static void bad_unit(json_t *d)
+{
+	json_object_set_new(line0(d), "unit", json_string("hours"));
+}
+static void lines_do_not_add_up(json_t *d)
+{
+	json_object_set_new(line0(d), "net_cents", json_integer(13501));
+}
+static void gross_wrong(json_t *d)
+{
+	json_object_set_new(json_object_get(inv(d), "totals"), "gross_cents", json_integer(131180));
+}
+static void open_wrong(json_t *d)
+{
+	json_object_set_new(inv(d), "paid_cents", json_integer(100));
+}
+static void reverse_charge_without_vat_id(json_t *d)
+{
+	json_t *t = json_array_get(json_object_get(json_object_get(inv(d), "totals"), "vat"), 0);
+	json_t *lines = json_object_get(inv(d), "lines");
+	json_object_set_new(t, "vat_category", json_string("AE"));
+	json_object_set_new(t, "vat_rate_bp", json_integer(0));
+	json_object_set_new(t, "vat_cents", json_integer(0));
+	json_object_set_new(json_object_get(inv(d), "totals"), "vat_cents", json_integer(0));
+	json_object_set_new(json_object_get(inv(d), "totals"), "gross_cents", json_integer(108414));
+	json_object_set_new(inv(d), "open_cents", json_integer(108414));
+	for (size_t i = 0; i < json_array_size(lines); i++) {
+		json_object_set_new(json_array_get(lines, i), "vat_category", json_string("AE"));
+		json_object_set_new(json_array_get(lines, i), "vat_rate_bp", json_integer(0));
+	}
+	json_object_set_new(json_object_get(d, "customer"), "vat_id", json_null());
+}
+static void kor_with_vat(json_t *d)
+{
+	json_object_set_new(json_object_get(d, "supplier"), "vat_scheme", json_string("kor"));
+}
+static void line_rate_missing_from_breakdown(json_t *d)
+{
+	json_object_set_new(line0(d), "vat_rate_bp", json_integer(900));
+}
+static void exempt_with_a_rate(json_t *d)
+{
+	json_object_set_new(line0(d), "vat_category", json_string("E"));
+}
+static void no_lines(json_t *d)
+{
+	json_array_clear(json_object_get(inv(d), "lines"));
+}
+static void credit_note_without_original(json_t *d)
+{
+	json_object_set_new(inv(d), "kind", json_string("credit_note"));
+}
+static void no_supplier_kvk(json_t *d)
+{
+	json_object_set_new(json_object_get(d, "supplier"), "kvk_number", json_null());
+}
+static void huge_description(json_t *d)
+{
+	char big[1200];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	json_object_set_new(line0(d), "description", json_string(big));
+}
+static void no_member(json_t *d)
+{
+	json_object_del(d, "member");
+}
+
+static void test_documents_that_would_print_a_wrong_invoice_are_refused(void)
+{
+	char err[64] = "x";
+	size_t len = 5;
+	CHECK(pdf_render(NULL, &len, err, sizeof err) == NULL);
+	CHECK(len == 0 && err[0] != '\0' && err[0] != 'x');
+	refused(no_number, "invoice.number: missing", __LINE__);
+	refused(real_money, "invoice.lines[0].net_cents: not an integer", __LINE__);
+	refused(bad_quantity, "invoice.lines[0].quantity", __LINE__);
+	refused(four_decimals, "invoice.lines[0].quantity", __LINE__);
+	refused(bad_date, "invoice.issue_date: not a date", __LINE__);
+	refused(bad_unit, "invoice.lines[0].unit", __LINE__);
+	refused(lines_do_not_add_up, "net amounts add up to 108415", __LINE__);
+	refused(gross_wrong, "gross_cents", __LINE__);
+	refused(open_wrong, "open_cents", __LINE__);
+	refused(reverse_charge_without_vat_id, "customer.vat_id: required", __LINE__);
+	refused(kor_with_vat, "must be E under the KOR", __LINE__);
+	refused(line_rate_missing_from_breakdown, "no row for its VAT category", __LINE__);
+	refused(exempt_with_a_rate, "must be 0 for Z, E and AE", __LINE__);
+	refused(no_lines, "invoice.lines: empty", __LINE__);
+	refused(credit_note_without_original, "invoice.credit_of_number: missing", __LINE__);
+	refused(no_supplier_kvk, "supplier.kvk_number: missing", __LINE__);
+	refused(huge_description, "longer than 1000 bytes", __LINE__);
+	refused(no_member, "member: not an object", __LINE__);
+}
+
+/* ---- libharu failures ------------------------------------------------------------------------ */
+
+/* Makes libharu report an error at the first, second, ... drawing step until a render
+ * succeeds: every failure is a NULL with a message, never a crash, and (under ASan) never a
+ * leak. */
+static void test_a_libharu_error_at_any_step_is_reported_and_frees_everything(void)
+{
+	json_t *doc = load("long");
+	CHECK(doc != NULL);
+	if (!doc)
+		return;
+	long n;
+	int bad_failures = 0;
+	for (n = 0; n < 100000; n++) {
+		char err[128] = "";
+		size_t len = 1;
+		unsigned char *pdf = pdf_render_failing_at(doc, &len, err, sizeof err, n);
+		if (pdf) {
+			CHECK(framed(pdf, len));
+			free(pdf);
+			break;
+		}
+		if (len != 0 || !strstr(err, "libharu error"))
+			bad_failures++;
+	}
+	CHECK_INT(bad_failures, 0);
+	CHECK(n > 100 && n < 100000);
+	printf("     (a libharu error at each of %ld steps: all reported)\n", n);
+	json_decref(doc);
+}
+
+/* ---- threads --------------------------------------------------------------------------------- */
+
+struct job {
+	const json_t *doc;
+	const unsigned char *expect;
+	size_t expect_len;
+	int mismatches;
+};
+
+static void *render_many(void *arg)
+{
+	struct job *j = arg;
+	for (int i = 0; i < 8; i++) {
+		size_t len;
+		char err[128];
+		unsigned char *pdf = pdf_render(j->doc, &len, err, sizeof err);
+		if (!pdf || len != j->expect_len || memcmp(pdf, j->expect, len) != 0)
+			j->mismatches++;
+		free(pdf);
+	}
+	return NULL;
+}
+
+static void test_concurrent_renders_give_the_same_bytes(void)
+{
+	json_t *doc = load("long");
+	CHECK(doc != NULL);
+	if (!doc)
+		return;
+	size_t len;
+	char err[128];
+	unsigned char *expect = pdf_render(doc, &len, err, sizeof err);
+	CHECK(expect != NULL);
+	if (expect) {
+		pthread_t th[4];
+		struct job jobs[4];
+		for (int i = 0; i < 4; i++) {
+			jobs[i] = (struct job){doc, expect, len, 0};
+			CHECK(pthread_create(&th[i], NULL, render_many, &jobs[i]) == 0);
+		}
+		for (int i = 0; i < 4; i++) {
+			pthread_join(th[i], NULL);
+			CHECK_INT(jobs[i].mismatches, 0);
+		}
+	}
+	free(expect);
+	json_decref(doc);
+}
+
+int main(void)
+{
+	RUN(test_standard_invoice_shows_every_mandatory_element);
+	RUN(test_kor_invoice_states_the_exemption_and_charges_no_vat);
+	RUN(test_reverse_charge_invoice_says_btw_verlegd_with_the_customer_vat_id);
+	RUN(test_credit_note_refers_to_the_original_and_states_the_change);
+	RUN(test_partly_paid_invoice_shows_paid_and_open_amounts_per_rate);
+	RUN(test_long_invoice_breaks_pages_and_repeats_the_table_header);
+	RUN(test_text_outside_windows_1252_prints_as_a_question_mark);
+	RUN(test_paid_invoice_says_it_is_paid_instead_of_asking_for_payment);
+	RUN(test_longest_allowed_fields_still_render);
+	RUN(test_documents_that_would_print_a_wrong_invoice_are_refused);
+	RUN(test_a_libharu_error_at_any_step_is_reported_and_frees_everything);
+	RUN(test_concurrent_renders_give_the_same_bytes);
+	if (text_checks_skipped)
+		printf(
+		    "note: text checks skipped (set PDF_OUT_DIR to write the PDFs and check their "
+		    "text with pdftotext)\n");
+	UNIT_END();
+}
