@@ -7,6 +7,7 @@
  *   coopd --version  print the API version */
 #include <civetweb.h>
 #include <jansson.h>
+#include <libxml/parser.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -91,6 +92,7 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "serve";
 
 	json_object_seed(0); /* before any thread exists */
+	xmlInitParser();
 	if (router_init(err, sizeof err) != 0)
 		return fail("routes", err);
 	if (load_api_version() != 0)
@@ -163,6 +165,7 @@ int main(int argc, char **argv)
 	rc = 0;
 exit_library:
 	mg_exit_library();
+	xmlCleanupParser();
 	metrics_free();
 close_pool:
 	db_pool_shutdown();

@@ -3,6 +3,7 @@
 #include "auth/principal.h"
 #include "domain/audit.h"
 #include "domain/cooperatives.h"
+#include "domain/invoices.h"
 #include "domain/members.h"
 #include "domain/municipalities.h"
 #include "domain/system.h"
@@ -18,6 +19,8 @@
 #define COOP_WRITERS (R(ROLE_PLATFORM_ADMIN) | R(ROLE_COOP_ADMIN) | R(ROLE_BOOKKEEPER))
 #define MEMBER_READERS (COOP_READERS | R(ROLE_MEMBER))
 #define MUNICIPAL_READERS (COOP_READERS | R(ROLE_MUNICIPALITY))
+/* Drafts: bookkeepers for any member, a member for itself. Issuing and money: the office. */
+#define DRAFTERS (COOP_WRITERS | R(ROLE_MEMBER))
 
 const struct route routes[] = {
     /* platform */
@@ -95,6 +98,27 @@ const struct route routes[] = {
 	{"GET", "/v1/customers/{customer_id:uuid}", customers_get, COOP_READERS, 0},
 	{"PATCH", "/v1/customers/{customer_id:uuid}", customers_patch, COOP_WRITERS,
 	 RF_TX | RF_BODY},
+
+	/* invoicing through the cooperative */
+	{"GET", "/v1/cooperatives/{coop_id:uuid}/invoices", invoices_list, MEMBER_READERS, RF_CSV},
+	{"POST", "/v1/cooperatives/{coop_id:uuid}/invoices", invoices_create, DRAFTERS,
+	 RF_IDEMPOTENT | RF_BODY},
+	{"GET", "/v1/invoices/{invoice_id:uuid}", invoices_get, MEMBER_READERS, 0},
+	{"PATCH", "/v1/invoices/{invoice_id:uuid}", invoices_patch, DRAFTERS, RF_TX | RF_BODY},
+	{"DELETE", "/v1/invoices/{invoice_id:uuid}", invoices_delete, DRAFTERS, RF_TX},
+	{"POST", "/v1/invoices/{invoice_id:uuid}/submit", invoices_submit, DRAFTERS, RF_TX},
+	{"POST", "/v1/invoices/{invoice_id:uuid}/issue", invoices_issue, COOP_WRITERS,
+	 RF_IDEMPOTENT},
+	{"POST", "/v1/invoices/{invoice_id:uuid}/credit-notes", invoices_credit, COOP_WRITERS,
+	 RF_IDEMPOTENT | RF_BODY},
+	{"GET", "/v1/invoices/{invoice_id:uuid}/payments", payments_list, MEMBER_READERS, 0},
+	{"POST", "/v1/invoices/{invoice_id:uuid}/payments", payments_create, COOP_WRITERS,
+	 RF_IDEMPOTENT | RF_BODY},
+	{"GET", "/v1/payments/{payment_id:uuid}", payments_get, COOP_READERS, 0},
+	{"GET", "/v1/invoices/{invoice_id:uuid}/pdf", invoices_pdf, MEMBER_READERS, 0},
+	{"GET", "/v1/invoices/{invoice_id:uuid}/ubl", invoices_ubl, MEMBER_READERS, 0},
+	{"GET", "/v1/cooperatives/{coop_id:uuid}/vat-returns/{quarter:quarter}", vat_returns_get,
+	 COOP_READERS, 0},
 
     /* audit */
     {"GET", "/v1/audit-events", audit_list_platform, PLATFORM, 0},

@@ -383,6 +383,19 @@ static const struct {
 } sql_rules[] = {
 	{"invalid_status_transition", 409},
 	{"exemption_limit_exceeded", 422},
+	{"invoice_not_draft", 409},
+	{"invoice_not_issued", 409},
+	{"nothing_to_credit", 409},
+	{"issue_date_in_future", 422},
+	{"issue_date_before_last_issued", 422},
+	{"incomplete_invoice_data", 422},
+	{"kor_requires_exempt_lines", 422},
+	{"reverse_charge_without_vat_id", 422},
+	{"no_active_permission", 422},
+	{"below_rate_floor", 422},
+	{"cannot_credit_credit_note", 422},
+	{"credit_exceeds_invoice", 422},
+	{"overpayment", 422},
 };
 
 void db_error_to_err(const PGresult *res, struct err *e)

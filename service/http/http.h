@@ -136,6 +136,12 @@ struct field {
 /* Checks r->body (must be present) against fields: unknown fields, required fields, types and
  * ranges. Collects every field error; returns -1 with r->err 422 when any. */
 int req_validate(struct req *r, const struct field *fields);
+/* Text checks shared by validation and query filters. */
+int text_is_date(const char *s); /* YYYY-MM-DD, a real day */
+int text_is_uuid(const char *s);
+/* Today in the Europe/Amsterdam calendar (business dates, SPEC §9), as YYYY-MM-DD. */
+void today_amsterdam(char out[11]);
+
 /* Typed getters for validated bodies: NULL / def when absent or null. */
 const char *body_str(const struct req *r, const char *name);
 int body_has(const struct req *r, const char *name); /* present and not null */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http.h"
 
@@ -152,8 +153,9 @@ int req_if_match(struct req *r, long *version)
 	return -1;
 }
 
-static int is_date(const char *s)
+int text_is_date(const char *s)
 {
+	/* YYYY-MM-DD, a real day of a year from 1900 */
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
 		return 0;
 	for (int i = 0; i < 10; i++)
@@ -167,7 +169,7 @@ static int is_date(const char *s)
 	return d <= days[m - 1] + (m == 2 && leap);
 }
 
-static int is_uuid(const char *s)
+int text_is_uuid(const char *s)
 {
 	if (strlen(s) != 36)
 		return 0;
@@ -213,9 +215,9 @@ static void check_field(struct req *r, const struct field *f, json_t *v)
 			err_field(&r->err, f->name, "invalid_value", "must not contain NUL");
 			return;
 		}
-		if (f->type == F_UUID && !is_uuid(s)) {
+		if (f->type == F_UUID && !text_is_uuid(s)) {
 			err_field(&r->err, f->name, "invalid_value", "must be an id");
-		} else if (f->type == F_DATE && !is_date(s)) {
+		} else if (f->type == F_DATE && !text_is_date(s)) {
 			err_field(&r->err, f->name, "invalid_value", "must be a date YYYY-MM-DD");
 		} else if (f->type == F_ENUM) {
 			for (const char *const *p = f->values; *p; p++)
@@ -299,4 +301,29 @@ int body_has(const struct req *r, const char *name)
 {
 	json_t *v = json_object_get(r->body, name);
 	return v && !json_is_null(v);
+}
+
+void today_amsterdam(char out[11])
+{
+	/* Central European Time, with summer time from the last Sunday of March to the last Sunday
+	 * of October, both at 01:00 UTC (EU rule since 1996). */
+	time_t now = time(NULL);
+	struct tm u;
+	gmtime_r(&now, &u);
+	int year = u.tm_year + 1900;
+	int last_sunday[2];
+	for (int k = 0; k < 2; k++) {
+		struct tm t = {.tm_year = year - 1900, .tm_mon = k ? 9 : 2, .tm_mday = 31, .tm_hour = 1};
+		time_t x = timegm(&t);
+		struct tm back;
+		gmtime_r(&x, &back);
+		last_sunday[k] = 31 - back.tm_wday;
+	}
+	struct tm start = {.tm_year = year - 1900, .tm_mon = 2, .tm_mday = last_sunday[0], .tm_hour = 1};
+	struct tm end = {.tm_year = year - 1900, .tm_mon = 9, .tm_mday = last_sunday[1], .tm_hour = 1};
+	int summer = now >= timegm(&start) && now < timegm(&end);
+	time_t local = now + (summer ? 7200 : 3600);
+	struct tm l;
+	gmtime_r(&local, &l);
+	strftime(out, 11, "%Y-%m-%d", &l);
 }

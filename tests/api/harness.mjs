@@ -903,3 +903,197 @@ export async function coreCast(srv) {
 export function rawJson(srv, method, p, token, text, headers = {}) {
 	return srv.api(method, p, { token, rawBody: text, headers });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Invoicing (issue 4): a world built through the API with legally complete cooperatives,
+// members, permissions and customers, and small helpers for drafts, issuing and dates.
+// (Named inv*/nl* so that they never collide with the core-domain helpers of issue 3.)
+export const INV_IDS = {
+	kvk: '12345678',
+	vat: 'NL002455799B11',
+	vat2: 'NL004495445B01',
+	vat3: 'NL000099998B57',
+	iban: 'NL91ABNA0417164300',
+	iban2: 'NL02ABNA0123456789',
+	bic: 'ABNANL2A',
+	deVat: 'DE123456789',
+};
+
+/** A date in the Europe/Amsterdam calendar: today + days, as YYYY-MM-DD. */
+export function nlDate(days = 0) {
+	const d = new Date(Date.now() + days * 86400000);
+	return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}
+
+/** YYYY-MM-DD + n days (calendar arithmetic in UTC, no time zone involved). */
+export function addDays(date, n) {
+	const d = new Date(`${date}T00:00:00Z`);
+	d.setUTCDate(d.getUTCDate() + n);
+	return d.toISOString().slice(0, 10);
+}
+
+/** Two dates [earlier, later] of one calendar year, neither after today (Amsterdam). */
+export function twoDatesOfOneYear() {
+	const today = nlDate();
+	if (today.slice(5) !== '01-01') return [`${today.slice(0, 4)}-01-01`, today];
+	const y = Number(today.slice(0, 4)) - 1;
+	return [`${y}-12-30`, `${y}-12-31`];
+}
+
+/** "2026-Q4" for a date. */
+export const quarterOf = (date) => `${date.slice(0, 4)}-Q${Math.floor((Number(date.slice(5, 7)) - 1) / 3) + 1}`;
+
+/** POSTs body and asserts 201; returns the created object. */
+export async function invCreate(srv, token, p, body) {
+	const r = await srv.api('POST', p, { token, body });
+	assert.equal(r.status, 201, `POST ${p} ${JSON.stringify(body)}: ${r.status} ${r.text}`);
+	return r.json;
+}
+
+let invSeq = 0;
+/** A cooperative with every field a legal invoice needs (through the API); returns it. */
+export async function invCooperative(srv, admin, over = {}) {
+	return invCreate(srv, admin, '/v1/cooperatives', {
+		legal_name: `Werkcooperatie ${hex(2)} U.A.`,
+		kvk_number: INV_IDS.kvk,
+		vat_id: INV_IDS.vat,
+		iban: INV_IDS.iban,
+		bic: INV_IDS.bic,
+		address: { street: 'Oudegracht', house_number: '12', postal_code: '3511 AB', city: 'Utrecht' },
+		email: 'administratie@werk.example',
+		invoice_prefix: `I${hex(3).toUpperCase()}${++invSeq % 10}`,
+		...over,
+	});
+}
+
+/** A municipality with a fresh code (through the API); returns its code. */
+export async function invMunicipality(srv, admin) {
+	for (let i = 0; i < 50; i++) {
+		const code = `GM${1000 + crypto.randomInt(8000)}`;
+		const r = await srv.api('POST', '/v1/municipalities', { token: admin, body: { code, name: `Gemeente ${hex(2)}` } });
+		if (r.status === 201) return r.json.code;
+		if (r.status !== 409) assert.fail(`POST /v1/municipalities: ${r.status} ${r.text}`);
+	}
+	throw new Error('no free municipality code');
+}
+
+/** A member of coopId (not on benefit unless over says so), activity gardening; returns it. */
+export function invMember(srv, admin, coopId, muni, over = {}) {
+	return invCreate(srv, admin, `/v1/cooperatives/${coopId}/members`, {
+		first_name: 'Fatima',
+		last_name: `Bakker ${hex(2)}`,
+		date_of_birth: '1985-03-14',
+		address: { street: 'Kerkstraat', house_number: '7', postal_code: '3512 CD', city: 'Utrecht' },
+		municipality_code: muni,
+		on_benefit: false,
+		activity_description: 'Tuinonderhoud',
+		activity_category: 'gardening',
+		status: 'active',
+		joined_on: '2020-01-01',
+		...over,
+	});
+}
+
+/** A Dutch business customer with address, KvK and VAT id (payment terms 14 days) unless over. */
+export function invCustomer(srv, admin, coopId, over = {}) {
+	return invCreate(srv, admin, `/v1/cooperatives/${coopId}/customers`, {
+		name: `Hoveniersbedrijf ${hex(2)} B.V.`,
+		address: { street: 'Stationsplein', house_number: '3', postal_code: '3511 ED', city: 'Utrecht' },
+		kvk_number: '87654321',
+		vat_id: INV_IDS.vat2,
+		email: 'crediteuren@klant.example',
+		payment_terms_days: 14,
+		...over,
+	});
+}
+
+/** An invoice line (4.5 hours of gardening at € 30.00 unless over). */
+export const invLine = (over = {}) => ({ description: 'Snoeien en maaien', quantity: '4.5', unit: 'hour', unit_price_cents: 3000, ...over });
+
+/** A cooperative with a member (not on benefit) and a customer: {coop, member, customer}. */
+export async function invSmallCoop(srv, admin, muni, { coop: coopOver = {}, member: memberOver = {}, customer: customerOver = {} } = {}) {
+	const coop = await invCooperative(srv, admin, coopOver);
+	const member = await invMember(srv, admin, coop.id, muni, memberOver);
+	const customer = await invCustomer(srv, admin, coop.id, customerOver);
+	return { coop, member, customer, id: coop.id };
+}
+
+/** Creates a draft (asserts 201); returns the Invoice. */
+export async function invDraft(srv, token, coopId, body) {
+	const r = await srv.api('POST', `/v1/cooperatives/${coopId}/invoices`, { token, body: { supply_date: nlDate(), lines: [invLine()], ...body } });
+	assert.equal(r.status, 201, `draft ${JSON.stringify(body)}: ${r.status} ${r.text}`);
+	return r.json;
+}
+
+/** POST /v1/invoices/{id}/issue (body optional); returns the response. */
+export function invIssueReq(srv, token, id, body, headers = {}) {
+	return srv.api('POST', `/v1/invoices/${id}/issue`, body === undefined ? { token, headers } : { token, body, headers });
+}
+
+/** Issues (asserts 200); returns the Invoice. */
+export async function invIssue(srv, token, id, body) {
+	const r = await invIssueReq(srv, token, id, body);
+	assert.equal(r.status, 200, `issue ${id}: ${r.status} ${r.text}`);
+	return r.json;
+}
+
+/** A draft issued at once: returns the issued Invoice. */
+export async function invIssued(srv, token, coopId, body, issueBody) {
+	const d = await invDraft(srv, token, coopId, body);
+	return invIssue(srv, token, d.id, issueBody);
+}
+
+/** The audit events of one action about one object in a cooperative's chain. */
+export function invAudit(srv, admin, coopId, objectId, action) {
+	const q = [`object_id=${encodeURIComponent(objectId)}`];
+	if (action) q.push(`action=${encodeURIComponent(action)}`);
+	return listAll(srv, admin, `/v1/cooperatives/${coopId}/audit-events?${q.join('&')}`, 200);
+}
+
+/**
+ * The invoicing world, all through the API: a municipality; cooperative A with full legal data
+ * (members: memberA not on benefit, memberA2 on benefit with a permission from 120 days ago to
+ * 60 days ahead, memberNoPerm on benefit without permission; customers: custNL, custNoAddr
+ * (no address), custNoVat (no VAT id), custDE (Berlin, VAT id DE123456789)); cooperative B with a
+ * member and a customer; users: coopAdminA, bookkeeperA, auditorA, memberUserA (memberA),
+ * memberUserA2 (memberA2), municipalityUser, coopAdminB, bookkeeperB.
+ */
+export async function invWorld(srv) {
+	const admin = await srv.adminToken();
+	const w = { admin };
+	w.muni = await invMunicipality(srv, admin);
+	w.coopA = (await invCooperative(srv, admin, { legal_name: 'Werkcooperatie Utrecht U.A.' })).id;
+	w.coopB = (await invCooperative(srv, admin, { legal_name: 'Werkcooperatie Zwolle U.A.' })).id;
+	w.memberA = (await invMember(srv, admin, w.coopA, w.muni, { first_name: 'Anna' })).id;
+	w.memberA2 = (await invMember(srv, admin, w.coopA, w.muni, { first_name: 'Aziz', on_benefit: true })).id;
+	w.memberNoPerm = (await invMember(srv, admin, w.coopA, w.muni, { first_name: 'Noor', on_benefit: true })).id;
+	w.memberB = (await invMember(srv, admin, w.coopB, w.muni, { first_name: 'Bram' })).id;
+	w.permA2 = await invCreate(srv, admin, `/v1/members/${w.memberA2}/permissions`, {
+		municipality_code: w.muni,
+		decision_reference: `BESL-${hex(3)}`,
+		valid_from: nlDate(-120),
+		valid_until: nlDate(60),
+		goal: 'reintegration',
+	});
+	w.custNL = (await invCustomer(srv, admin, w.coopA, { name: 'Hoveniersbedrijf De Linde B.V.' })).id;
+	w.custNoAddr = (await invCustomer(srv, admin, w.coopA, { name: 'Klant Zonder Adres', address: null })).id;
+	w.custNoVat = (await invCustomer(srv, admin, w.coopA, { name: 'Bakkerij Jansen', vat_id: null })).id;
+	w.custDE = (
+		await invCustomer(srv, admin, w.coopA, {
+			name: 'Gartenbau Schmidt GmbH',
+			address: { street: 'Unter den Linden', house_number: '5', postal_code: '10117', city: 'Berlin', country: 'DE' },
+			kvk_number: null,
+			vat_id: INV_IDS.deVat,
+		})
+	).id;
+	w.custB = (await invCustomer(srv, admin, w.coopB)).id;
+	w.coopAdminA = await userWithToken(srv, admin, { role: 'coop_admin', cooperative_id: w.coopA });
+	w.bookkeeperA = await userWithToken(srv, admin, { role: 'bookkeeper', cooperative_id: w.coopA });
+	w.auditorA = await userWithToken(srv, admin, { role: 'auditor', cooperative_id: w.coopA });
+	w.memberUserA = await userWithToken(srv, admin, { role: 'member', cooperative_id: w.coopA, member_id: w.memberA });
+	w.memberUserA2 = await userWithToken(srv, admin, { role: 'member', cooperative_id: w.coopA, member_id: w.memberA2 });
+	w.municipalityUser = await userWithToken(srv, admin, { role: 'municipality', municipality_code: w.muni });
+	w.coopAdminB = await userWithToken(srv, admin, { role: 'coop_admin', cooperative_id: w.coopB });
+	w.bookkeeperB = await userWithToken(srv, admin, { role: 'bookkeeper', cooperative_id: w.coopB });
+	return w;
+}

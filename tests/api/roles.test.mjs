@@ -15,7 +15,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
 	setup, coreCast, runCoopd, assertProblem, uuid, uname, password, hex, muniCode, apiCreate, apiPermission,
-	apiCustomer, coopBody, memberBody, permissionBody, listAll,
+	apiCustomer, coopBody, memberBody, permissionBody, listAll, VALID,
 } from './harness.mjs';
 
 const ROLES = ['platform_admin', 'coop_admin', 'bookkeeper', 'auditor', 'member', 'municipality'];
@@ -58,6 +58,10 @@ const PARAMS = {
 	parameters_id: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] }, member: { own: ['A'], foreign: [] }, municipality: { own: ['A'], foreign: [] } },
 	user_id: { platform: BOTH, coop: COOP_SCOPED },
 	code: { platform: BOTH, coop: BOTH, municipality: { own: ['A'], foreign: ['B'] } },
+	invoice_id: { platform: BOTH, coop: COOP_SCOPED, member: { own: ['A'], foreign: ['A2', 'B'] } },
+	payment_id: { platform: BOTH, coop: COOP_SCOPED },
+	// a quarter is no object: the cooperative of the path carries the scope
+	quarter: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] } },
 };
 
 let seq = 0;
@@ -83,6 +87,21 @@ const muniOfMember = (label) => (label === 'B' ? w.muni2 : w.muni1);
 const freshPermission = (label) => {
 	const year = 2100 + n();
 	return apiPermission(srv, w.admin, memberOf(label), muniOfMember(label), { valid_from: `${year}-01-01`, valid_until: `${year}-03-31` });
+};
+
+/** A draft of that label's member (A, A2 or B) for a customer of its cooperative. */
+const draftBody = (label, { forMember = false } = {}) => ({
+	...(forMember ? {} : { member_id: memberOf(label) }),
+	customer_id: label === 'B' ? w.invCustomerB.id : w.invCustomerA.id,
+	supply_date: '2000-01-01',
+	lines: [{ description: 'Matrix', quantity: '1', unit: 'hour', unit_price_cents: 5000, activity_category: 'matrix' }],
+});
+const freshDraft = (label) => apiCreate(srv, w.admin, `/v1/cooperatives/${coopOf(label)}/invoices`, draftBody(label));
+const freshIssued = async (label) => {
+	const d = await freshDraft(label);
+	const r = await srv.api('POST', `/v1/invoices/${d.id}/issue`, { token: w.admin });
+	assert.equal(r.status, 200, r.text);
+	return r.json;
 };
 
 /*
@@ -162,6 +181,31 @@ const EXPECT = {
 	'POST /v1/cooperatives/{coop_id:uuid}/customers': { body: () => ({ name: `Klant ${hex(3)}` }) },
 	'GET /v1/customers/{customer_id:uuid}': {},
 	'PATCH /v1/customers/{customer_id:uuid}': { body: () => ({ payment_terms_days: 21 }) },
+	'GET /v1/cooperatives/{coop_id:uuid}/invoices': {},
+	'POST /v1/cooperatives/{coop_id:uuid}/invoices': {
+		body: (ctx) => ({ ...draftBody(ctx.labels.coop_id, { forMember: ctx.role === 'member' }), lines: [] }),
+	},
+	'GET /v1/invoices/{invoice_id:uuid}': {},
+	'PATCH /v1/invoices/{invoice_id:uuid}': {
+		prepare: async (ctx) => ({ invoice_id: (await freshDraft(ctx.labels.invoice_id)).id }),
+		body: () => ({ description: 'matrix' }),
+	},
+	'DELETE /v1/invoices/{invoice_id:uuid}': { prepare: async (ctx) => ({ invoice_id: (await freshDraft(ctx.labels.invoice_id)).id }) },
+	'POST /v1/invoices/{invoice_id:uuid}/submit': { prepare: async (ctx) => ({ invoice_id: (await freshDraft(ctx.labels.invoice_id)).id }) },
+	'POST /v1/invoices/{invoice_id:uuid}/issue': { prepare: async (ctx) => ({ invoice_id: (await freshDraft(ctx.labels.invoice_id)).id }) },
+	'POST /v1/invoices/{invoice_id:uuid}/credit-notes': {
+		prepare: async (ctx) => ({ invoice_id: (await freshIssued(ctx.labels.invoice_id)).id }),
+		body: () => ({ reason: 'matrix' }),
+	},
+	'GET /v1/invoices/{invoice_id:uuid}/payments': {},
+	'POST /v1/invoices/{invoice_id:uuid}/payments': {
+		prepare: async (ctx) => ({ invoice_id: (await freshIssued(ctx.labels.invoice_id)).id }),
+		body: () => ({ amount_cents: 100, received_on: '2000-01-02', method: 'bank' }),
+	},
+	'GET /v1/payments/{payment_id:uuid}': {},
+	'GET /v1/invoices/{invoice_id:uuid}/pdf': {},
+	'GET /v1/invoices/{invoice_id:uuid}/ubl': {},
+	'GET /v1/cooperatives/{coop_id:uuid}/vat-returns/{quarter:quarter}': {},
 	'GET /v1/audit-events': {},
 	'GET /v1/audit-events/verify': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/audit-events': {},
@@ -196,6 +240,20 @@ before(async () => {
 	w.policy2 = await apiCreate(srv, admin, `/v1/municipalities/${c.muni2}/policies`, year(2000));
 	w.userA = await apiCreate(srv, admin, '/v1/users', { username: uname('ua'), password: password(), role: 'auditor', cooperative_id: c.coopA });
 	w.userB = await apiCreate(srv, admin, '/v1/users', { username: uname('ub'), password: password(), role: 'auditor', cooperative_id: c.coopB });
+	// Invoicing: legally complete cooperatives and customers, an issued invoice per member
+	// (A2 is another member of A's cooperative) and a payment per cooperative.
+	for (const coop of [c.coopA, c.coopB]) {
+		const r = await srv.api('PATCH', `/v1/cooperatives/${coop}`, { token: admin, body: { vat_id: VALID.vat, iban: VALID.iban } });
+		assert.equal(r.status, 200, r.text);
+	}
+	const customer = { name: 'Matrix B.V.', kvk_number: VALID.kvk, address: { street: 'Dam', house_number: '1', postal_code: '1012 AB', city: 'Amsterdam' } };
+	w.invCustomerA = await apiCreate(srv, admin, `/v1/cooperatives/${c.coopA}/customers`, customer);
+	w.invCustomerB = await apiCreate(srv, admin, `/v1/cooperatives/${c.coopB}/customers`, customer);
+	w.invoiceA = await freshIssued('A');
+	w.invoiceA2 = await freshIssued('A2');
+	w.invoiceB = await freshIssued('B');
+	w.paymentA = await apiCreate(srv, admin, `/v1/invoices/${w.invoiceA.id}/payments`, { amount_cents: 100, received_on: '2000-01-02', method: 'bank' });
+	w.paymentB = await apiCreate(srv, admin, `/v1/invoices/${w.invoiceB.id}/payments`, { amount_cents: 100, received_on: '2000-01-02', method: 'bank' });
 	const params = await srv.api('GET', '/v1/statutory-parameters', { token: admin });
 	w.parameters = params.json.data[0].id;
 	w.objects = {
@@ -210,6 +268,9 @@ before(async () => {
 		parameters_id: { A: w.parameters },
 		user_id: { A: w.userA.id, B: w.userB.id },
 		code: { A: c.muni1, B: c.muni2 },
+		invoice_id: { A: w.invoiceA.id, A2: w.invoiceA2.id, B: w.invoiceB.id },
+		payment_id: { A: w.paymentA.id, B: w.paymentB.id },
+		quarter: { A: '2026-Q1' },
 	};
 });
 after(() => srv?.kill());
@@ -309,7 +370,8 @@ test('the scope table covers every route of coopd routes: an expectation per rou
 
 test('every creating POST is idempotent and every idempotent route is a POST', () => {
 	for (const rt of routes) if (rt.idempotent) assert.equal(rt.method, 'POST', key(rt));
-	const creating = routes.filter((rt) => rt.method === 'POST' && rt.auth && !/\/revoke$/.test(rt.path));
+	// actions that change a state (revoke, submit) are not creations
+	const creating = routes.filter((rt) => rt.method === 'POST' && rt.auth && !/\/(revoke|submit)$/.test(rt.path));
 	for (const rt of creating) assert.equal(rt.idempotent, true, `${key(rt)} accepts Idempotency-Key`);
 });
 

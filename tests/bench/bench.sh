@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # coopd benchmark: each endpoint against the bare SQL it runs.
+# (GET /v1/users/{id}, GET /v1/members/{id}: one statement; POST /v1/invoices/{id}/issue: the
+# transaction that issues a draft: three statements between BEGIN and COMMIT.)
 #
 # Starts a throwaway PostgreSQL cluster and build/coopd on free ports, seeds the data, then for
 # each endpoint runs wrk against the service and pgbench against the same database with exactly
@@ -15,6 +17,9 @@
 #   BENCH_ROUNDS       rounds of (service, pgbench)                     (3)
 #   BENCH_THREADS      wrk threads (-t) and pgbench threads (-j)        (2)
 #   BENCH_USERS        seeded users                                     (100000)
+#   BENCH_ISSUE_RATE   an upper bound of the issuing rate (invoices/s) of either side, to size
+#                      the drafts: every side and round gets RATE × (BENCH_DURATION +
+#                      2 × BENCH_WARMUP) of them (at most 99999, one series)      (1500)
 #   BENCH_KEEP         1: keep the work directory (logs, cluster) at the end
 #   COOPD_DB_POOL      the service's pool size (default: as many connections as pgbench gets)
 #   COOPD_THREADS      the service's HTTP worker threads                (64)
@@ -46,6 +51,7 @@ warmup=${warmup%s}
 rounds=${BENCH_ROUNDS:-3}
 threads=${BENCH_THREADS:-2}
 nusers=${BENCH_USERS:-100000}
+issue_rate=${BENCH_ISSUE_RATE:-1500}
 # pgbench runs with $connections server connections; the service gets as many, so that both
 # sides have the same number of PostgreSQL backends (the fair reading of "the same number of
 # connections"). A smaller pool makes HTTP threads queue for a connection.
@@ -55,8 +61,11 @@ coopd=${COOPD:-$root/build/coopd}
 
 # Targets (of the benchmark issue): the service reaches 75 % of pgbench's throughput, and its p99
 # latency at 16 connections is at most 5 ms. SPEC §8 asks for the figures side by side, as ratios.
+# Issuing an invoice (a transaction of three statements, serialised per cooperative) has its own
+# throughput target and no latency target.
 target_ratio=0.75
 target_p99_ms=5
+target_issue_ratio=0.6
 
 die() {
 	echo "bench: $*" >&2
@@ -64,7 +73,7 @@ die() {
 }
 
 is_uint() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
-for v in connections duration warmup rounds threads nusers pool http_threads; do
+for v in connections duration warmup rounds threads nusers issue_rate pool http_threads; do
 	is_uint "${!v}" || die "$v must be a positive integer (got '${!v}')"
 done
 [ "$threads" -le "$connections" ] || threads=$connections
@@ -203,9 +212,10 @@ psql_q() { psql "$db_url" -X -v ON_ERROR_STOP=1 -q "$@"; }
 seed_users() {
 	psql_q -v nusers="$nusers" <<'SQL'
 INSERT INTO municipalities (code, name) VALUES ('GM0363', 'Amsterdam') ON CONFLICT DO NOTHING;
-INSERT INTO cooperatives (legal_name, invoice_prefix, kvk_number, street, house_number, postal_code,
-                          city)
-VALUES ('Bench', 'BENCH', '12345678', 'Damrak', '1', '1012 LG', 'Amsterdam') RETURNING id AS coop
+INSERT INTO cooperatives (legal_name, invoice_prefix, kvk_number, vat_id, iban, street, house_number,
+                          postal_code, city)
+VALUES ('Bench', 'BENCH', '12345678', 'NL002455799B11', 'NL91ABNA0417164300', 'Damrak', '1', '1012 LG',
+        'Amsterdam') RETURNING id AS coop
 \gset
 INSERT INTO users (id, username, kind, secret_hash, role, cooperative_id)
 SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, 'bench' || n, 'person',
@@ -227,14 +237,93 @@ SQL
 	[ "$(wc -l <"$work/member_ids")" -eq "$nusers" ] || die "seeding members failed"
 }
 
+# Drafts to issue (POST /v1/invoices/{id}/issue). A draft is issued once, so every run needs
+# fresh ones; and the numbers come from one series per cooperative and year, which holds at most
+# 99999 (sql/004_invoicing.sql): all runs of a benchmark in one cooperative could need more.
+# So every side (service, pgbench) and round gets a cooperative of its own, set up like the
+# bench cooperative (with VAT id and IBAN, so that its invoices are legally complete), with a
+# customer with an address, a rate floor, members (three in four on benefit with a permission
+# covering every supply date, the fourth not on benefit), and $issue_per_round drafts of 1 to 3
+# lines above the floor. A round's warm-ups issue from the same cooperative as its measured run.
+# Cooperative k (1-based) serves the service's round k for k <= rounds, else pgbench's round
+# k - rounds. Ids are computed, as for the users: cooperative k is
+# 00000000-0000-4000-d000-<k as 12 hex digits>, its customer ...-c000-<k>, its members
+# ...-b000-<(k - 1) * issue_members + j> and its drafts 00000000-0000-4000-a000-<n> for n in
+# (k - 1) * issue_per_round + 1 .. k * issue_per_round, so that pgbench can name a draft from a
+# sequence (issue_invoice.sql).
+issue_per_round=$((issue_rate * (duration + 2 * warmup)))
+issue_members=40
+[ "$issue_per_round" -le 99999 ] ||
+	die "BENCH_ISSUE_RATE × (BENCH_DURATION + 2 × BENCH_WARMUP) = $issue_per_round drafts a round: more than the 99999 numbers of a series; lower one of them"
+issue_slices=$((2 * rounds))
+issue_total=$((issue_per_round * issue_slices))
+seed_drafts() {
+	psql_q -v per="$issue_per_round" -v slices="$issue_slices" -v total="$issue_total" \
+		-v nmembers="$issue_members" <<'SQL'
+INSERT INTO cooperatives (id, legal_name, invoice_prefix, kvk_number, vat_id, iban, street,
+                          house_number, postal_code, city)
+SELECT ('00000000-0000-4000-d000-' || lpad(to_hex(k), 12, '0'))::uuid, 'Bench issuing ' || k,
+       'BI' || k, '12345678', 'NL002455799B11', 'NL91ABNA0417164300', 'Damrak', '1', '1012 LG',
+       'Amsterdam'
+FROM generate_series(1, :slices) AS k;
+INSERT INTO customers (id, cooperative_id, name, street, house_number, postal_code, city, country,
+                       kvk_number, email, payment_terms_days)
+SELECT ('00000000-0000-4000-c000-' || lpad(to_hex(k), 12, '0'))::uuid,
+       ('00000000-0000-4000-d000-' || lpad(to_hex(k), 12, '0'))::uuid, 'Klant ' || k, 'Rokin', '12',
+       '1012 KT', 'Amsterdam', 'NL', '12345678', 'klant' || k || '@example.org', 14
+FROM generate_series(1, :slices) AS k;
+INSERT INTO rate_floors (cooperative_id, activity_category, unit, minimum_unit_price_cents)
+SELECT ('00000000-0000-4000-d000-' || lpad(to_hex(k), 12, '0'))::uuid, 'gardening', 'hour', 2000
+FROM generate_series(1, :slices) AS k;
+-- Member j (1-based) of cooperative k (1-based) is number (k - 1) * nmembers + j.
+INSERT INTO members (id, cooperative_id, first_name, last_name, date_of_birth, street, house_number,
+                     postal_code, city, municipality_code, municipal_reference, status, joined_on,
+                     activity_category, activity_description, iban, email, on_benefit)
+SELECT ('00000000-0000-4000-b000-' || lpad(to_hex(m), 12, '0'))::uuid,
+       ('00000000-0000-4000-d000-' || lpad(to_hex((m - 1) / :nmembers + 1), 12, '0'))::uuid,
+       'Lid', 'Factuur ' || m, date '1970-01-01' + (m % 15000), 'Kade', (m % 300 + 1)::text,
+       '1011 AB', 'Amsterdam', 'GM0363', 'F-' || m, 'active', date '2025-01-01', 'gardening',
+       'Tuinonderhoud', 'NL91ABNA0417164300', 'factuur' || m || '@example.org', m % 4 <> 0
+FROM generate_series(1, :slices * :nmembers) AS m;
+INSERT INTO permissions (member_id, cooperative_id, municipality_code, decision_reference,
+                         valid_from, valid_until, goal)
+SELECT m.id, m.cooperative_id, 'GM0363', 'B-' || m.municipal_reference, today_nl() - 400,
+       today_nl() + 400, 'reintegration'
+FROM members m WHERE m.id::text LIKE '00000000-0000-4000-b000-%' AND m.on_benefit;
+-- Draft n belongs to cooperative (n - 1) / per + 1; supply dates in the last four weeks.
+INSERT INTO invoices (id, cooperative_id, member_id, customer_id, supply_date, description)
+SELECT ('00000000-0000-4000-a000-' || lpad(to_hex(n), 12, '0'))::uuid,
+       ('00000000-0000-4000-d000-' || lpad(to_hex(k), 12, '0'))::uuid,
+       ('00000000-0000-4000-b000-' || lpad(to_hex((k - 1) * :nmembers + n % :nmembers + 1), 12, '0'))::uuid,
+       ('00000000-0000-4000-c000-' || lpad(to_hex(k), 12, '0'))::uuid,
+       today_nl() - n % 28, 'Werkzaamheden ' || n
+FROM generate_series(1, :total) AS n, LATERAL (SELECT (n - 1) / :per + 1 AS k) AS s;
+-- 1 to 3 lines: hours at 21 % (above the floor), material at 9 %, kilometres at 21 %.
+INSERT INTO invoice_lines (invoice_id, line_no, description, quantity, unit, unit_price_cents,
+                           activity_category, vat_category, vat_rate_bp)
+SELECT ('00000000-0000-4000-a000-' || lpad(to_hex(n), 12, '0'))::uuid, l,
+       (ARRAY['Tuinonderhoud', 'Plantmateriaal', 'Reiskosten'])[l],
+       (ARRAY[n % 8 + 1.5, n % 5 + 1, n % 40 + 10])[l], (ARRAY['hour', 'piece', 'km'])[l],
+       (ARRAY[2500 + n % 1000, 350 + n % 200, 23])[l], 'gardening', 'S', (ARRAY[2100, 900, 2100])[l]
+FROM generate_series(1, :total) AS n, generate_series(1, n % 3 + 1) AS l;
+CREATE SEQUENCE bench_pg_next;
+SQL
+	[ "$(psql_q -Atc "SELECT count(*) FROM invoices WHERE status = 'draft'")" -eq "$issue_total" ] ||
+		die "seeding drafts failed"
+}
+
 seed_start=$(date +%s.%N)
 seed_users
+seed_drafts
 psql_q -c "VACUUM ANALYZE" -c "CHECKPOINT"
 seed_s=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
-token=$(curl -fsS -H 'Content-Type: application/json' \
-	-d "{\"grant_type\":\"password\",\"username\":\"admin\",\"password\":\"$admin_password\"}" \
-	"$base/v1/auth/token" | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')
+login() {
+	curl -fsS -H 'Content-Type: application/json' \
+		-d "{\"grant_type\":\"password\",\"username\":\"admin\",\"password\":\"$admin_password\"}" \
+		"$base/v1/auth/token" | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p'
+}
+token=$(login)
 [ -n "$token" ] || die "could not log in as admin"
 
 # The wrk scripts read these.
@@ -319,6 +408,11 @@ run_wrk() {
 		die "wrk failed"
 	fi
 	s1=$(snap)
+	# A wrk script stops the benchmark with a line "bench: stop: REASON" (issue.lua does when
+	# it runs out of drafts): the run is no measurement, and more runs would not be either.
+	if grep -q '^bench: stop: ' "$3"; then
+		die "$(sed -n 's/^bench: stop: //p' "$3" | head -n 1)"
+	fi
 	local rps p50 p99 n non2xx sock
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' "$3")
 	p50=$(awk '$1 == "50%" { print $2 }' "$3")
@@ -342,14 +436,23 @@ run_wrk() {
 # run_pgbench SQL SECONDS OUT LOGDIR
 # Percentiles come from the per-transaction log (-l): its 3rd column is the latency in us.
 # (Writing that log costs pgbench an fprintf per transaction, a few hundred ns.)
+# The array pgbench_vars holds more options (-D NAME=VALUE) for the script; when pgbench fails
+# and its output matches the pattern pgbench_fail_pattern, pgbench_fail_hint says why.
+pgbench_vars=()
+pgbench_fail_pattern=
+pgbench_fail_hint=
 run_pgbench() {
 	local TIMEFORMAT='%3U %3S' s0 s1
 	rm -rf "$4"
 	mkdir -p "$4"
 	s0=$(snap)
 	if ! { time "$pgbench" -M prepared -n -c "$connections" -j "$threads" -T "$2" \
-		-D nusers="$nusers" -f "$1" -l --log-prefix="$4/tx" "$db_url" >"$3" 2>&1; } 2>"$3.cpu"; then
+		-D nusers="$nusers" "${pgbench_vars[@]}" -f "$1" -l --log-prefix="$4/tx" "$db_url" \
+		>"$3" 2>&1; } 2>"$3.cpu"; then
 		cat "$3" >&2
+		if [ -n "$pgbench_fail_pattern" ] && grep -q -- "$pgbench_fail_pattern" "$3"; then
+			die "pgbench failed: $pgbench_fail_hint"
+		fi
 		die "pgbench failed"
 	fi
 	sleep 0.2 # let the postmaster reap the backends
@@ -384,17 +487,23 @@ print_header() {
 		"pgbench $("$pgbench" --version | awk '{ print $3 }')"
 	echo "connections $connections, ${duration} s per run after ${warmup} s warm-up, $rounds rounds (medians shown)," \
 		"COOPD_DB_POOL $pool, COOPD_THREADS $http_threads, wrk -t$threads, pgbench -j$threads -M prepared"
-	echo "seeded $nusers users in ${seed_s} s; a benchmark, not a test: targets are reported, not enforced"
+	echo "seeded $nusers users, $nusers members and $issue_total drafts ($issue_per_round per side and round" \
+		"for up to $issue_rate issued/s) in ${seed_s} s; a benchmark, not a test: targets are reported, not enforced"
 	echo
 }
 
-# compare NAME WRK_LUA PGBENCH_SQL
+# compare NAME WRK_LUA PGBENCH_SQL [TARGET_RATIO [TARGET_P99_MS]]
 # Runs the endpoint under wrk and its statement under pgbench, one after the other, each after
 # a warm-up, BENCH_ROUNDS times (alternating which goes first, so that drift hits both alike);
 # prints every round, then the medians, the service/pgbench throughput ratio (the median of the
-# rounds' ratios: each round's pair ran minutes apart at most) and the targets.
+# rounds' ratios: each round's pair ran minutes apart at most) and the targets (by default
+# $target_ratio and $target_p99_ms ms; a TARGET_P99_MS of - sets none).
+# If the variable compare_hook names a function, it runs before every run (warm-ups included)
+# as HOOK service|pgbench ROUND (the first warm-ups belong to round 1): it may prepare the data
+# the run uses (see the issuing benchmark below).
 compare() {
-	local name=$1 lua=$2 sql=$3
+	local name=$1 lua=$2 sql=$3 want_ratio=${4:-$target_ratio} want_p99=${5:-$target_p99_ms}
+	local hook=${compare_hook:-:}
 	local out=$work/out/${name//[^A-Za-z0-9]/_}
 	mkdir -p "$out"
 	local -a s_rps=() s_p50=() s_p99=() s_err=() p_tps=() p_p50=() p_p99=() p_err=() ratios=()
@@ -402,20 +511,25 @@ compare() {
 	local r s p which order rps p50 p99 err cu pu wu oth
 
 	# A first warm-up that also proves the scripts work: every response must be a 2xx.
+	$hook service 1
 	s=$(run_wrk "$lua" "$warmup" "$out/wrk-warmup.txt")
 	[ "$(echo "$s" | cut -d' ' -f4)" -eq 0 ] ||
 		die "$name: the service answered $(echo "$s" | cut -d' ' -f4) errors during the warm-up; see $out/wrk-warmup.txt (BENCH_KEEP=1 keeps it)"
+	$hook pgbench 1
 	p=$(run_pgbench "$sql" "$warmup" "$out/pgbench-warmup.txt" "$out/pglog")
 	[ "$(echo "$p" | cut -d' ' -f4)" -eq 0 ] || die "$name: pgbench had failed transactions during the warm-up"
 
 	for ((r = 1; r <= rounds; r++)); do
 		if ((r % 2)); then order="service pgbench"; else order="pgbench service"; fi
 		for which in $order; do
+			$hook "$which" "$r"
 			if [ "$which" = service ]; then
 				run_wrk "$lua" "$warmup" "$out/wrk-warmup.txt" >/dev/null
+				$hook "$which" "$r"
 				s=$(run_wrk "$lua" "$duration" "$out/wrk-$r.txt")
 			else
 				run_pgbench "$sql" "$warmup" "$out/pgbench-warmup.txt" "$out/pglog" >/dev/null
+				$hook "$which" "$r"
 				p=$(run_pgbench "$sql" "$duration" "$out/pgbench-$r.txt" "$out/pglog")
 			fi
 		done
@@ -437,6 +551,10 @@ compare() {
 	m_s_rps=$(median "${s_rps[@]}")
 	m_s_p99=$(median "${s_p99[@]}")
 	m_ratio=$(median "${ratios[@]}")
+	# A run with errors is no valid measurement: no verdict then.
+	local valid=1
+	[ "$sum_s_err" -eq 0 ] && [ "$sum_p_err" -eq 0 ] || valid=0
+	judge() { if [ "$valid" = 1 ]; then verdict "$1"; else echo "none (the runs had errors)"; fi; }
 	echo
 	printf '%-40s %11s %8s %8s %7s\n' "$name" "requests/s" "p50 ms" "p99 ms" "errors"
 	printf '  %-38s %11.0f %8.2f %8.2f %7d\n' "service (wrk -t$threads -c$connections)" \
@@ -447,12 +565,14 @@ compare() {
 	printf '  latency ratios service/pgbench: p50 %.1f, p99 %.1f (medians)\n' \
 		"$(awk -v a="$(median "${s_p50[@]}")" -v b="$(median "${p_p50[@]}")" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
 		"$(awk -v a="$m_s_p99" -v b="$(median "${p_p99[@]}")" 'BEGIN { print (b > 0 ? a / b : 0) }')"
-	printf '  target ratio >= %s: %s\n' "$target_ratio" \
-		"$(verdict "$(awk -v r="$m_ratio" -v t="$target_ratio" 'BEGIN { print (r >= t) }')")"
-	local at=""
-	[ "$connections" -eq 16 ] || at=" (measured at $connections connections, not 16)"
-	printf '  target service p99 <= %s ms at 16 connections: %s%s\n' "$target_p99_ms" \
-		"$(verdict "$(awk -v p="$m_s_p99" -v t="$target_p99_ms" 'BEGIN { print (p <= t) }')")" "$at"
+	printf '  target ratio >= %s: %s\n' "$want_ratio" \
+		"$(judge "$(awk -v r="$m_ratio" -v t="$want_ratio" 'BEGIN { print (r >= t) }')")"
+	if [ "$want_p99" != - ]; then
+		local at=""
+		[ "$connections" -eq 16 ] || at=" (measured at $connections connections, not 16)"
+		printf '  target service p99 <= %s ms at 16 connections: %s%s\n' "$want_p99" \
+			"$(judge "$(awk -v p="$m_s_p99" -v t="$want_p99" 'BEGIN { print (p <= t) }')")" "$at"
+	fi
 	printf '  CPU us per request (medians): service run: coopd %s + postgres %s (wrk %s);' \
 		"$(median "${s_cu[@]}")" "$(median "${s_pu[@]}")" "$(median "${s_wu[@]}")"
 	printf ' pgbench run: postgres %s (pgbench %s)\n' "$(median "${p_pu[@]}")" "$(median "${p_bu[@]}")"
@@ -462,8 +582,8 @@ compare() {
 		echo "  WARNING: other processes competed for the CPUs; the figures (and ratios) are unreliable:"
 		echo "           rerun on a quiet machine"
 	fi
-	if [ "$sum_s_err" -gt 0 ] || [ "$sum_p_err" -gt 0 ]; then
-		echo "  WARNING: errors during the measured runs; the figures above are suspect"
+	if [ "$valid" = 0 ]; then
+		echo "  WARNING: errors during the measured runs: the figures above are no valid measurement"
 	fi
 	echo
 }
@@ -473,3 +593,48 @@ BENCH_PATH='/v1/users/{id}' BENCH_IDS_FILE=$work/user_ids \
 	compare "GET /v1/users/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_user.sql"
 BENCH_PATH='/v1/members/{id}' BENCH_IDS_FILE=$work/member_ids \
 	compare "GET /v1/members/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_member.sql"
+
+# --- POST /v1/invoices/{id}/issue ------------------------------------------------------------
+# Issues drafts (see seed_drafts): wrk with issue.lua against the service, pgbench with
+# issue_invoice.sql, the same transaction. Before every run issue_hook points the side at the
+# drafts of its round's cooperative: the service's ids file gets that cooperative's drafts that
+# are still drafts; pgbench's sequence is set to the round's range of draft numbers (where it
+# stops: nextval fails rather than go on into the next cooperative's drafts).
+issue_coop() { printf '00000000-0000-4000-d000-%012x' "$1"; }
+issue_pg_round=
+issue_hook() {
+	local side=$1 r=$2 k lo hi
+	if [ "$side" = service ]; then
+		k=$r
+		psql_q -Atc "SELECT id FROM invoices WHERE cooperative_id = '$(issue_coop "$k")'
+			AND status = 'draft' ORDER BY seq" >"$work/issue_ids"
+		[ -s "$work/issue_ids" ] ||
+			die "the service's drafts of round $r ran out: set BENCH_ISSUE_RATE higher than the issuing rate"
+	elif [ "$issue_pg_round" != "$r" ]; then
+		k=$((rounds + r))
+		lo=$(((k - 1) * issue_per_round + 1))
+		hi=$((k * issue_per_round))
+		psql_q -c "ALTER SEQUENCE bench_pg_next MINVALUE $lo MAXVALUE $hi START WITH $lo RESTART"
+		issue_pg_round=$r
+	fi
+}
+
+admin_id=$(psql_q -Atc "SELECT id FROM users WHERE username = 'admin'")
+[ -n "$admin_id" ] || die "no admin user"
+token=$(login) # a fresh token: the runs before took a while
+[ -n "$token" ] || die "could not log in as admin"
+export BENCH_TOKEN=$token
+pgbench_vars=(-D "actor=$admin_id" -D role=platform_admin -D action=invoice.issue
+	-D object_type=invoice)
+pgbench_fail_pattern='reached maximum value of sequence "bench_pg_next"'
+pgbench_fail_hint="pgbench's drafts of this round ran out: set BENCH_ISSUE_RATE higher than the issuing rate"
+echo "POST /v1/invoices/{id}/issue: every run issues drafts that nobody issued before (1-3 lines, as"
+echo "  a platform admin, no body: today's date; no Idempotency-Key), each side and round in a"
+echo "  cooperative of its own. All invoices of one cooperative share one series row (and one audit"
+echo "  chain): issuing is serialised per cooperative by design (the gapless counter), and that is"
+echo "  what both sides measure. pgbench runs the same transaction (BEGIN; the lock SELECT ... FOR"
+echo "  UPDATE; SELECT ... invoice_issue(); SELECT audit_append(); COMMIT), plus one statement before"
+echo "  the locks that takes its draft from a sequence (the service has the id in the URL)."
+BENCH_IDS_FILE=$work/issue_ids BENCH_WRK_THREADS=$threads compare_hook=issue_hook \
+	compare "POST /v1/invoices/{id}/issue" "$bench_dir/issue.lua" "$bench_dir/issue_invoice.sql" \
+	"$target_issue_ratio" -
