@@ -61,6 +61,68 @@ test('a write whose audit event fails is rolled back (audit in the same transact
 	assert.equal(ev[0].n, '1');
 });
 
+
+/** Makes the next `failures` PATCHes of users fail with SQLSTATE `state` (a sequence counts:
+ * unlike a table it is not rolled back with the failing transaction). */
+async function injectFailures(state, failures) {
+	const seq = `fault_${hex(4)}`;
+	await env.sql(`create sequence ${seq}`);
+	await env.sql(
+		`create or replace function inject_fault() returns trigger language plpgsql as $$ begin
+		   if nextval('${seq}') <= ${failures} then raise exception 'injected' using errcode = '${state}'; end if;
+		   return new; end $$`,
+	);
+	await env.sql(`create trigger inject_fault before update on users for each row execute function inject_fault()`);
+	const restore = async () => {
+		await env.sql(`drop trigger inject_fault on users`);
+		await env.sql(`drop function inject_fault()`);
+		await env.sql(`drop sequence ${seq}`);
+	};
+	return { restore, seq };
+}
+
+async function bookkeeper() {
+	const r = await srv.api('POST', '/v1/users', { token: admin, body: { username: uname('retry'), password: password(), role: 'bookkeeper', cooperative_id: coop } });
+	assert.equal(r.status, 201, r.text);
+	return r.json;
+}
+
+for (const [state, name] of [['40001', 'a serialization failure'], ['40P01', 'a deadlock']]) {
+	test(`${name} (${state}) is retried: the write succeeds once, with one audit event`, async () => {
+		const u = await bookkeeper();
+		const { restore, seq } = await injectFailures(state, 2);
+		try {
+			const r = await srv.api('PATCH', `/v1/users/${u.id}`, { token: admin, body: { disabled: true } });
+			assert.equal(r.status, 200, r.text);
+			assert.equal(r.json.disabled, true);
+			const ev = await env.sql(`select count(*) as n from audit_events where object_id = '${u.id}' and action = 'user.update'`);
+			assert.equal(ev[0].n, '1', 'the retried transaction wrote its event once');
+			const tries = await env.sql(`select last_value from ${seq}`);
+			assert.equal(tries[0].last_value, '3', 'two failed tries, the third succeeded');
+		} finally {
+			await restore();
+		}
+	});
+}
+
+test('a transaction that keeps failing with 40001 stops after a bounded number of tries: 503 with Retry-After, nothing written', async () => {
+	const u = await bookkeeper();
+	const { restore, seq } = await injectFailures('40001', 1000);
+	try {
+		const t0 = Date.now();
+		const r = await srv.api('PATCH', `/v1/users/${u.id}`, { token: admin, body: { disabled: true } });
+		assertProblem(r, 503, 'service_unavailable');
+		assert.ok(Number(r.headers.get('retry-after')) >= 1, 'Retry-After');
+		assert.ok(Date.now() - t0 < 2000, 'bounded: no long retry loop');
+		const tries = await env.sql(`select last_value from ${seq}`);
+		assert.equal(tries[0].last_value, '4', 'four tries in all (TX_ATTEMPTS in server.c)');
+		const row = await env.sql(`select disabled from users where id = '${u.id}'`);
+		assert.equal(row[0].disabled, 'f', 'nothing was written');
+	} finally {
+		await restore();
+	}
+});
+
 test('coopd exits 0 on SIGTERM without a sanitizer report', async () => {
 	await srv.stop();
 });
