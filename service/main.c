@@ -66,8 +66,8 @@ static int load_keys(char *err, size_t errlen)
 {
 	char why[256] = "";
 	app.keys = token_keys_new(app.cfg.jwt_alg, app.cfg.jwt_secret, app.cfg.jwt_private_key_file,
-				  app.cfg.jwt_public_key_file, app.cfg.jwt_issuer,
-				  app.cfg.jwt_audience, app.cfg.token_ttl, why, sizeof why);
+	                          app.cfg.jwt_public_key_file, app.cfg.jwt_issuer,
+	                          app.cfg.jwt_audience, app.cfg.token_ttl, why, sizeof why);
 	if (app.keys)
 		return 0;
 	const char *alg = app.cfg.jwt_alg;
@@ -76,7 +76,8 @@ static int load_keys(char *err, size_t errlen)
 	else if (strcmp(alg, "HS256") == 0)
 		snprintf(err, errlen, "COOPD_JWT_SECRET: %s", why);
 	else
-		snprintf(err, errlen, "COOPD_JWT_PRIVATE_KEY_FILE / COOPD_JWT_PUBLIC_KEY_FILE: %s", why);
+		snprintf(err, errlen, "COOPD_JWT_PRIVATE_KEY_FILE / COOPD_JWT_PUBLIC_KEY_FILE: %s",
+		         why);
 	return -1;
 }
 

@@ -56,7 +56,7 @@ PGresult *db_exec(struct db_conn *c, struct stmt *s, int nparams, const char *co
  * the columns). Memory stays flat however many rows come. A non-zero return from row stops the
  * stream (the rest is drained on release). 0, or -1 with e. */
 int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
-	      int (*row)(void *ctx, const PGresult *res, int is_last), void *ctx, struct err *e);
+              int (*row)(void *ctx, const PGresult *res, int is_last), void *ctx, struct err *e);
 
 /* Executes a parameterless utility command (BEGIN, COMMIT, ...). 0 or -1 with e. */
 int db_command(struct db_conn *c, const char *sql, struct err *e);

@@ -236,7 +236,7 @@ static int ensure_prepared(struct db_conn *c, struct stmt *s, int id, struct err
 }
 
 static PGresult *exec_once(struct db_conn *c, struct stmt *s, int id, int nparams,
-			   const char *const *params)
+                           const char *const *params)
 {
 	PGresult *failed = prepare(c, s, id);
 	if (failed)
@@ -288,7 +288,7 @@ PGresult *db_exec(struct db_conn *c, struct stmt *s, int nparams, const char *co
 }
 
 int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
-	      int (*row)(void *ctx, const PGresult *res, int is_last), void *ctx, struct err *e)
+              int (*row)(void *ctx, const PGresult *res, int is_last), void *ctx, struct err *e)
 {
 	int id = stmt_id(s);
 	char name[16];
@@ -381,21 +381,21 @@ static const struct {
 	const char *code;
 	int status;
 } sql_rules[] = {
-	{"invalid_status_transition", 409},
-	{"exemption_limit_exceeded", 422},
-	{"invoice_not_draft", 409},
-	{"invoice_not_issued", 409},
-	{"nothing_to_credit", 409},
-	{"issue_date_in_future", 422},
-	{"issue_date_before_last_issued", 422},
-	{"incomplete_invoice_data", 422},
-	{"kor_requires_exempt_lines", 422},
-	{"reverse_charge_without_vat_id", 422},
-	{"no_active_permission", 422},
-	{"below_rate_floor", 422},
-	{"cannot_credit_credit_note", 422},
-	{"credit_exceeds_invoice", 422},
-	{"overpayment", 422},
+    {"invalid_status_transition", 409},
+    {"exemption_limit_exceeded", 422},
+    {"invoice_not_draft", 409},
+    {"invoice_not_issued", 409},
+    {"nothing_to_credit", 409},
+    {"issue_date_in_future", 422},
+    {"issue_date_before_last_issued", 422},
+    {"incomplete_invoice_data", 422},
+    {"kor_requires_exempt_lines", 422},
+    {"reverse_charge_without_vat_id", 422},
+    {"no_active_permission", 422},
+    {"below_rate_floor", 422},
+    {"cannot_credit_credit_note", 422},
+    {"credit_exceeds_invoice", 422},
+    {"overpayment", 422},
 };
 
 void db_error_to_err(const PGresult *res, struct err *e)
@@ -414,7 +414,8 @@ void db_error_to_err(const PGresult *res, struct err *e)
 		const char *colon = strchr(msg, ':');
 		size_t n = (size_t)(colon - msg);
 		for (size_t i = 0; i < sizeof sql_rules / sizeof sql_rules[0]; i++) {
-			if (strlen(sql_rules[i].code) == n && strncmp(sql_rules[i].code, msg, n) == 0) {
+			if (strlen(sql_rules[i].code) == n &&
+			    strncmp(sql_rules[i].code, msg, n) == 0) {
 				const char *detail = colon + 1;
 				while (*detail == ' ')
 					detail++;

@@ -89,7 +89,7 @@ int require_row(struct req *r, struct stmt *s, int nparams, const char *const *p
 }
 
 int require_ref(struct req *r, struct stmt *s, int nparams, const char *const *params,
-		const char *field)
+                const char *field)
 {
 	if (!req_db(r))
 		return -1;
@@ -99,7 +99,8 @@ int require_ref(struct req *r, struct stmt *s, int nparams, const char *const *p
 	int found = PQntuples(res) > 0;
 	PQclear(res);
 	if (!found)
-		err_field(&r->err, field, "invalid_reference", "does not name an object you can see");
+		err_field(&r->err, field, "invalid_reference",
+		          "does not name an object you can see");
 	return found ? 0 : -1;
 }
 
@@ -120,7 +121,7 @@ int coop_open(struct req *r, const char *coop_id)
 #define MAX_LIST_PARAMS 12
 
 int list_query(struct req *r, struct stmt *s, struct stmt *csv, int nfilters,
-	       const char *const *filters)
+               const char *const *filters)
 {
 	if (nfilters > MAX_LIST_PARAMS - 2 || !req_db(r))
 		return -1;
@@ -143,6 +144,12 @@ int list_query(struct req *r, struct stmt *s, struct stmt *csv, int nfilters,
 	return rc;
 }
 
+int coop_child_list(struct req *r, struct stmt *s)
+{
+	const char *f[] = {r->params[0]};
+	return coop_open(r, r->params[0]) != 0 ? -1 : list_query(r, s, NULL, 1, f);
+}
+
 int get_one(struct req *r, struct stmt *s, int nparams, const char *const *params)
 {
 	if (!req_db(r))
@@ -162,7 +169,7 @@ int get_one(struct req *r, struct stmt *s, int nparams, const char *const *param
 }
 
 int write_one(struct req *r, struct stmt *s, int nparams, const char *const *params, int status,
-	      const char *collection, const struct write_info *w, json_t *changes)
+              const char *collection, const struct write_info *w, json_t *changes)
 {
 	PGresult *res = db_exec(r->db, s, nparams, params, &r->err);
 	if (!res)
@@ -185,8 +192,7 @@ int write_one(struct req *r, struct stmt *s, int nparams, const char *const *par
 	return audit_record(r, w->coop, w->municipality, w->action, w->object_type, id, changes);
 }
 
-int lock_one(struct req *r, struct stmt *s, int nparams, const char *const *params,
-	     PGresult **row)
+int lock_one(struct req *r, struct stmt *s, int nparams, const char *const *params, PGresult **row)
 {
 	long want;
 	*row = NULL;
@@ -202,7 +208,7 @@ int lock_one(struct req *r, struct stmt *s, int nparams, const char *const *para
 	if (want > 0 && want != db_ll(res, 0, 0)) {
 		PQclear(res);
 		err_set(&r->err, 412, "precondition_failed",
-			"If-Match does not match the current version");
+		        "If-Match does not match the current version");
 		return -1;
 	}
 	*row = res;
@@ -234,9 +240,9 @@ int validate_nested(struct req *r, json_t *obj, const char *prefix, const struct
 	{
 		char name[96];
 		snprintf(name, sizeof name, "%s.%s", prefix,
-			 json_string_value(json_object_get(fe, "field")));
+		         json_string_value(json_object_get(fe, "field")));
 		err_field(&r->err, name, json_string_value(json_object_get(fe, "code")),
-			  json_string_value(json_object_get(fe, "message")));
+		          json_string_value(json_object_get(fe, "message")));
 	}
 	int bad = inner != NULL;
 	json_decref(inner);
@@ -266,16 +272,16 @@ int validate_items(struct req *r, const char *name, const struct field *fields)
 }
 
 static const struct field address_fields[] = {
-	{"street", F_STRING, FIELD_REQUIRED, 1, 200, NULL},
-	{"house_number", F_STRING, FIELD_REQUIRED, 1, 20, NULL},
-	{"postal_code", F_STRING, FIELD_REQUIRED, 1, 20, NULL},
-	{"city", F_STRING, FIELD_REQUIRED, 1, 100, NULL},
-	{"country", F_STRING, 0, 2, 2, NULL},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"street", F_STRING, FIELD_REQUIRED, 1, 200, NULL},
+    {"house_number", F_STRING, FIELD_REQUIRED, 1, 20, NULL},
+    {"postal_code", F_STRING, FIELD_REQUIRED, 1, 20, NULL},
+    {"city", F_STRING, FIELD_REQUIRED, 1, 100, NULL},
+    {"country", F_STRING, 0, 2, 2, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 static const char *const address_parts[] = {"street", "house_number", "postal_code", "city",
-					    "country"};
+                                            "country"};
 
 void flatten_address(struct req *r, int required)
 {
@@ -306,20 +312,21 @@ void flatten_address(struct req *r, int required)
 	if (!country)
 		country = "NL";
 	int country_ok = country[0] >= 'A' && country[0] <= 'Z' && country[1] >= 'A' &&
-			 country[1] <= 'Z' && !country[2];
+	                 country[1] <= 'Z' && !country[2];
 	if (!country_ok) {
 		err_field(&r->err, "address.country", "invalid_value",
-			  "must be an ISO 3166 country code like NL");
+		          "must be an ISO 3166 country code like NL");
 		return;
 	}
 	char postal[32];
-	snprintf(postal, sizeof postal, "%s", json_string_value(json_object_get(addr, "postal_code")));
+	snprintf(postal, sizeof postal, "%s",
+	         json_string_value(json_object_get(addr, "postal_code")));
 	if (strcmp(country, "NL") == 0) {
 		char norm[32];
 		postal_code_nl_normalize(postal, norm, sizeof norm);
 		if (!postal_code_nl_valid(norm)) {
 			err_field(&r->err, "address.postal_code", "invalid_postal_code",
-				  "must be a Dutch postal code like 1234 AB");
+			          "must be a Dutch postal code like 1234 AB");
 			return;
 		}
 		snprintf(postal, sizeof postal, "%s", norm);
@@ -328,7 +335,8 @@ void flatten_address(struct req *r, int required)
 	json_object_set_new(r->body, "postal_code", json_string(postal));
 	for (size_t k = 0; k < 5; k++)
 		if (strcmp(address_parts[k], "country") && strcmp(address_parts[k], "postal_code"))
-			json_object_set(r->body, address_parts[k], json_object_get(addr, address_parts[k]));
+			json_object_set(r->body, address_parts[k],
+			                json_object_get(addr, address_parts[k]));
 	json_object_del(r->body, "address");
 }
 
@@ -338,14 +346,14 @@ static const struct {
 	const char *code;
 	const char *message;
 } identifier_rules[] = {
-	{"kvk_number", kvk_valid, "invalid_kvk_number", "must be a KvK number of 8 digits"},
-	{"rsin", rsin_valid, "invalid_rsin", "must be an RSIN of 9 digits passing the 11-test"},
-	{"vat_id", vat_id_valid, "invalid_vat_id", "must be a valid VAT id like NL123456789B01"},
-	{"iban", iban_valid, "invalid_iban", "must be a valid IBAN"},
-	{"bic", bic_valid, "invalid_bic", "must be a BIC of 8 or 11 characters"},
-	{"email", email_plausible, "invalid_email", "must be an e-mail address"},
-	{"municipality_code", municipality_code_valid, "invalid_municipality_code",
-	 "must be a CBS code like GM0363"},
+    {"kvk_number", kvk_valid, "invalid_kvk_number", "must be a KvK number of 8 digits"},
+    {"rsin", rsin_valid, "invalid_rsin", "must be an RSIN of 9 digits passing the 11-test"},
+    {"vat_id", vat_id_valid, "invalid_vat_id", "must be a valid VAT id like NL123456789B01"},
+    {"iban", iban_valid, "invalid_iban", "must be a valid IBAN"},
+    {"bic", bic_valid, "invalid_bic", "must be a BIC of 8 or 11 characters"},
+    {"email", email_plausible, "invalid_email", "must be an e-mail address"},
+    {"municipality_code", municipality_code_valid, "invalid_municipality_code",
+     "must be a CBS code like GM0363"},
 };
 
 void check_identifiers(struct req *r)
@@ -361,7 +369,7 @@ void check_identifiers(struct req *r)
 		const char *v = body_str(r, identifier_rules[i].field);
 		if (v && !identifier_rules[i].valid(v))
 			err_field(&r->err, identifier_rules[i].field, identifier_rules[i].code,
-				  identifier_rules[i].message);
+			          identifier_rules[i].message);
 	}
 }
 

@@ -28,7 +28,7 @@ int require_row(struct req *r, struct stmt *s, int nparams, const char *const *p
 /* 0 when statement s finds the object a body field names, else -1 with the field error
  * invalid_reference on field (SPEC §9), or the database error. */
 int require_ref(struct req *r, struct stmt *s, int nparams, const char *const *params,
-		const char *field);
+                const char *field);
 /* The municipality the body's municipality_code names exists (nothing to check when absent). */
 int require_municipality_ref(struct req *r);
 
@@ -40,7 +40,11 @@ int coop_open(struct req *r, const char *coop_id);
  * (json text, seq). With Accept: text/csv and a csv statement (taking only the filters), every
  * row is streamed as CSV instead. */
 int list_query(struct req *r, struct stmt *s, struct stmt *csv, int nfilters,
-	       const char *const *filters);
+               const char *const *filters);
+
+/* A list under /v1/cooperatives/{coop_id} without filters: the cooperative must be visible and
+ * exist; statement s takes ($1 after, $2 limit + 1, $3 the cooperative). */
+int coop_child_list(struct req *r, struct stmt *s);
 
 /* A single resource: statement s returns (json text, row_version) or nothing (→ 404). */
 int get_one(struct req *r, struct stmt *s, int nparams, const char *const *params);
@@ -57,13 +61,12 @@ struct write_info {
  * status with that document and its ETag (201: and Location collection/id), and appends the
  * audit event with changes (borrowed; never secrets). 0 or -1 with r->err. */
 int write_one(struct req *r, struct stmt *s, int nparams, const char *const *params, int status,
-	      const char *collection, const struct write_info *w, json_t *changes);
+              const char *collection, const struct write_info *w, json_t *changes);
 
 /* Locks a resource for a change: statement s (SELECT row_version, ... FOR UPDATE, scoped)
  * must return one row, else 404; If-Match must name its version, else 412. On success *row
  * holds the result for the caller to read and clear. */
-int lock_one(struct req *r, struct stmt *s, int nparams, const char *const *params,
-	     PGresult **row);
+int lock_one(struct req *r, struct stmt *s, int nparams, const char *const *params, PGresult **row);
 
 /* Validates a nested object against fields, naming errors "prefix.field". 0 or -1. */
 int validate_nested(struct req *r, json_t *obj, const char *prefix, const struct field *fields);

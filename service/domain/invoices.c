@@ -12,115 +12,119 @@
 #include "lib/pdf.h"
 #include "lib/ubl.h"
 
-/* ---- statements -------------------------------------------------------------------------------- */
+/* ---- statements --------------------------------------------------------------------------------
+ */
 
-#define INVOICE_FILTERS                                                                       \
-	" AND ($4::uuid IS NULL OR i.member_id = $4) AND ($5::text IS NULL OR i.status = $5)"     \
-	" AND ($6::text IS NULL OR i.kind = $6) AND ($7::uuid IS NULL OR i.member_id = $7)"       \
-	" AND ($8::uuid IS NULL OR i.customer_id = $8) AND ($9::date IS NULL OR i.issue_date >= $9)" \
+#define INVOICE_FILTERS                                                                            \
+	" AND ($4::uuid IS NULL OR i.member_id = $4) AND ($5::text IS NULL OR i.status = $5)"      \
+	" AND ($6::text IS NULL OR i.kind = $6) AND ($7::uuid IS NULL OR i.member_id = $7)"        \
+	" AND ($8::uuid IS NULL OR i.customer_id = $8) AND ($9::date IS NULL OR i.issue_date >= "  \
+	"$9)"                                                                                      \
 	" AND ($10::date IS NULL OR i.issue_date <= $10)"
 
 /* $3 cooperative, $4 the caller's member scope, then the filters. */
-static struct stmt list_stmt = STMT(
-	"SELECT invoice_doc(i)::text, i.seq FROM invoices i"
-	" WHERE i.seq > $1 AND i.cooperative_id = $3" INVOICE_FILTERS " ORDER BY i.seq LIMIT $2");
+static struct stmt list_stmt =
+    STMT("SELECT invoice_doc(i)::text, i.seq FROM invoices i"
+         " WHERE i.seq > $1 AND i.cooperative_id = $3" INVOICE_FILTERS " ORDER BY i.seq LIMIT $2");
 
 static struct stmt csv_stmt = STMT(
-	"SELECT i.id, i.kind, i.status, i.number, i.member_id, i.customer_id, i.issue_date,"
-	"  i.supply_date, i.due_date, i.net_cents, i.vat_cents, i.gross_cents, i.paid_cents,"
-	"  i.credit_of, rfc3339(i.created_at) AS created_at"
-	" FROM invoices i WHERE i.cooperative_id = $1"
-	" AND ($2::uuid IS NULL OR i.member_id = $2) AND ($3::text IS NULL OR i.status = $3)"
-	" AND ($4::text IS NULL OR i.kind = $4) AND ($5::uuid IS NULL OR i.member_id = $5)"
-	" AND ($6::uuid IS NULL OR i.customer_id = $6) AND ($7::date IS NULL OR i.issue_date >= $7)"
-	" AND ($8::date IS NULL OR i.issue_date <= $8)"
-	" ORDER BY i.seq");
+    "SELECT i.id, i.kind, i.status, i.number, i.member_id, i.customer_id, i.issue_date,"
+    "  i.supply_date, i.due_date, i.net_cents, i.vat_cents, i.gross_cents, i.paid_cents,"
+    "  i.credit_of, rfc3339(i.created_at) AS created_at"
+    " FROM invoices i WHERE i.cooperative_id = $1"
+    " AND ($2::uuid IS NULL OR i.member_id = $2) AND ($3::text IS NULL OR i.status = $3)"
+    " AND ($4::text IS NULL OR i.kind = $4) AND ($5::uuid IS NULL OR i.member_id = $5)"
+    " AND ($6::uuid IS NULL OR i.customer_id = $6) AND ($7::date IS NULL OR i.issue_date >= $7)"
+    " AND ($8::date IS NULL OR i.issue_date <= $8)"
+    " ORDER BY i.seq");
 
 /* $2 cooperative scope, $3 member scope. */
-static struct stmt get_stmt = STMT(
-	"SELECT invoice_doc(i)::text, i.row_version FROM invoices i"
-	" WHERE i.id = $1 AND ($2::uuid IS NULL OR i.cooperative_id = $2)"
-	"   AND ($3::uuid IS NULL OR i.member_id = $3)");
+static struct stmt get_stmt =
+    STMT("SELECT invoice_doc(i)::text, i.row_version FROM invoices i"
+         " WHERE i.id = $1 AND ($2::uuid IS NULL OR i.cooperative_id = $2)"
+         "   AND ($3::uuid IS NULL OR i.member_id = $3)");
 
-static struct stmt lock_stmt = STMT(
-	"SELECT i.row_version, i.cooperative_id, i.status, i.kind, i.member_id FROM invoices i"
-	" WHERE i.id = $1 AND ($2::uuid IS NULL OR i.cooperative_id = $2)"
-	"   AND ($3::uuid IS NULL OR i.member_id = $3) FOR UPDATE");
+static struct stmt lock_stmt =
+    STMT("SELECT i.row_version, i.cooperative_id, i.status, i.kind, i.member_id FROM invoices i"
+         " WHERE i.id = $1 AND ($2::uuid IS NULL OR i.cooperative_id = $2)"
+         "   AND ($3::uuid IS NULL OR i.member_id = $3) FOR UPDATE");
 
-static struct stmt doc_stmt = STMT(
-	"SELECT invoice_doc(i)::text, i.id, i.row_version FROM invoices i WHERE i.id = $1");
+static struct stmt doc_stmt =
+    STMT("SELECT invoice_doc(i)::text, i.id, i.row_version FROM invoices i WHERE i.id = $1");
 
-/* What a draft needs from its cooperative, member and customer ($1 coop, $2 member, $3 customer). */
-static struct stmt draft_context = STMT(
-	"SELECT c.vat_scheme, m.id IS NOT NULL, m.activity_category, (SELECT 1 FROM customers u"
-	"  WHERE u.id = $3 AND u.cooperative_id = $1) IS NOT NULL"
-	" FROM cooperatives c LEFT JOIN members m ON m.id = $2 AND m.cooperative_id = c.id"
-	" WHERE c.id = $1");
+/* What a draft needs from its cooperative, member and customer ($1 coop, $2 member, $3 customer).
+ */
+static struct stmt draft_context =
+    STMT("SELECT c.vat_scheme, m.id IS NOT NULL, m.activity_category, (SELECT 1 FROM customers u"
+         "  WHERE u.id = $3 AND u.cooperative_id = $1) IS NOT NULL"
+         " FROM cooperatives c LEFT JOIN members m ON m.id = $2 AND m.cooperative_id = c.id"
+         " WHERE c.id = $1");
 
 static struct stmt insert_stmt = STMT(
-	"INSERT INTO invoices AS i (cooperative_id, member_id, customer_id, supply_date, issue_date,"
-	"  due_date, description, created_by)"
-	" SELECT $2, b.member_id, b.customer_id, b.supply_date, b.issue_date, b.due_date,"
-	"  b.description, $3 FROM jsonb_populate_record(NULL::invoices, $1::jsonb) b"
-	" RETURNING i.id");
+    "INSERT INTO invoices AS i (cooperative_id, member_id, customer_id, supply_date, issue_date,"
+    "  due_date, description, created_by)"
+    " SELECT $2, b.member_id, b.customer_id, b.supply_date, b.issue_date, b.due_date,"
+    "  b.description, $3 FROM jsonb_populate_record(NULL::invoices, $1::jsonb) b"
+    " RETURNING i.id");
 
-static struct stmt update_stmt = STMT(
-	"UPDATE invoices i SET (customer_id, supply_date, issue_date, due_date, description) ="
-	"  (SELECT b.customer_id, b.supply_date, b.issue_date, b.due_date, b.description"
-	"   FROM jsonb_populate_record(i, $2::jsonb) b),"
-	"  row_version = i.row_version + 1, updated_at = now() WHERE i.id = $1");
+static struct stmt update_stmt =
+    STMT("UPDATE invoices i SET (customer_id, supply_date, issue_date, due_date, description) ="
+         "  (SELECT b.customer_id, b.supply_date, b.issue_date, b.due_date, b.description"
+         "   FROM jsonb_populate_record(i, $2::jsonb) b),"
+         "  row_version = i.row_version + 1, updated_at = now() WHERE i.id = $1");
 
 static struct stmt delete_lines = STMT("DELETE FROM invoice_lines WHERE invoice_id = $1");
 
-static struct stmt insert_lines = STMT(
-	"INSERT INTO invoice_lines (invoice_id, line_no, description, quantity, unit,"
-	"  unit_price_cents, activity_category, vat_category, vat_rate_bp)"
-	" SELECT $1, e.ord, l.description, l.quantity, l.unit, l.unit_price_cents,"
-	"  l.activity_category, l.vat_category, l.vat_rate_bp"
-	" FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, ord)"
-	" CROSS JOIN LATERAL jsonb_to_record(e.v) AS l(description text, quantity numeric,"
-	"  unit text, unit_price_cents bigint, activity_category text, vat_category text,"
-	"  vat_rate_bp integer)");
+static struct stmt insert_lines =
+    STMT("INSERT INTO invoice_lines (invoice_id, line_no, description, quantity, unit,"
+         "  unit_price_cents, activity_category, vat_category, vat_rate_bp)"
+         " SELECT $1, e.ord, l.description, l.quantity, l.unit, l.unit_price_cents,"
+         "  l.activity_category, l.vat_category, l.vat_rate_bp"
+         " FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, ord)"
+         " CROSS JOIN LATERAL jsonb_to_record(e.v) AS l(description text, quantity numeric,"
+         "  unit text, unit_price_cents bigint, activity_category text, vat_category text,"
+         "  vat_rate_bp integer)");
 
-static struct stmt delete_stmt = STMT(
-	"DELETE FROM invoices i WHERE i.id = $1 RETURNING invoice_doc(i)::text, i.id, 0");
+static struct stmt delete_stmt =
+    STMT("DELETE FROM invoices i WHERE i.id = $1 RETURNING invoice_doc(i)::text, i.id, 0");
 
 static struct stmt submit_stmt = STMT(
-	"UPDATE invoices i SET status = 'submitted', row_version = i.row_version + 1,"
-	"  updated_at = now() WHERE i.id = $1 RETURNING invoice_doc(i)::text, i.id, i.row_version");
+    "UPDATE invoices i SET status = 'submitted', row_version = i.row_version + 1,"
+    "  updated_at = now() WHERE i.id = $1 RETURNING invoice_doc(i)::text, i.id, i.row_version");
 
 /* The issuing transaction's one statement: every check and the number (sql/004). */
 static struct stmt issue_stmt =
-	STMT("SELECT x.id, x.number FROM invoice_issue($1, $2::date, $3::jsonb) x");
+    STMT("SELECT x.id, x.number FROM invoice_issue($1, $2::date, $3::jsonb) x");
 
 static struct stmt credit_stmt =
-	STMT("SELECT x.id, x.number FROM credit_note_create($1, $2::jsonb, $3, $4::date, $5) x");
+    STMT("SELECT x.id, x.number FROM credit_note_create($1, $2::jsonb, $3, $4::date, $5) x");
 
-static struct stmt document_stmt = STMT(
-	"SELECT json_build_object('invoice', invoice_doc(i)::jsonb || jsonb_build_object("
-	"   'credit_of_number', o.number, 'credit_of_issue_date', o.issue_date,"
-	"   'payment_reference', i.number, 'open_cents', i.gross_cents - i.paid_cents),"
-	"  'supplier', i.supplier, 'customer', i.customer, 'member', i.member)::text, i.number"
-	" FROM invoices i LEFT JOIN invoices o ON o.id = i.credit_of"
-	" WHERE i.id = $1 AND ($2::uuid IS NULL OR i.cooperative_id = $2)"
-	"   AND ($3::uuid IS NULL OR i.member_id = $3)");
+static struct stmt document_stmt =
+    STMT("SELECT json_build_object('invoice', invoice_doc(i)::jsonb || jsonb_build_object("
+         "   'credit_of_number', o.number, 'credit_of_issue_date', o.issue_date,"
+         "   'payment_reference', i.number, 'open_cents', i.gross_cents - i.paid_cents),"
+         "  'supplier', i.supplier, 'customer', i.customer, 'member', i.member)::text, i.number"
+         " FROM invoices i LEFT JOIN invoices o ON o.id = i.credit_of"
+         " WHERE i.id = $1 AND ($2::uuid IS NULL OR i.cooperative_id = $2)"
+         "   AND ($3::uuid IS NULL OR i.member_id = $3)");
 
-static struct stmt payment_list = STMT(
-	"SELECT payment_doc(p)::text, p.seq FROM payments p"
-	" WHERE p.seq > $1 AND p.invoice_id = $3 ORDER BY p.seq LIMIT $2");
+static struct stmt payment_list =
+    STMT("SELECT payment_doc(p)::text, p.seq FROM payments p"
+         " WHERE p.seq > $1 AND p.invoice_id = $3 ORDER BY p.seq LIMIT $2");
 
 static struct stmt payment_insert = STMT(
-	"SELECT payment_doc(p)::text, p.id, 1 FROM payment_record($1, $2, $3::date, $4, $5, $6) p");
+    "SELECT payment_doc(p)::text, p.id, 1 FROM payment_record($1, $2, $3::date, $4, $5, $6) p");
 
-static struct stmt payment_get = STMT(
-	"SELECT payment_doc(p)::text, 1 FROM payments p"
-	" WHERE p.id = $1 AND ($2::uuid IS NULL OR p.cooperative_id = $2)");
+static struct stmt payment_get =
+    STMT("SELECT payment_doc(p)::text, 1 FROM payments p"
+         " WHERE p.id = $1 AND ($2::uuid IS NULL OR p.cooperative_id = $2)");
 
-static struct stmt vat_return_stmt = STMT(
-	"SELECT (jsonb_build_object('cooperative_id', $1::uuid, 'period', $4::text)"
-	"  || vat_return($1, $2::date, $3::date)::jsonb)::text");
+static struct stmt vat_return_stmt =
+    STMT("SELECT (jsonb_build_object('cooperative_id', $1::uuid, 'period', $4::text)"
+         "  || vat_return($1, $2::date, $3::date)::jsonb)::text");
 
-/* ---- helpers ------------------------------------------------------------------------------------ */
+/* ---- helpers ------------------------------------------------------------------------------------
+ */
 
 static const char *const units[] = {"hour", "piece", "day", "km", NULL};
 static const char *const vat_categories[] = {"S", "Z", "E", "AE", NULL};
@@ -128,14 +132,14 @@ static const char *const vat_categories[] = {"S", "Z", "E", "AE", NULL};
 #define MAX_PRICE 10000000000LL /* € 100 million a unit: well inside int64 after × quantity */
 
 static const struct field line_fields[] = {
-	{"description", F_STRING, FIELD_REQUIRED, 1, 500, NULL},
-	{"quantity", F_STRING, FIELD_REQUIRED, 1, 14, NULL},
-	{"unit", F_ENUM, FIELD_REQUIRED, 0, 0, units},
-	{"unit_price_cents", F_CENTS, FIELD_REQUIRED, 0, MAX_PRICE, NULL},
-	{"activity_category", F_STRING, 0, 1, 64, NULL},
-	{"vat_category", F_ENUM, 0, 0, 0, vat_categories},
-	{"vat_rate_bp", F_INT, 0, 0, 10000, NULL},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"description", F_STRING, FIELD_REQUIRED, 1, 500, NULL},
+    {"quantity", F_STRING, FIELD_REQUIRED, 1, 14, NULL},
+    {"unit", F_ENUM, FIELD_REQUIRED, 0, 0, units},
+    {"unit_price_cents", F_CENTS, FIELD_REQUIRED, 0, MAX_PRICE, NULL},
+    {"activity_category", F_STRING, 0, 1, 64, NULL},
+    {"vat_category", F_ENUM, 0, 0, 0, vat_categories},
+    {"vat_rate_bp", F_INT, 0, 0, 10000, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 /* Checks the lines array of the body and fills in the defaults: the member's activity category,
@@ -153,8 +157,9 @@ static void check_lines(struct req *r, const char *default_category, int kor)
 		const char *q = json_string_value(json_object_get(l, "quantity"));
 		if (!decimal3_valid(q) || strspn(q, "0.") == strlen(q)) {
 			snprintf(field, sizeof field, "lines[%zu].quantity", i);
-			err_field(&r->err, field, "invalid_value",
-				  "must be a positive decimal with at most 3 decimals, like \"1.5\"");
+			err_field(
+			    &r->err, field, "invalid_value",
+			    "must be a positive decimal with at most 3 decimals, like \"1.5\"");
 		}
 		json_t *cat = json_object_get(l, "activity_category");
 		if (!cat && default_category)
@@ -162,7 +167,7 @@ static void check_lines(struct req *r, const char *default_category, int kor)
 		else if (!cat || !activity_category_valid(json_string_value(cat))) {
 			snprintf(field, sizeof field, "lines[%zu].activity_category", i);
 			err_field(&r->err, field, cat ? "invalid_value" : "required",
-				  "must be an activity category (a-z, 0-9, _)");
+			          "must be an activity category (a-z, 0-9, _)");
 		}
 		/* A copy: setting the field below frees the string the body held. */
 		char vc[4];
@@ -175,12 +180,12 @@ static void check_lines(struct req *r, const char *default_category, int kor)
 		if ((strcmp(vc, "S") == 0) != (bp > 0)) {
 			snprintf(field, sizeof field, "lines[%zu].vat_rate_bp", i);
 			err_field(&r->err, field, "invalid_value",
-				  "category S needs a rate above 0; Z, E and AE have rate 0");
+			          "category S needs a rate above 0; Z, E and AE have rate 0");
 		}
 		if (kor && strcmp(vc, "E") != 0) {
 			snprintf(field, sizeof field, "lines[%zu].vat_category", i);
 			err_field(&r->err, field, "invalid_value",
-				  "a cooperative under the KOR invoices without VAT (category E)");
+			          "a cooperative under the KOR invoices without VAT (category E)");
 		}
 	}
 }
@@ -202,7 +207,7 @@ static void check_dates(struct req *r)
  * activity category. The member and the customer (when given) must be of the cooperative.
  * 0, or -1 with r->err. */
 static int draft_context_of(struct req *r, const char *coop, const char *member,
-			    const char *customer, char category[72], int *kor)
+                            const char *customer, char category[72], int *kor)
 {
 	const char *p[] = {coop, member, customer};
 	PGresult *res = db_exec(r->db, &draft_context, 3, p, &r->err);
@@ -216,10 +221,10 @@ static int draft_context_of(struct req *r, const char *coop, const char *member,
 	snprintf(category, 72, "%s", PQgetvalue(res, 0, 2));
 	if (member && PQgetvalue(res, 0, 1)[0] != 't')
 		err_field(&r->err, "member_id", "invalid_reference",
-			  "no such member in this cooperative");
+		          "no such member in this cooperative");
 	if (customer && PQgetvalue(res, 0, 3)[0] != 't')
 		err_field(&r->err, "customer_id", "invalid_reference",
-			  "no such customer in this cooperative");
+		          "no such customer in this cooperative");
 	PQclear(res);
 	return r->err.status ? -1 : 0;
 }
@@ -271,42 +276,42 @@ static int lock_invoice(struct req *r, struct locked *l)
 static int require_editable(struct req *r, const char *status)
 {
 	int editable = strcmp(status, "draft") == 0 ||
-		       (strcmp(status, "submitted") == 0 && r->who.role != ROLE_MEMBER);
+	               (strcmp(status, "submitted") == 0 && r->who.role != ROLE_MEMBER);
 	if (!editable)
 		err_set(&r->err, 409, "invoice_not_draft", "the invoice is %s and cannot change",
-			status);
+		        status);
 	return editable ? 0 : -1;
 }
 
 /* ---- drafts -------------------------------------------------------------------------------- */
 
 static const struct field draft_fields[] = {
-	{"member_id", F_UUID, 0, 0, 0, NULL},
-	{"customer_id", F_UUID, FIELD_REQUIRED, 0, 0, NULL},
-	{"supply_date", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
-	{"issue_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
-	{"due_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
-	{"description", F_STRING, FIELD_NULLABLE, 1, 1000, NULL},
-	{"lines", F_ARRAY, FIELD_REQUIRED, 0, 0, NULL},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"member_id", F_UUID, 0, 0, 0, NULL},
+    {"customer_id", F_UUID, FIELD_REQUIRED, 0, 0, NULL},
+    {"supply_date", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
+    {"issue_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
+    {"due_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
+    {"description", F_STRING, FIELD_NULLABLE, 1, 1000, NULL},
+    {"lines", F_ARRAY, FIELD_REQUIRED, 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 static const struct field patch_fields[] = {
-	{"customer_id", F_UUID, 0, 0, 0, NULL},
-	{"supply_date", F_DATE, 0, 0, 0, NULL},
-	{"issue_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
-	{"due_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
-	{"description", F_STRING, FIELD_NULLABLE, 1, 1000, NULL},
-	{"lines", F_ARRAY, 0, 0, 0, NULL},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"customer_id", F_UUID, 0, 0, 0, NULL},
+    {"supply_date", F_DATE, 0, 0, 0, NULL},
+    {"issue_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
+    {"due_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
+    {"description", F_STRING, FIELD_NULLABLE, 1, 1000, NULL},
+    {"lines", F_ARRAY, 0, 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 int invoices_list(struct req *r)
 {
 	if (coop_open(r, r->params[0]) != 0)
 		return -1;
-	static const char *const names[] = {"status", "kind", "member_id", "customer_id",
-					    "issued_from", "issued_to"};
+	static const char *const names[] = {"status",      "kind",        "member_id",
+	                                    "customer_id", "issued_from", "issued_to"};
 	char v[6][40];
 	const char *f[8] = {r->params[0], scope_member(r)};
 	for (int i = 0; i < 6; i++) {
@@ -356,7 +361,7 @@ int invoices_create(struct req *r)
 			json_object_set_new(r->body, "member_id", json_string(r->who.member));
 		else if (strcmp(member, r->who.member) != 0)
 			err_field(&r->err, "member_id", "invalid_reference",
-				  "you may draft invoices for yourself only");
+			          "you may draft invoices for yourself only");
 		member = r->who.member;
 	} else if (!member) {
 		err_field(&r->err, "member_id", "required", "is required");
@@ -399,7 +404,8 @@ int invoices_patch(struct req *r)
 	if (json_object_get(r->body, "lines") || body_has(r, "customer_id")) {
 		char category[72];
 		int kor;
-		if (draft_context_of(r, l.coop, l.member, body_str(r, "customer_id"), category, &kor))
+		if (draft_context_of(r, l.coop, l.member, body_str(r, "customer_id"), category,
+		                     &kor))
 			return -1;
 		check_lines(r, category[0] ? category : NULL, kor);
 		if (r->err.status)
@@ -448,16 +454,16 @@ int invoices_submit(struct req *r)
 /* ---- issuing and crediting ------------------------------------------------------------------ */
 
 static const struct field issue_fields[] = {
-	{"issue_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
-	{"rate_floor_override_reason", F_STRING, FIELD_NULLABLE, 1, 500, NULL},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"issue_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
+    {"rate_floor_override_reason", F_STRING, FIELD_NULLABLE, 1, 500, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 /* Runs an issuing statement (issue or credit note: it returns id and number) and answers with
  * the numbered document, read by a statement of its own: a document built in the same statement
  * as the function that wrote its lines would not see them. */
 static int numbered(struct req *r, struct stmt *s, int n, const char *const *p, int status,
-		    const char *action, const char *coop, json_t *changes)
+                    const char *action, const char *coop, json_t *changes)
 {
 	PGresult *res = db_exec(r->db, s, n, p, &r->err);
 	if (!res)
@@ -502,10 +508,10 @@ int invoices_issue(struct req *r)
 }
 
 static const struct field credit_fields[] = {
-	{"reason", F_STRING, FIELD_REQUIRED, 1, 500, NULL},
-	{"supply_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
-	{"lines", F_ARRAY, FIELD_NULLABLE, 0, 0, NULL},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"reason", F_STRING, FIELD_REQUIRED, 1, 500, NULL},
+    {"supply_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
+    {"lines", F_ARRAY, FIELD_NULLABLE, 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 int invoices_credit(struct req *r)
@@ -519,8 +525,9 @@ int invoices_credit(struct req *r)
 	json_t *arr = json_object_get(r->body, "lines");
 	if (json_is_array(arr)) {
 		if (json_array_size(arr) == 0) {
-			err_field(&r->err, "lines", "invalid_value",
-				  "give the lines to credit, or leave lines out to credit the rest");
+			err_field(
+			    &r->err, "lines", "invalid_value",
+			    "give the lines to credit, or leave lines out to credit the rest");
 			return -1;
 		}
 		char category[72];
@@ -533,9 +540,9 @@ int invoices_credit(struct req *r)
 		lines = json_dumps(arr, JSON_COMPACT);
 	}
 	const char *p[] = {r->params[0], lines, body_str(r, "reason"), body_str(r, "supply_date"),
-			   r->who.sub};
-	json_t *changes = json_pack("{s:s, s:s}", "credit_of", r->params[0], "reason",
-				    body_str(r, "reason"));
+	                   r->who.sub};
+	json_t *changes =
+	    json_pack("{s:s, s:s}", "credit_of", r->params[0], "reason", body_str(r, "reason"));
 	int rc = numbered(r, &credit_stmt, 5, p, 201, "invoice.credit", l.coop, changes);
 	json_decref(changes);
 	free(lines);
@@ -621,8 +628,8 @@ int invoices_ubl(struct req *r)
 	if (render_document(&x) != 0) {
 		/* The e-invoice rules ask more than a legal invoice does (e.g. a Dutch buyer's KvK
 		 * number): such an invoice has a PDF but no UBL. */
-		err_set(&r->err, 422, "ubl_not_possible", "no SI-UBL e-invoice for this invoice: %s",
-			x.err);
+		err_set(&r->err, 422, "ubl_not_possible",
+		        "no SI-UBL e-invoice for this invoice: %s", x.err);
 		return -1;
 	}
 	resp_body(r, 200, "application/xml; charset=utf-8", x.out, x.len);
@@ -635,11 +642,11 @@ int invoices_ubl(struct req *r)
 static const char *const methods[] = {"bank", "cash", "other", NULL};
 
 static const struct field payment_fields[] = {
-	{"amount_cents", F_CENTS, FIELD_REQUIRED, -MAX_PRICE * 1000, MAX_PRICE * 1000, NULL},
-	{"received_on", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
-	{"method", F_ENUM, FIELD_REQUIRED, 0, 0, methods},
-	{"reference", F_STRING, FIELD_NULLABLE, 1, 200, NULL},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"amount_cents", F_CENTS, FIELD_REQUIRED, -MAX_PRICE * 1000, MAX_PRICE * 1000, NULL},
+    {"received_on", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
+    {"method", F_ENUM, FIELD_REQUIRED, 0, 0, methods},
+    {"reference", F_STRING, FIELD_NULLABLE, 1, 200, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 int payments_list(struct req *r)
@@ -664,9 +671,13 @@ int payments_create(struct req *r)
 		return -1;
 	char amount[24];
 	snprintf(amount, sizeof amount, "%lld",
-		 (long long)json_integer_value(json_object_get(r->body, "amount_cents")));
-	const char *p[] = {r->params[0],	    amount, body_str(r, "received_on"),
-			   body_str(r, "method"), body_str(r, "reference"), r->who.sub};
+	         (long long)json_integer_value(json_object_get(r->body, "amount_cents")));
+	const char *p[] = {r->params[0],
+	                   amount,
+	                   body_str(r, "received_on"),
+	                   body_str(r, "method"),
+	                   body_str(r, "reference"),
+	                   r->who.sub};
 	struct write_info w = {"payment.create", "payment", l.coop, NULL};
 	return write_one(r, &payment_insert, 6, p, 201, "/v1/payments", &w, r->body);
 }

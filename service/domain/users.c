@@ -41,15 +41,15 @@ static struct stmt user_list =
          " ORDER BY u.seq LIMIT $6");
 
 /* The CSV export: every user in scope that passes the filters, in creation order. */
-static struct stmt user_csv = STMT(
-	"SELECT u.id, u.username, u.kind, u.role, u.cooperative_id, u.member_id,"
-	"       u.municipality_code, u.disabled, rfc3339(u.created_at) AS created_at,"
-	"       rfc3339(u.updated_at) AS updated_at"
-	" FROM users u"
-	" WHERE ($1::uuid IS NULL OR u.cooperative_id = $1)"
-	"   AND ($2::uuid IS NULL OR u.cooperative_id = $2) AND ($3::text IS NULL OR u.role = $3)"
-	"   AND ($4::boolean IS NULL OR u.disabled = $4)"
-	" ORDER BY u.seq");
+static struct stmt user_csv =
+    STMT("SELECT u.id, u.username, u.kind, u.role, u.cooperative_id, u.member_id,"
+         "       u.municipality_code, u.disabled, rfc3339(u.created_at) AS created_at,"
+         "       rfc3339(u.updated_at) AS updated_at"
+         " FROM users u"
+         " WHERE ($1::uuid IS NULL OR u.cooperative_id = $1)"
+         "   AND ($2::uuid IS NULL OR u.cooperative_id = $2) AND ($3::text IS NULL OR u.role = $3)"
+         "   AND ($4::boolean IS NULL OR u.disabled = $4)"
+         " ORDER BY u.seq");
 
 static struct stmt user_insert =
     STMT("INSERT INTO users AS u (username, kind, secret_hash, role, cooperative_id, member_id,"
@@ -407,7 +407,7 @@ int users_list(struct req *r)
 	if (!req_db(r))
 		return -1;
 	const char *filters[] = {scope_coop(r), has_coop ? coop : NULL, has_role ? role : NULL,
-				 has_disabled ? disabled : NULL};
+	                         has_disabled ? disabled : NULL};
 	if (r->csv)
 		return csv_export(r, &user_csv, 4, filters);
 	char a[24], l[12];

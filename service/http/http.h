@@ -61,7 +61,7 @@ struct req {
 	char location[192];
 	char etag[48];
 	bool replayed;
-	bool streamed;            /* the response went out in chunks already (resp_stream_*) */
+	bool streamed;   /* the response went out in chunks already (resp_stream_*) */
 	char *idem_body; /* owned; when set, stored for Idempotency-Key replays instead of out */
 	struct err err;
 };

@@ -35,7 +35,7 @@ void err_field(struct err *e, const char *field, const char *code, const char *m
 	if (!e->errors)
 		e->errors = json_array();
 	json_array_append_new(e->errors, json_pack("{s:s, s:s, s:s}", "field", field, "code", code,
-						   "message", message));
+	                                           "message", message));
 }
 
 void err_clear(struct err *e)
@@ -313,14 +313,17 @@ void today_amsterdam(char out[11])
 	int year = u.tm_year + 1900;
 	int last_sunday[2];
 	for (int k = 0; k < 2; k++) {
-		struct tm t = {.tm_year = year - 1900, .tm_mon = k ? 9 : 2, .tm_mday = 31, .tm_hour = 1};
+		struct tm t = {
+		    .tm_year = year - 1900, .tm_mon = k ? 9 : 2, .tm_mday = 31, .tm_hour = 1};
 		time_t x = timegm(&t);
 		struct tm back;
 		gmtime_r(&x, &back);
 		last_sunday[k] = 31 - back.tm_wday;
 	}
-	struct tm start = {.tm_year = year - 1900, .tm_mon = 2, .tm_mday = last_sunday[0], .tm_hour = 1};
-	struct tm end = {.tm_year = year - 1900, .tm_mon = 9, .tm_mday = last_sunday[1], .tm_hour = 1};
+	struct tm start = {
+	    .tm_year = year - 1900, .tm_mon = 2, .tm_mday = last_sunday[0], .tm_hour = 1};
+	struct tm end = {
+	    .tm_year = year - 1900, .tm_mon = 9, .tm_mday = last_sunday[1], .tm_hour = 1};
 	int summer = now >= timegm(&start) && now < timegm(&end);
 	time_t local = now + (summer ? 7200 : 3600);
 	struct tm l;

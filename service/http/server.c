@@ -134,8 +134,7 @@ static void write_head(struct req *r, struct sbuf *h, const char *allow, int chu
 		sbuf_puts(h, "Transfer-Encoding: chunked\r\n");
 	else
 		sbuf_printf(h, "Content-Length: %zu\r\n", r->status == 204 ? 0 : r->out.len);
-	sbuf_printf(h, "X-Request-Id: %s\r\nAPI-Version: %s\r\n", r->request_id,
-		    app.api_version);
+	sbuf_printf(h, "X-Request-Id: %s\r\nAPI-Version: %s\r\n", r->request_id, app.api_version);
 	sbuf_puts(h, "Cache-Control: no-store\r\n");
 	if (r->etag[0])
 		sbuf_printf(h, "ETag: %s\r\n", r->etag);
@@ -201,7 +200,7 @@ int resp_stream_end(struct req *r)
  * full verification and is used only while the token is unexpired; fixed-size storage, so a
  * thread's exit leaves nothing behind. */
 #define TOKEN_CACHE_SLOTS 4
-#define TOKEN_CACHE_MAX 1024
+#define TOKEN_CACHE_MAX   1024
 
 static __thread struct {
 	char token[TOKEN_CACHE_MAX];
@@ -440,7 +439,7 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 	if (r.streamed) {
 		if (rc != 0)
 			log_msg("warn", r.request_id, "stream ended early: %s",
-				r.err.code ? r.err.code : "client gone");
+			        r.err.code ? r.err.code : "client gone");
 	} else if (rc != 0 || !r.status) {
 		if (!r.err.status)
 			err_set(&r.err, 500, "internal_error", "internal error");
@@ -480,7 +479,7 @@ static int http_error(struct mg_connection *mg, int status, const char *errmsg)
 	r.mg = mg;
 	set_request_id(&r);
 	err_set(&r.err, status, status == 413 ? "payload_too_large" : "bad_request",
-		"the request could not be parsed");
+	        "the request could not be parsed");
 	if (status == 404)
 		r.err.code = "not_found";
 	render_problem(&r);

@@ -22,9 +22,9 @@ int run_with_stack(void (*fn)(void *arg), void *arg, size_t bytes)
 	if (pthread_attr_init(&attr) != 0)
 		return -1;
 	int rc = pthread_attr_setstacksize(&attr, bytes) == 0 &&
-				 pthread_create(&t, &attr, trampoline, &c) == 0
-			 ? 0
-			 : -1;
+	                 pthread_create(&t, &attr, trampoline, &c) == 0
+	             ? 0
+	             : -1;
 	pthread_attr_destroy(&attr);
 	if (rc == 0)
 		pthread_join(t, NULL);
