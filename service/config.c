@@ -66,7 +66,11 @@ int config_load(struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "DATABASE_URL is required");
 		return -1;
 	}
-	if (env_int("COOPD_THREADS", 64, 2, 1024, &cfg->threads, err, errlen) ||
+	if (env_int("COOPD_THREADS", 1024, 8, 4096, &cfg->threads, err, errlen) ||
+	    env_int("COOPD_KEEPALIVE_TIMEOUT_MS", 10000, 100, 300000, &cfg->keep_alive_timeout_ms,
+	            err, errlen) ||
+	    env_int("COOPD_REQUEST_TIMEOUT_MS", 10000, 100, 300000, &cfg->request_timeout_ms, err,
+	            errlen) ||
 	    env_int("COOPD_DB_POOL", 6, 1, 100, &cfg->db_pool, err, errlen) ||
 	    env_int("COOPD_DB_TIMEOUT_MS", 2000, 10, 60000, &cfg->db_timeout_ms, err, errlen) ||
 	    env_int("COOPD_STATEMENT_TIMEOUT_MS", 5000, 100, 600000, &cfg->statement_timeout_ms,
@@ -78,6 +82,17 @@ int config_load(struct config *cfg, char *err, size_t errlen)
 	    env_int("COOPD_LOGIN_LOCKOUT_SECONDS", 300, 1, 86400, &cfg->login_lockout_seconds, err,
 	            errlen))
 		return -1;
+
+	const char *proxies = env_or("COOPD_TRUSTED_PROXIES", "");
+	cfg->trusted_proxy_count =
+	    net_range_list_parse(proxies, cfg->trusted_proxies, MAX_TRUSTED_PROXIES);
+	if (cfg->trusted_proxy_count < 0) {
+		snprintf(err, errlen,
+		         "COOPD_TRUSTED_PROXIES must be a comma-separated list of at most %d "
+		         "addresses or CIDR ranges",
+		         MAX_TRUSTED_PROXIES);
+		return -1;
+	}
 
 	cfg->jwt_alg = env_or("COOPD_JWT_ALG", "HS256");
 	cfg->jwt_secret = env_or("COOPD_JWT_SECRET", NULL);

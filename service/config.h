@@ -3,16 +3,22 @@
 #define COOPD_CONFIG_H
 #include <stddef.h>
 
+#include "lib/netaddr.h"
+
+#define MAX_TRUSTED_PROXIES 16
+
 struct config {
-	char listen[128];         /* COOPD_LISTEN, host:port */
-	const char *database_url; /* DATABASE_URL (borrowed from the environment) */
-	int threads;              /* COOPD_THREADS */
-	int db_pool;              /* COOPD_DB_POOL */
-	int db_timeout_ms;        /* COOPD_DB_TIMEOUT_MS: pool checkout wait */
-	int statement_timeout_ms; /* COOPD_STATEMENT_TIMEOUT_MS */
-	long body_limit;          /* COOPD_BODY_LIMIT, bytes */
-	const char *jwt_alg;      /* COOPD_JWT_ALG */
-	const char *jwt_secret;   /* COOPD_JWT_SECRET */
+	char listen[128];          /* COOPD_LISTEN, host:port */
+	const char *database_url;  /* DATABASE_URL (borrowed from the environment) */
+	int threads;               /* COOPD_THREADS: HTTP worker threads = connections at once */
+	int keep_alive_timeout_ms; /* COOPD_KEEPALIVE_TIMEOUT_MS: idle keep-alive connection */
+	int request_timeout_ms;    /* COOPD_REQUEST_TIMEOUT_MS: to receive one whole request */
+	int db_pool;               /* COOPD_DB_POOL */
+	int db_timeout_ms;         /* COOPD_DB_TIMEOUT_MS: pool checkout wait */
+	int statement_timeout_ms;  /* COOPD_STATEMENT_TIMEOUT_MS */
+	long body_limit;           /* COOPD_BODY_LIMIT, bytes */
+	const char *jwt_alg;       /* COOPD_JWT_ALG */
+	const char *jwt_secret;    /* COOPD_JWT_SECRET */
 	const char *jwt_private_key_file;
 	const char *jwt_public_key_file;
 	const char *jwt_issuer;
@@ -21,6 +27,9 @@ struct config {
 	const char *bootstrap_admin_password;
 	int login_max_failures;
 	int login_lockout_seconds;
+	/* COOPD_TRUSTED_PROXIES: peers whose X-Forwarded-For names the client */
+	struct net_range trusted_proxies[MAX_TRUSTED_PROXIES];
+	int trusted_proxy_count;
 };
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err naming the variable. */

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "app.h"
 #include "auth/token.h"
@@ -87,6 +88,26 @@ static int fail(const char *what, const char *msg)
 	return 2;
 }
 
+/* Every connection holds a descriptor while its worker thread serves it: raise the soft limit
+ * to what the thread count and the pool need (the default soft limit is often 1024). */
+static int raise_fd_limit(char *err, size_t errlen)
+{
+	rlim_t need = (rlim_t)app.cfg.threads + (rlim_t)app.cfg.db_pool + 64;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		snprintf(err, errlen,
+		         "COOPD_THREADS=%d needs %llu open files, the hard limit is %llu: raise it "
+		         "(LimitNOFILE=) or lower COOPD_THREADS",
+		         app.cfg.threads, (unsigned long long)need,
+		         (unsigned long long)rl.rlim_max);
+		return -1;
+	}
+	rl.rlim_cur = need;
+	return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int main(int argc, char **argv)
 {
 	char err[512] = "";
@@ -148,6 +169,10 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (raise_fd_limit(err, sizeof err) != 0) {
+		rc = fail("configuration", err);
+		goto close_pool;
+	}
 	mg_init_library(0);
 	struct mg_context *ctx = server_start(err, sizeof err);
 	if (!ctx) {

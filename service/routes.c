@@ -32,6 +32,7 @@ const struct route routes[] = {
 
     /* authentication and users */
     {"POST", "/v1/auth/token", auth_token, 0, RF_PUBLIC | RF_BODY},
+    {"POST", "/v1/auth/logout", auth_logout, ROLES_ANY_AUTHENTICATED, RF_TX},
     {"GET", "/v1/me", me_get, ROLES_ANY_AUTHENTICATED, 0},
     {"GET", "/v1/users", users_list, ADMINS, RF_CSV},
     {"POST", "/v1/users", users_create, ADMINS, RF_IDEMPOTENT | RF_BODY},
@@ -104,7 +105,8 @@ const struct route routes[] = {
     {"PATCH", "/v1/invoices/{invoice_id:uuid}", invoices_patch, DRAFTERS, RF_TX | RF_BODY},
     {"DELETE", "/v1/invoices/{invoice_id:uuid}", invoices_delete, DRAFTERS, RF_TX},
     {"POST", "/v1/invoices/{invoice_id:uuid}/submit", invoices_submit, DRAFTERS, RF_TX},
-    {"POST", "/v1/invoices/{invoice_id:uuid}/issue", invoices_issue, COOP_WRITERS, RF_IDEMPOTENT},
+    {"POST", "/v1/invoices/{invoice_id:uuid}/issue", invoices_issue, COOP_WRITERS,
+     RF_IDEMPOTENT | RF_BODY_OPTIONAL},
     {"POST", "/v1/invoices/{invoice_id:uuid}/credit-notes", invoices_credit, COOP_WRITERS,
      RF_IDEMPOTENT | RF_BODY},
     {"GET", "/v1/invoices/{invoice_id:uuid}/payments", payments_list, MEMBER_READERS, 0},

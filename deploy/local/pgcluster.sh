@@ -58,6 +58,11 @@ start)
 			echo "max_connections = 100"
 			echo "shared_buffers = 256MB"
 			echo "log_min_messages = warning"
+			# No row contents or statement texts in the server log: a failing CHECK would
+			# otherwise log the whole row ("Failing row contains ...") with names and e-mail.
+			echo "log_error_verbosity = terse"
+			echo "log_min_error_statement = panic"
+			echo "log_parameter_max_length_on_error = 0"
 			if [ "${PGCLUSTER_FAST:-0}" = 1 ]; then
 				echo "fsync = off"
 				echo "synchronous_commit = off"

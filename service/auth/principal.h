@@ -29,6 +29,8 @@ struct principal {
 	char municipality[8]; /* CBS code GMnnnn, "" when none */
 	char jti[40];
 	long long exp;
+	long long
+	    iat; /* issued at: tokens issued before a user's tokens were revoked are refused */
 };
 
 /* "platform_admin" ... ; NULL for ROLE_NONE/out of range. */

@@ -685,6 +685,7 @@ enum token_result token_verify(const struct token_keys *k, const char *token, ti
 
 	p.role = role;
 	p.exp = json_integer_value(exp);
+	p.iat = json_integer_value(iat);
 	if (copy_str(p.sub, sizeof p.sub, sub) != 0 || copy_str(p.jti, sizeof p.jti, jti) != 0 ||
 	    (coop && copy_str(p.coop, sizeof p.coop, coop) != 0) ||
 	    (member && copy_str(p.member, sizeof p.member, member) != 0) ||

@@ -47,6 +47,18 @@ void db_release(struct db_conn *c);
 void db_pool_stats(int *size, int *in_use, int *waiting);
 unsigned long long db_error_count(void);
 
+/* A guard: a catalog statement that must return one row whose first column is true before
+ * anything done on this connection counts (the check that the request's token is still usable).
+ * It does not cost a round trip of its own: the next db_exec sends it together with its own
+ * statement (libpq pipeline mode) and discards that statement's result when the guard fails.
+ * db_stream, db_command and db_guard_check run it on its own first. A failed guard fails that
+ * call with status, code and detail (static strings); a passed one is done. params must stay
+ * valid until then; db_release drops a guard that never ran. */
+void db_guard_set(struct db_conn *c, struct stmt *g, int nparams, const char *const *params,
+                  int status, const char *code, const char *detail);
+/* Runs a pending guard now. 0 when none is pending or it passed, else -1 with e. */
+int db_guard_check(struct db_conn *c, struct err *e);
+
 /* Executes a catalog statement with text parameters (NULL = SQL null). Returns a PGresult the
  * caller clears, or NULL with e filled from the SQLSTATE (see db_error_to_err). */
 PGresult *db_exec(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,

@@ -19,6 +19,13 @@ struct db_conn {
 	PGconn *pg; /* NULL until connected; reset to NULL when broken */
 	unsigned char prepared[MAX_STMTS / 8];
 	bool in_use;
+	struct { /* the pending guard (db_guard_set), stmt NULL when none */
+		struct stmt *stmt;
+		int nparams;
+		const char *const *params;
+		int status;
+		const char *code, *detail;
+	} guard;
 };
 
 static struct {
@@ -152,6 +159,7 @@ void db_release(struct db_conn *c)
 {
 	if (!c)
 		return;
+	c->guard.stmt = NULL;
 	if (c->pg) {
 		PGresult *res;
 		while ((res = PQgetResult(c->pg)) != NULL)
@@ -252,44 +260,170 @@ static int result_ok(const PGresult *res)
 	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
 }
 
-PGresult *db_exec(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
-                  struct err *e)
+/* The guard and statement s in one round trip: both sent in pipeline mode, then one sync.
+ * Returns s's result (NULL when it was never run) and the guard's in *guard_res; each may be an
+ * error result. Both are prepared first, outside the pipeline. */
+static PGresult *exec_guarded_once(struct db_conn *c, struct stmt *s, int id, int nparams,
+                                   const char *const *params, PGresult **guard_res)
 {
-	int id = stmt_id(s);
-	if (id >= MAX_STMTS) {
-		err_set(e, 500, "internal_error", "internal error");
-		log_msg("error", NULL, "statement catalog full");
+	int gid = stmt_id(c->guard.stmt);
+	*guard_res = prepare(c, c->guard.stmt, gid);
+	if (*guard_res)
+		return NULL;
+	PGresult *failed = prepare(c, s, id);
+	if (failed)
+		return failed;
+	char gname[16], name[16];
+	snprintf(gname, sizeof gname, "s%d", gid);
+	snprintf(name, sizeof name, "s%d", id);
+	if (!PQenterPipelineMode(c->pg) ||
+	    !PQsendQueryPrepared(c->pg, gname, c->guard.nparams, c->guard.params, NULL, NULL, 0) ||
+	    !PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0) ||
+	    !PQpipelineSync(c->pg)) {
+		mark_broken(c);
 		return NULL;
 	}
-	bool was_idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-	PGresult *res = exec_once(c, s, id, nparams, params);
-	if (!result_ok(res) && was_idle && is_connection_failure(c->pg, res)) {
-		/* The server went away while the connection sat in the pool (a restart): outside a
-		 * transaction nothing ran, so reconnect once and try again. */
-		PQclear(res);
+	/* Each statement's result is followed by a NULL, then comes the sync: guard, NULL,
+	 * statement (PIPELINE_ABORTED when the guard failed), NULL, sync. Two NULLs in a row
+	 * only come from a lost connection. */
+	PGresult *got[2] = {NULL, NULL};
+	int idx = 0, nulls = 0;
+	for (;;) {
+		PGresult *r = PQgetResult(c->pg);
+		if (!r) {
+			if (++nulls > 1)
+				break;
+			idx++;
+			continue;
+		}
+		nulls = 0;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (idx < 2 && !got[idx])
+			got[idx] = r;
+		else
+			PQclear(r);
+	}
+	if (PQstatus(c->pg) != CONNECTION_OK || !PQexitPipelineMode(c->pg))
 		mark_broken(c);
-		c->pg = connect_one();
-		if (!c->pg) {
-			err_set(e, 503, "service_unavailable",
-			        "the database is unavailable; retry shortly");
-			e->retry_after = 1;
-			/* keep the slot usable: the next checkout reconnects */
+	*guard_res = got[0];
+	return got[1];
+}
+
+/* 1 when the guard's result says the request may go on. */
+static int guard_passed(const PGresult *g)
+{
+	return PQresultStatus(g) == PGRES_TUPLES_OK && PQntuples(g) == 1 && !PQgetisnull(g, 0, 0) &&
+	       PQgetvalue(g, 0, 0)[0] == 't';
+}
+
+/* Turns the guard's outcome into e; 0 when it passed (and is done). */
+static int guard_outcome(struct db_conn *c, const PGresult *g, struct err *e)
+{
+	if (g && guard_passed(g)) {
+		c->guard.stmt = NULL;
+		return 0;
+	}
+	if (g && PQresultStatus(g) == PGRES_TUPLES_OK)
+		err_set(e, c->guard.status, c->guard.code, "%s", c->guard.detail);
+	else
+		db_error_to_err(g, e);
+	return -1;
+}
+
+/* Runs s (with the pending guard, if any) once. NULL with e on failure; *retry set when the
+ * failure was a connection lost while the connection was idle, so nothing ran. */
+static PGresult *exec_attempt(struct db_conn *c, struct stmt *s, int id, int nparams,
+                              const char *const *params, bool *retry, struct err *e)
+{
+	bool was_idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+	PGresult *guard_res = NULL;
+	PGresult *res = c->guard.stmt ? exec_guarded_once(c, s, id, nparams, params, &guard_res)
+	                              : exec_once(c, s, id, nparams, params);
+	*retry = false;
+	if (c->guard.stmt) {
+		int rc = guard_outcome(c, guard_res, e);
+		if (rc != 0) {
+			*retry = was_idle && (!c->pg || is_connection_failure(c->pg, guard_res));
+			if (c->pg && is_connection_failure(c->pg, guard_res))
+				mark_broken(c);
+			PQclear(guard_res);
+			PQclear(res);
 			return NULL;
 		}
-		res = exec_once(c, s, id, nparams, params);
+		PQclear(guard_res);
 	}
-	if (result_ok(res))
+	if (res && result_ok(res))
 		return res;
+	*retry = was_idle && (!c->pg || is_connection_failure(c->pg, res));
 	db_error_to_err(res, e);
-	if (is_connection_failure(c->pg, res))
+	if (c->pg && is_connection_failure(c->pg, res))
 		mark_broken(c);
 	PQclear(res);
 	return NULL;
 }
 
+PGresult *db_exec(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
+                  struct err *e)
+{
+	int id = stmt_id(s);
+	if (id >= MAX_STMTS || (c->guard.stmt && stmt_id(c->guard.stmt) >= MAX_STMTS)) {
+		err_set(e, 500, "internal_error", "internal error");
+		log_msg("error", NULL, "statement catalog full");
+		return NULL;
+	}
+	bool retry;
+	PGresult *res = exec_attempt(c, s, id, nparams, params, &retry, e);
+	if (res || !retry)
+		return res;
+	/* The server went away while the connection sat in the pool (a restart): outside a
+	 * transaction nothing ran, so reconnect once and try again. */
+	err_clear(e);
+	mark_broken(c);
+	c->pg = connect_one();
+	if (!c->pg) {
+		err_set(e, 503, "service_unavailable",
+		        "the database is unavailable; retry shortly");
+		e->retry_after = 1;
+		/* keep the slot usable: the next checkout reconnects */
+		return NULL;
+	}
+	return exec_attempt(c, s, id, nparams, params, &retry, e);
+}
+
+void db_guard_set(struct db_conn *c, struct stmt *g, int nparams, const char *const *params,
+                  int status, const char *code, const char *detail)
+{
+	c->guard.stmt = g;
+	c->guard.nparams = nparams;
+	c->guard.params = params;
+	c->guard.status = status;
+	c->guard.code = code;
+	c->guard.detail = detail;
+}
+
+int db_guard_check(struct db_conn *c, struct err *e)
+{
+	if (!c->guard.stmt)
+		return 0;
+	struct stmt *g = c->guard.stmt;
+	c->guard.stmt = NULL; /* db_exec runs it as a plain statement */
+	PGresult *res = db_exec(c, g, c->guard.nparams, c->guard.params, e);
+	c->guard.stmt = g;
+	if (!res)
+		return -1;
+	int rc = guard_outcome(c, res, e);
+	PQclear(res);
+	return rc;
+}
+
 int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
               int (*row)(void *ctx, const PGresult *res, int is_last), void *ctx, struct err *e)
 {
+	if (db_guard_check(c, e) != 0)
+		return -1;
 	int id = stmt_id(s);
 	char name[16];
 	snprintf(name, sizeof name, "s%d", id);
@@ -326,6 +460,8 @@ int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const 
 
 int db_command(struct db_conn *c, const char *sql, struct err *e)
 {
+	if (db_guard_check(c, e) != 0)
+		return -1;
 	PGresult *res = PQexec(c->pg, sql);
 	if (result_ok(res)) {
 		PQclear(res);
@@ -425,7 +561,13 @@ void db_error_to_err(const PGresult *res, struct err *e)
 		}
 	}
 	atomic_fetch_add(&pool.errors, 1);
-	log_msg("warn", NULL, "database error %s: %s%s%s", st, msg ? msg : "(no message)",
+	/* A data exception's message can quote the value (invalid input syntax for type uuid:
+	 * "..."): the log gets the SQLSTATE and the constraint only. */
+	int quotes_values = strncmp(st, "22", 2) == 0;
+	log_msg("warn", NULL, "database error %s: %s%s%s", st,
+	        quotes_values ? "(data exception)"
+	        : msg         ? msg
+	                      : "(no message)",
 	        cons ? " constraint " : "", cons ? cons : "");
 	if (strcmp(st, "23505") == 0)
 		err_set(e, 409, "already_exists", "a resource with these values already exists");

@@ -15,16 +15,17 @@
 
 /* ---- statements ---------------------------------------------------------------------- */
 
+/* Counts the attempt first (login_attempt, sql/005), then reads the user: one round trip. */
 static struct stmt login_lookup =
-    STMT("SELECT u.id, u.secret_hash, u.kind, u.role, u.cooperative_id, u.member_id,"
-         "       u.municipality_code, u.disabled, t.locked_until > now(),"
-         "       ceil(extract(epoch FROM t.locked_until - now()))::int"
-         " FROM (SELECT lower($1) AS name) n"
-         " LEFT JOIN users u ON lower(u.username) = n.name"
-         " LEFT JOIN login_throttle t ON t.username = n.name");
+    STMT("SELECT a.wait, u.id, u.secret_hash, u.kind, u.role, u.cooperative_id, u.member_id,"
+         "       u.municipality_code, u.disabled"
+         " FROM (SELECT login_attempt($1, $2, $3, $4) AS wait) a"
+         " LEFT JOIN users u ON lower(u.username) = lower($1)");
 
-static struct stmt login_failed = STMT("SELECT login_record_failure($1, $2, $3)");
-static struct stmt login_ok = STMT("DELETE FROM login_throttle WHERE username = lower($1)");
+static struct stmt login_ok =
+    STMT("DELETE FROM login_throttle WHERE username = lower($1) AND source = $2");
+
+static struct stmt logout = STMT("SELECT token_revoke($1, $2, $3)");
 
 static struct stmt user_me = STMT("SELECT user_doc(u)::text FROM users u WHERE u.id = $1");
 
@@ -90,9 +91,9 @@ static const struct field token_fields[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
-static void copy_field(char *dst, size_t n, const PGresult *res, int col)
+static void copy_column(char *dst, size_t n, const PGresult *res, const char *column)
 {
-	const char *v = db_str(res, 0, col);
+	const char *v = db_str(res, 0, PQfnumber(res, column));
 	snprintf(dst, n, "%s", v ? v : "");
 }
 
@@ -117,57 +118,56 @@ int auth_token(struct req *r)
 		return -1;
 	const char *name = body_str(r, name_field);
 	const char *secret = body_str(r, secret_field);
+	char source[64], max[12], lock[12];
+	req_client_addr(r, source, sizeof source);
+	snprintf(max, sizeof max, "%d", app.cfg.login_max_failures);
+	snprintf(lock, sizeof lock, "%d", app.cfg.login_lockout_seconds);
 
-	/* Look up, then hash without holding a connection: hashing is the slow part. */
+	/* Count the attempt and look the user up, then hash without holding a connection: hashing
+	 * is the slow part. The attempt counts as a failure until it succeeds. */
 	if (!req_db(r))
 		return -1;
-	const char *p[] = {name};
-	PGresult *res = db_exec(r->db, &login_lookup, 1, p, &r->err);
+	const char *p[] = {name, source, max, lock};
+	PGresult *res = db_exec(r->db, &login_lookup, 4, p, &r->err);
 	db_release(r->db);
 	r->db = NULL;
 	if (!res)
 		return -1;
-	if (db_str(res, 0, 8) && db_str(res, 0, 8)[0] == 't') {
-		int wait = (int)db_ll(res, 0, 9);
+	int wait = (int)db_ll(res, 0, PQfnumber(res, "wait"));
+	if (wait > 0) {
 		PQclear(res);
 		err_set(&r->err, 429, "too_many_attempts",
 		        "too many failed attempts; try again later");
-		r->err.retry_after = wait > 0 ? wait : 1;
+		r->err.retry_after = wait;
 		return -1;
 	}
-	int found = db_str(res, 0, 0) != NULL;
+	const char *hash = db_str(res, 0, PQfnumber(res, "secret_hash"));
 	int ok = 0;
 	struct principal who;
 	memset(&who, 0, sizeof who);
-	if (!found) {
+	if (!hash) {
 		password_burn(secret);
 	} else {
-		ok = password_verify(secret, db_str(res, 0, 1)) &&
-		     strcmp(db_str(res, 0, 2), is_client ? "client" : "person") == 0 &&
-		     db_str(res, 0, 7)[0] == 'f';
-		copy_field(who.sub, sizeof who.sub, res, 0);
-		who.role = role_from_name(db_str(res, 0, 3));
-		copy_field(who.coop, sizeof who.coop, res, 4);
-		copy_field(who.member, sizeof who.member, res, 5);
-		copy_field(who.municipality, sizeof who.municipality, res, 6);
+		ok = password_verify(secret, hash) &&
+		     strcmp(db_str(res, 0, PQfnumber(res, "kind")),
+		            is_client ? "client" : "person") == 0 &&
+		     db_str(res, 0, PQfnumber(res, "disabled"))[0] == 'f';
+		copy_column(who.sub, sizeof who.sub, res, "id");
+		who.role = role_from_name(db_str(res, 0, PQfnumber(res, "role")));
+		copy_column(who.coop, sizeof who.coop, res, "cooperative_id");
+		copy_column(who.member, sizeof who.member, res, "member_id");
+		copy_column(who.municipality, sizeof who.municipality, res, "municipality_code");
 	}
 	PQclear(res);
-
-	if (!req_db(r))
-		return -1;
 	if (!ok) {
-		char max[12], lock[12];
-		snprintf(max, sizeof max, "%d", app.cfg.login_max_failures);
-		snprintf(lock, sizeof lock, "%d", app.cfg.login_lockout_seconds);
-		const char *fp[] = {name, max, lock};
-		res = db_exec(r->db, &login_failed, 3, fp, &r->err);
-		if (!res)
-			return -1;
-		PQclear(res);
 		err_set(&r->err, 401, "invalid_credentials", "the credentials are not valid");
 		return -1;
 	}
-	res = db_exec(r->db, &login_ok, 1, p, &r->err);
+
+	if (!req_db(r))
+		return -1;
+	const char *okp[] = {name, source};
+	res = db_exec(r->db, &login_ok, 2, okp, &r->err);
 	if (!res)
 		return -1;
 	PQclear(res);
@@ -181,6 +181,22 @@ int auth_token(struct req *r)
 	                        "expires_in", token_ttl(app.keys));
 	free(token);
 	return resp_json(r, 200, out);
+}
+
+/* POST /v1/auth/logout: the presented token is refused from now on (until it would have
+ * expired). Other tokens of the same user stay valid. */
+int auth_logout(struct req *r)
+{
+	if (!req_db(r))
+		return -1;
+	char exp[24];
+	snprintf(exp, sizeof exp, "%lld", r->who.exp);
+	const char *p[] = {r->who.sub, r->who.jti, exp};
+	PGresult *res = db_exec(r->db, &logout, 3, p, &r->err);
+	if (!res)
+		return -1;
+	PQclear(res);
+	return resp_empty(r, 204);
 }
 
 /* ---- /v1/me ------------------------------------------------------------------------------ */
@@ -395,7 +411,7 @@ int users_list(struct req *r)
 		err_set(&r->err, 400, "invalid_parameter", "role is not a role");
 		return -1;
 	}
-	if (has_coop < 0 || (has_coop && strlen(coop) != 36)) {
+	if (has_coop < 0 || (has_coop && !text_is_uuid(coop))) {
 		err_set(&r->err, 400, "invalid_parameter", "cooperative_id is not an id");
 		return -1;
 	}

@@ -6,6 +6,7 @@
 #include "http/http.h"
 
 int auth_token(struct req *r);
+int auth_logout(struct req *r);
 int me_get(struct req *r);
 int users_create(struct req *r);
 int users_list(struct req *r);

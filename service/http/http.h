@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "auth/principal.h"
+#include "auth/revocation.h"
 #include "lib/sbuf.h"
 
 struct mg_connection;
@@ -46,9 +47,10 @@ struct req {
 	int64_t start_us;
 	const char *params[MAX_PATH_PARAMS]; /* typed path parameters, point into param_buf */
 	char param_buf[512];
-	struct principal who; /* valid when the route needs authentication */
-	json_t *body;         /* owned; NULL when the request had no body */
-	char *raw_body;       /* owned */
+	struct principal who;                /* valid when the route needs authentication */
+	struct revocation_params revocation; /* for the check that who's token is still usable */
+	json_t *body;                        /* owned; NULL when the request had no body */
+	char *raw_body;                      /* owned */
 	size_t raw_len;
 	struct db_conn *db; /* checked out on demand by req_db(), returned by the server */
 	bool in_tx;
@@ -61,6 +63,7 @@ struct req {
 	char location[192];
 	char etag[48];
 	bool replayed;
+	bool close;      /* the connection closes after this response (Connection: close) */
 	bool streamed;   /* the response went out in chunks already (resp_stream_*) */
 	char *idem_body; /* owned; when set, stored for Idempotency-Key replays instead of out */
 	struct err err;
@@ -97,7 +100,18 @@ int resp_stream_end(struct req *r);
 void resp_set_location(struct req *r, const char *collection, const char *id);
 
 /* --- request helpers (request.c) --- */
+/* Nesting deeper than this is refused before Jansson (which recurses per level) sees the body. */
+#define BODY_MAX_DEPTH 32
+/* Parses a request body: a JSON object, duplicate keys refused, at most BODY_MAX_DEPTH levels
+ * deep. A number out of range (beyond int64, or a real of 1e308 or more) does not fail the
+ * parse: it becomes a marker that req_validate reports as "is out of range" on its field.
+ * Returns an owned object, or NULL with e (400 malformed_json). Pure: no civetweb, no state. */
+json_t *body_parse(const char *raw, size_t len, struct err *e);
+
 const char *req_header(const struct req *r, const char *name);
+/* The client's address: the peer's, or the last X-Forwarded-For entry when the peer is one of
+ * COOPD_TRUSTED_PROXIES and that entry is an address. */
+void req_client_addr(const struct req *r, char *out, size_t outlen);
 /* Copies query parameter name into out. Returns 1 found, 0 absent, -1 too long/bad encoding. */
 int req_query(const struct req *r, const char *name, char *out, size_t outlen);
 
@@ -139,6 +153,7 @@ int req_validate(struct req *r, const struct field *fields);
 /* Text checks shared by validation and query filters. */
 int text_is_date(const char *s); /* YYYY-MM-DD, a real day */
 int text_is_uuid(const char *s);
+int text_has_control(const char *s); /* C0, DEL, C1, U+2028/2029: refused in every text field */
 /* Today in the Europe/Amsterdam calendar (business dates, SPEC §9), as YYYY-MM-DD. */
 void today_amsterdam(char out[11]);
 

@@ -3,12 +3,15 @@
 #include <civetweb.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "app.h"
 #include "http.h"
+#include "lib/netaddr.h"
 
 void err_set(struct err *e, int status, const char *code, const char *fmt, ...)
 {
@@ -44,6 +47,28 @@ void err_clear(struct err *e)
 	memset(e, 0, sizeof *e);
 }
 
+void req_client_addr(const struct req *r, char *out, size_t outlen)
+{
+	const char *peer = r->ri->remote_addr;
+	snprintf(out, outlen, "%s", peer);
+	const char *xff = mg_get_header(r->mg, "X-Forwarded-For");
+	if (!xff || !net_addr_in(peer, app.cfg.trusted_proxies, app.cfg.trusted_proxy_count))
+		return;
+	/* The last entry is the one the trusted proxy wrote; earlier ones are the client's word. */
+	const char *last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	while (*last == ' ' || *last == '\t')
+		last++;
+	char addr[64];
+	size_t n = strcspn(last, " \t");
+	if (n == 0 || n >= sizeof addr)
+		return;
+	memcpy(addr, last, n);
+	addr[n] = '\0';
+	if (net_addr_valid(addr))
+		snprintf(out, outlen, "%s", addr);
+}
+
 const char *req_header(const struct req *r, const char *name)
 {
 	return mg_get_header(r->mg, name);
@@ -57,7 +82,8 @@ int req_query(const struct req *r, const char *name, char *out, size_t outlen)
 	int n = mg_get_var(qs, strlen(qs), name, out, outlen);
 	if (n == -1)
 		return 0;
-	if (n < 0)
+	/* Too long, bad %-encoding, or an encoded NUL that would cut the value short. */
+	if (n < 0 || strlen(out) != (size_t)n)
 		return -1;
 	return 1;
 }
@@ -96,6 +122,8 @@ int cursor_decode(const char *s, long long *pos)
 			d = *p - 'a' + 10;
 		else
 			return -1;
+		if (v > (LLONG_MAX - d) / 36)
+			return -1; /* no position of ours is that large */
 		v = v * 36 + d;
 	}
 	*pos = v;
@@ -111,12 +139,17 @@ int req_page(struct req *r, int *limit, long long *after)
 	if (got < 0)
 		goto bad_limit;
 	if (got) {
-		char *end;
-		errno = 0;
-		long v = strtol(buf, &end, 10);
-		if (errno || *end || end == buf || v < 1 || v > 200)
+		/* Digits only: strtol would also take " 5", "+5" and "05x" cut at a NUL. */
+		size_t n = strlen(buf);
+		int v = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (n > 3 || buf[i] < '0' || buf[i] > '9')
+				goto bad_limit;
+			v = v * 10 + (buf[i] - '0');
+		}
+		if (n == 0 || v < 1 || v > 200)
 			goto bad_limit;
-		*limit = (int)v;
+		*limit = v;
 	}
 	got = req_query(r, "after", buf, sizeof buf);
 	if (got < 0 || (got && cursor_decode(buf, after) != 0)) {
@@ -183,6 +216,166 @@ int text_is_uuid(const char *s)
 	return 1;
 }
 
+/* ---- the request body ------------------------------------------------------------------------
+ * A scan before Jansson sees the text: Jansson's parser recurses once per nesting level on the
+ * worker's stack (civetweb's threads have 100 KiB), so the depth is bounded here, outside any
+ * recursion. The same scan finds numbers that do not fit (an integer beyond int64, a real whose
+ * magnitude reaches 1e308): Jansson would refuse the whole document, but SPEC §3 wants a field
+ * error, so each such token is replaced by a marker string (U+FFFF, a noncharacter, and a
+ * name) that check_field reports as out of range on its field. */
+#define OUT_OF_RANGE_MARKER "\\uffffcoopd:out-of-range"
+#define OUT_OF_RANGE_VALUE                                                                         \
+	"\xef\xbf\xbf"                                                                             \
+	"coopd:out-of-range"
+#define OUT_OF_RANGE_LEN (sizeof OUT_OF_RANGE_VALUE - 1)
+
+/* Digits of INT64_MAX and INT64_MIN's magnitude. */
+static const char int64_max_digits[] = "9223372036854775807";
+static const char int64_min_digits[] = "9223372036854775808";
+
+/* The number token at s[0..n): 1 when Jansson would refuse it as out of range (or, for a real,
+ * when it is at least 1e308 in magnitude, a value no field accepts anyway). The token follows the
+ * JSON grammar or the parser rejects it later; here it is only measured. */
+static int number_out_of_range(const char *s, size_t n)
+{
+	size_t i = 0;
+	int negative = s[0] == '-';
+	i += (size_t)negative;
+	size_t int_start = i;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	size_t int_digits = i - int_start;
+	if (i == n) {
+		if (int_digits < 19)
+			return 0;
+		if (int_digits > 19)
+			return 1;
+		return memcmp(s + int_start, negative ? int64_min_digits : int64_max_digits, 19) >
+		       0;
+	}
+	/* A real: its decimal magnitude is the position of the first non-zero digit plus the
+	 * exponent. */
+	long long magnitude = 0;
+	int seen = 0;
+	size_t j = int_start;
+	for (; j < int_start + int_digits; j++) {
+		if (!seen && s[j] == '0')
+			continue;
+		seen = 1;
+		magnitude++;
+	}
+	if (j < n && s[j] == '.') {
+		for (j++; j < n && s[j] >= '0' && s[j] <= '9'; j++) {
+			if (seen)
+				continue;
+			if (s[j] == '0')
+				magnitude--;
+			else
+				seen = 1;
+		}
+	}
+	if (!seen)
+		return 0; /* zero, whatever the exponent */
+	if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+		j++;
+		int exp_negative = j < n && s[j] == '-';
+		if (j < n && (s[j] == '-' || s[j] == '+'))
+			j++;
+		long long exp = 0;
+		for (; j < n && s[j] >= '0' && s[j] <= '9'; j++)
+			if (exp < 100000)
+				exp = exp * 10 + (s[j] - '0');
+		magnitude += exp_negative ? -exp : exp;
+	}
+	return magnitude > 308;
+}
+
+json_t *body_parse(const char *raw, size_t len, struct err *e)
+{
+	struct sbuf fixed = {0};
+	size_t copied = 0;
+	int depth = 0, in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = raw[i];
+		if (in_string) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_string = 0;
+			continue;
+		}
+		if (ch == '"') {
+			in_string = 1;
+		} else if (ch == '[' || ch == '{') {
+			if (++depth > BODY_MAX_DEPTH) {
+				err_set(e, 400, "malformed_json",
+				        "the JSON is nested more than %d levels deep",
+				        BODY_MAX_DEPTH);
+				sbuf_free(&fixed);
+				return NULL;
+			}
+		} else if ((ch == ']' || ch == '}') && depth > 0) {
+			depth--;
+		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+			size_t k = i + 1;
+			while (k < len && (strchr("0123456789.eE+-", raw[k]) != NULL))
+				k++;
+			if (number_out_of_range(raw + i, k - i)) {
+				sbuf_append(&fixed, raw + copied, i - copied);
+				sbuf_puts(&fixed, "\"" OUT_OF_RANGE_MARKER "\"");
+				copied = k;
+			}
+			i = k - 1;
+		}
+	}
+	if (copied)
+		sbuf_append(&fixed, raw + copied, len - copied);
+	if (fixed.oom) {
+		sbuf_free(&fixed);
+		err_set(e, 500, "internal_error", "internal error");
+		return NULL;
+	}
+	json_error_t je;
+	json_t *body = copied ? json_loadb(fixed.data, fixed.len, JSON_REJECT_DUPLICATES, &je)
+	                      : json_loadb(raw, len, JSON_REJECT_DUPLICATES, &je);
+	sbuf_free(&fixed);
+	if (!body) {
+		err_set(e, 400, "malformed_json", "malformed JSON at line %d column %d: %s",
+		        je.line, je.column, je.text);
+		return NULL;
+	}
+	if (!json_is_object(body)) {
+		json_decref(body);
+		err_set(e, 400, "malformed_json", "the body must be a JSON object");
+		return NULL;
+	}
+	return body;
+}
+
+static int is_out_of_range(const json_t *v)
+{
+	return json_is_string(v) && json_string_length(v) == OUT_OF_RANGE_LEN &&
+	       memcmp(json_string_value(v), OUT_OF_RANGE_VALUE, OUT_OF_RANGE_LEN) == 0;
+}
+
+/* 1 when s holds a control character: C0, DEL, C1 (U+0080..U+009F) or the line and paragraph
+ * separators U+2028/U+2029, which is what [[:cntrl:]] (the plain_text() CHECK of the database)
+ * matches in any locale; the service refuses first, so that a client gets a field error and the
+ * server log never sees the failing row. */
+int text_has_control(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return 1;
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return 1;
+		if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+			return 1;
+	}
+	return 0;
+}
+
 /* Length in characters of valid UTF-8 (Jansson guarantees valid UTF-8 input). */
 static long long utf8_len(const char *s)
 {
@@ -199,6 +392,10 @@ static void check_field(struct req *r, const struct field *f, json_t *v)
 		if (f->flags & FIELD_NULLABLE)
 			return;
 		err_field(&r->err, f->name, "invalid_type", "must not be null");
+		return;
+	}
+	if (is_out_of_range(v)) {
+		err_field(&r->err, f->name, "invalid_value", "is out of range");
 		return;
 	}
 	switch (f->type) {
@@ -230,7 +427,10 @@ static void check_field(struct req *r, const struct field *f, json_t *v)
 			err_field(&r->err, f->name, "invalid_value", msg);
 		} else if (f->type == F_STRING) {
 			long long n = utf8_len(s);
-			if (f->min && n < f->min) {
+			if (text_has_control(s)) {
+				err_field(&r->err, f->name, "invalid_value",
+				          "must not contain control characters");
+			} else if (f->min && n < f->min) {
 				snprintf(msg, sizeof msg, "must have at least %lld characters",
 				         f->min);
 				err_field(&r->err, f->name, "too_short", msg);

@@ -6,11 +6,12 @@
 #include "http.h"
 
 /* Route flags */
-#define RF_PUBLIC     0x01u /* no token needed */
-#define RF_TX         0x02u /* the handler runs inside one transaction, retried on 40001/40P01 */
-#define RF_IDEMPOTENT 0x04u /* honours Idempotency-Key (implies RF_TX) */
-#define RF_BODY       0x08u /* needs a JSON object body */
-#define RF_CSV        0x10u /* also answers Accept: text/csv */
+#define RF_PUBLIC        0x01u /* no token needed */
+#define RF_TX            0x02u /* the handler runs inside one transaction, retried on 40001/40P01 */
+#define RF_IDEMPOTENT    0x04u /* honours Idempotency-Key (implies RF_TX) */
+#define RF_BODY          0x08u /* needs a JSON object body */
+#define RF_BODY_OPTIONAL 0x20u /* takes a JSON object body when one is sent */
+#define RF_CSV           0x10u /* also answers Accept: text/csv */
 
 /* Path patterns use typed parameters: {name:uuid}, {name:municipality} (GMnnnn),
  * {name:period} (YYYY-MM), {name:quarter} (YYYY-Qn), {name:year} (YYYY). A segment that does not
@@ -26,7 +27,7 @@ struct route {
 extern const struct route routes[];
 extern const size_t route_count;
 
-enum route_match { MATCH_OK = 0, MATCH_NOT_FOUND, MATCH_BAD_METHOD, MATCH_DRAINING };
+enum route_match { MATCH_OK = 0, MATCH_NOT_FOUND, MATCH_BAD_METHOD, MATCH_REFUSED };
 
 /* Checks the table once at start (patterns well-formed). Returns 0 or -1 with a message. */
 int router_init(char *err, size_t errlen);

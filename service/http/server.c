@@ -28,6 +28,35 @@
 static atomic_int in_flight;
 static atomic_bool draining;
 
+/* Civetweb gives every open connection a worker thread of its own, idle keep-alive connections
+ * and clients still sending their headers included. Connections are counted here so that the
+ * service can protect the last threads (see admit). */
+static atomic_int open_connections;
+
+/* Per connection, from civetweb's init_connection to its connection_close callback. */
+struct conn_state {
+	unsigned requests;
+};
+
+static int on_init_connection(const struct mg_connection *mg, void **data)
+{
+	(void)mg;
+	struct conn_state *cs = calloc(1, sizeof *cs);
+	if (cs)
+		atomic_fetch_add(&open_connections, 1);
+	*data = cs;
+	return 0;
+}
+
+static void on_connection_close(const struct mg_connection *mg)
+{
+	struct conn_state *cs = mg_get_user_connection_data(mg);
+	if (cs) {
+		atomic_fetch_sub(&open_connections, 1);
+		free(cs);
+	}
+}
+
 static int64_t now_us(void)
 {
 	struct timespec ts;
@@ -58,9 +87,39 @@ static void set_request_id(struct req *r)
 
 struct db_conn *req_db(struct req *r)
 {
-	if (!r->db)
-		r->db = db_acquire(&r->err);
+	if (r->db)
+		return r->db;
+	r->db = db_acquire(&r->err);
+	/* The token was verified without the database; whether it is still usable is checked with
+	 * the first statement the request runs. */
+	if (r->db && r->who.sub[0])
+		revocation_guard(r->db, &r->who, &r->revocation);
 	return r->db;
+}
+
+/* For a request that ran no statement (or whose statements all failed before the check): the
+ * check runs on its own. 0 when the token is usable. */
+static int check_revocation(struct req *r)
+{
+	/* Nothing to protect when the request failed for want of the database or was refused. */
+	if (!r->who.sub[0] || r->err.status >= 500 || r->err.status == 401)
+		return 0;
+	struct err e = {0};
+	if (!req_db(r) || db_guard_check(r->db, &e) != 0) {
+		if (e.status) {
+			err_clear(&r->err);
+			r->err = e;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* The connection is closed after this response, and the response says so. */
+static void close_after(struct req *r)
+{
+	mg_disable_keep_alive(r->mg);
+	r->close = true;
 }
 
 /* Reason phrases of the statuses coopd sends (civetweb's table has typos). */
@@ -97,6 +156,8 @@ static const char *reason(int status)
 		return "Too Many Requests";
 	case 503:
 		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
 	case 504:
 		return "Gateway Timeout";
 	default:
@@ -136,6 +197,8 @@ static void write_head(struct req *r, struct sbuf *h, const char *allow, int chu
 		sbuf_printf(h, "Content-Length: %zu\r\n", r->status == 204 ? 0 : r->out.len);
 	sbuf_printf(h, "X-Request-Id: %s\r\nAPI-Version: %s\r\n", r->request_id, app.api_version);
 	sbuf_puts(h, "Cache-Control: no-store\r\n");
+	if (r->close)
+		sbuf_puts(h, "Connection: close\r\n");
 	if (r->etag[0])
 		sbuf_printf(h, "ETag: %s\r\n", r->etag);
 	if (r->location[0])
@@ -262,30 +325,13 @@ static int is_json_type(const char *ct)
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
-static int read_body(struct req *r)
+/* Reads the body (at most the configured limit) into r->raw_body. 413 above the limit; the
+ * connection is then closed, since the unread rest must not be parsed as the next request. */
+static int read_raw_body(struct req *r, long long declared)
 {
-	long long declared = r->ri->content_length; /* -1 when not given (chunked) */
-	const char *te = mg_get_header(r->mg, "Transfer-Encoding");
-	int has_body = declared > 0 || (declared < 0 && te != NULL);
-	if (!has_body) {
-		if (r->route->flags & RF_BODY) {
-			err_set(&r->err, 400, "malformed_json", "a JSON object body is required");
-			return -1;
-		}
-		return 0;
-	}
-	if (!is_json_type(mg_get_header(r->mg, "Content-Type"))) {
-		err_set(&r->err, 415, "unsupported_media_type",
-		        "the body must be application/json");
-		return -1;
-	}
 	long limit = app.cfg.body_limit;
-	if (declared > limit) {
-		/* The unread body must not be parsed as the next request: close afterwards. */
-		mg_disable_keep_alive(r->mg);
-		err_set(&r->err, 413, "payload_too_large", "the body exceeds %ld bytes", limit);
-		return -1;
-	}
+	if (declared > limit)
+		goto too_large;
 	size_t cap = declared > 0 ? (size_t)declared : 8192;
 	r->raw_body = malloc(cap + 1);
 	if (!r->raw_body)
@@ -305,27 +351,45 @@ static int read_body(struct req *r)
 			break;
 		r->raw_len += (size_t)n;
 	}
-	if (r->raw_len > (size_t)limit) {
-		mg_disable_keep_alive(r->mg);
-		err_set(&r->err, 413, "payload_too_large", "the body exceeds %ld bytes", limit);
-		return -1;
-	}
+	if (r->raw_len > (size_t)limit)
+		goto too_large;
 	r->raw_body[r->raw_len] = '\0';
-	json_error_t je;
-	r->body = json_loadb(r->raw_body, r->raw_len, JSON_REJECT_DUPLICATES, &je);
-	if (!r->body) {
-		err_set(&r->err, 400, "malformed_json", "malformed JSON at line %d column %d: %s",
-		        je.line, je.column, je.text);
-		return -1;
-	}
-	if (!json_is_object(r->body)) {
-		err_set(&r->err, 400, "malformed_json", "the body must be a JSON object");
-		return -1;
-	}
 	return 0;
+too_large:
+	close_after(r);
+	err_set(&r->err, 413, "payload_too_large", "the body exceeds %ld bytes", limit);
+	return -1;
 oom:
 	err_set(&r->err, 500, "internal_error", "internal error");
 	return -1;
+}
+
+/* The body phase. A route that takes no body never parses one: what a client sends there is
+ * read (so that the connection stays usable) and dropped. */
+static int read_body(struct req *r)
+{
+	long long declared = r->ri->content_length; /* -1 when not given (chunked) */
+	const char *te = mg_get_header(r->mg, "Transfer-Encoding");
+	int has_body = declared > 0 || (declared < 0 && te != NULL);
+	unsigned takes = r->route->flags & (RF_BODY | RF_BODY_OPTIONAL);
+	if (!has_body) {
+		if (r->route->flags & RF_BODY) {
+			err_set(&r->err, 400, "malformed_json", "a JSON object body is required");
+			return -1;
+		}
+		return 0;
+	}
+	if (!takes)
+		return read_raw_body(r, declared);
+	if (!is_json_type(mg_get_header(r->mg, "Content-Type"))) {
+		err_set(&r->err, 415, "unsupported_media_type",
+		        "the body must be application/json");
+		return -1;
+	}
+	if (read_raw_body(r, declared) != 0)
+		return -1;
+	r->body = body_parse(r->raw_body, r->raw_len, &r->err);
+	return r->body ? 0 : -1;
 }
 
 static void reset_attempt(struct req *r)
@@ -356,6 +420,8 @@ static int run_in_tx(struct req *r)
 			rc = idem_claim(r, &idem);
 			if (rc == 0 && !r->replayed)
 				rc = r->route->handler(r);
+			if (rc == 0 && !r->replayed)
+				rc = check_revocation(r);
 			if (rc == 0 && r->status < 300 && !r->replayed)
 				rc = idem_store(r, &idem);
 			if (rc == 0 && !r->replayed)
@@ -376,6 +442,45 @@ static int run_in_tx(struct req *r)
 		usleep((useconds_t)(1000 * attempt * attempt));
 	}
 	return rc;
+}
+
+/* Whether the client keeps the connection open after this response (RFC 9112 §9.3). */
+static int client_keeps_alive(const struct req *r)
+{
+	const char *h = mg_get_header(r->mg, "Connection");
+	if (h)
+		return strcasestr(h, "keep-alive") != NULL;
+	return strcmp(r->ri->http_version, "1.1") == 0;
+}
+
+/* Admission, before anything else is done for a request. Returns 1 to go on, 0 when the request
+ * is refused with r->err set (503, Retry-After, the connection closed):
+ * - while shutting down, everything;
+ * - when the open connections leave fewer than a sixteenth of the worker threads (at least 2)
+ *   free, the first request of a new connection: those last threads stay free to answer, so an
+ *   overloaded service says 503 instead of going silent;
+ * Above half of the threads in use, responses close their connection instead of keeping it
+ *   alive, so that idle keep-alive clients cannot hold threads the others need. */
+static int admit(struct req *r)
+{
+	struct conn_state *cs = mg_get_user_connection_data(r->mg);
+	unsigned nth = cs ? ++cs->requests : 1;
+	int open = atomic_load(&open_connections), threads = app.cfg.threads;
+	int reserve = threads / 16 > 2 ? threads / 16 : 2;
+	if (atomic_load(&draining)) {
+		/* Shutting down: finish what is in flight, take nothing new. */
+		err_set(&r->err, 503, "service_unavailable", "the service is shutting down");
+	} else if (nth == 1 && open > threads - reserve) {
+		err_set(&r->err, 503, "service_unavailable",
+		        "the service is at capacity; retry shortly");
+	} else {
+		if (open > threads / 2 || !client_keeps_alive(r))
+			close_after(r);
+		return 1;
+	}
+	r->err.retry_after = 1;
+	close_after(r);
+	return 0;
 }
 
 static void access_log(const struct req *r, const char *method, int status, int64_t us)
@@ -405,15 +510,10 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 	const char *method = r.ri->request_method;
 	int rc = -1;
 	enum route_match m = router_match(&r, method, r.ri->local_uri, allow, sizeof allow);
-	if (atomic_load(&draining)) {
-		/* Shutting down: finish what is in flight, take nothing new. */
-		mg_disable_keep_alive(mg);
-		err_set(&r.err, 503, "service_unavailable", "the service is shutting down");
-		r.err.retry_after = 1;
-		m = MATCH_DRAINING;
-	}
+	if (!admit(&r))
+		m = MATCH_REFUSED;
 	switch (m) {
-	case MATCH_DRAINING:
+	case MATCH_REFUSED:
 		break;
 	case MATCH_NOT_FOUND:
 		err_set(&r.err, 404, "not_found", "no such resource");
@@ -434,6 +534,9 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 			rc = run_in_tx(&r);
 		else
 			rc = r.route->handler(&r);
+		/* Whatever the handler answered, a revoked token gets 401 instead. */
+		if (!r.streamed && check_revocation(&r) != 0)
+			rc = -1;
 		break;
 	}
 	if (r.streamed) {
@@ -482,6 +585,13 @@ static int http_error(struct mg_connection *mg, int status, const char *errmsg)
 	        "the request could not be parsed");
 	if (status == 404)
 		r.err.code = "not_found";
+	else if (status == 505)
+		snprintf(r.err.detail, sizeof r.err.detail,
+		         "only HTTP/1.0 and HTTP/1.1 are served");
+	if (status == 505)
+		r.err.code = "http_version_not_supported";
+	/* Civetweb closes the connection after its own errors. */
+	r.close = true;
 	render_problem(&r);
 	send_response(&r, NULL);
 	err_clear(&r.err);
@@ -498,10 +608,18 @@ static int log_message(const struct mg_connection *conn, const char *message)
 
 struct mg_context *server_start(char *err, size_t errlen)
 {
-	char threads[16];
+	char threads[16], keep_alive[16], request_timeout[16];
 	snprintf(threads, sizeof threads, "%d", app.cfg.threads);
+	snprintf(keep_alive, sizeof keep_alive, "%d", app.cfg.keep_alive_timeout_ms);
+	snprintf(request_timeout, sizeof request_timeout, "%d", app.cfg.request_timeout_ms);
 	/* No document_root: coopd serves no files (and avoids civetweb's directory code).
-	 * max_request_size bounds the request line and headers only; bodies are capped by us. */
+	 * max_request_size bounds the request line and headers only; bodies are capped by us.
+	 * Civetweb holds one worker thread per open connection, so the thread count is the number
+	 * of connections served at once (COOPD_THREADS, 1024 by default: Debian's civetweb gives
+	 * each a fixed 100 KiB stack, so that is 100 MiB of address space and a few MiB resident).
+	 * request_timeout_ms bounds how long a client may take to send one request, headers and
+	 * body (a slow-header client is cut off then); keep_alive_timeout_ms how long an idle
+	 * keep-alive connection keeps its thread. admit() guards the last threads. */
 	const char *options[] = {"listening_ports",
 	                         app.cfg.listen,
 	                         "num_threads",
@@ -509,11 +627,11 @@ struct mg_context *server_start(char *err, size_t errlen)
 	                         "enable_keep_alive",
 	                         "yes",
 	                         "keep_alive_timeout_ms",
-	                         "30000",
+	                         keep_alive,
 	                         "tcp_nodelay",
 	                         "1",
 	                         "request_timeout_ms",
-	                         "30000",
+	                         request_timeout,
 	                         "max_request_size",
 	                         "16384",
 	                         "listen_backlog",
@@ -525,6 +643,8 @@ struct mg_context *server_start(char *err, size_t errlen)
 	memset(&cb, 0, sizeof cb);
 	cb.log_message = log_message;
 	cb.http_error = http_error;
+	cb.init_connection = on_init_connection;
+	cb.connection_close = on_connection_close;
 	struct mg_init_data init = {
 	    .callbacks = &cb, .user_data = NULL, .configuration_options = options};
 	struct mg_error_data ed;

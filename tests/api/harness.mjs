@@ -510,7 +510,6 @@ export function coopdEnv(dbUrl, port, overrides = {}) {
 		COOPD_JWT_SECRET: crypto.randomBytes(32).toString('hex'),
 		COOPD_BOOTSTRAP_ADMIN_PASSWORD: `admin-${hex(8)}`,
 		COOPD_LISTEN: `127.0.0.1:${port}`,
-		COOPD_THREADS: '32',
 		...overrides,
 	};
 	for (const k of Object.keys(env)) if (env[k] === null || env[k] === undefined) delete env[k];

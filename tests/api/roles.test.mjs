@@ -15,7 +15,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
 	setup, coreCast, runCoopd, assertProblem, uuid, uname, password, hex, muniCode, apiCreate, apiPermission,
-	apiCustomer, coopBody, memberBody, permissionBody, listAll, VALID,
+	apiCustomer, coopBody, memberBody, permissionBody, listAll, VALID, decodeJwt, signJwt,
 } from './harness.mjs';
 
 const ROLES = ['platform_admin', 'coop_admin', 'bookkeeper', 'auditor', 'member', 'municipality'];
@@ -115,6 +115,8 @@ const EXPECT = {
 	'GET /v1/openapi.json': { public: true },
 	'GET /v1/openapi.yaml': { public: true },
 	'POST /v1/auth/token': { public: true },
+	// logging out revokes the token: each call gets a token of its own
+	'POST /v1/auth/logout': { freshToken: true },
 	'GET /v1/me': {},
 	'GET /v1/users': {},
 	'POST /v1/users': { body: () => ({ username: uname('mx'), password: password(), role: 'auditor', cooperative_id: w.coopA }) },
@@ -325,6 +327,10 @@ function combos(rt, role) {
 }
 
 /** Calls rt as role (token may be undefined) with the objects of labels. */
+/** The role's token, or a copy with a jti of its own for a route that revokes what it is sent. */
+const tokenFor = (rt, token) =>
+	EXPECT[key(rt)]?.freshToken && token ? signJwt({ ...decodeJwt(token).payload, jti: uuid().replaceAll('-', '') }, srv.secret) : token;
+
 async function callWith(rt, role, token, labels) {
 	const ps = paramsOf(rt.path);
 	const ctx = { role, labels: {}, ids: {} };
@@ -336,7 +342,7 @@ async function callWith(rt, role, token, labels) {
 	if (exp.prepare) Object.assign(ctx.ids, await exp.prepare(ctx));
 	let path = rt.path;
 	for (const p of ps) path = path.replace(p.raw, ctx.ids[p.name]);
-	const opts = { token };
+	const opts = { token: tokenFor(rt, token) };
 	if (['POST', 'PATCH', 'PUT'].includes(rt.method)) opts.body = exp.body ? exp.body(ctx) : {};
 	const r = await srv.api(rt.method, path, opts);
 	return { r, path, body: opts.body };
@@ -370,8 +376,8 @@ test('the scope table covers every route of coopd routes: an expectation per rou
 
 test('every creating POST is idempotent and every idempotent route is a POST', () => {
 	for (const rt of routes) if (rt.idempotent) assert.equal(rt.method, 'POST', key(rt));
-	// actions that change a state (revoke, submit) are not creations
-	const creating = routes.filter((rt) => rt.method === 'POST' && rt.auth && !/\/(revoke|submit)$/.test(rt.path));
+	// actions that change a state (revoke, submit, logout) are not creations
+	const creating = routes.filter((rt) => rt.method === 'POST' && rt.auth && !/\/(revoke|submit|logout)$/.test(rt.path));
 	for (const rt of creating) assert.equal(rt.idempotent, true, `${key(rt)} accepts Idempotency-Key`);
 });
 
@@ -408,7 +414,7 @@ test('every authenticated route lets each role it lists through the role check (
 	for (const rt of routes.filter((x) => x.auth)) {
 		const p = rt.path.replace(/\{([a-z_]+)(:[a-z]+)?\}/g, (_, name) => (name === 'coop_id' ? c.coopA : name === 'code' ? c.muni1 : uuid()));
 		for (const role of rt.roles) {
-			const opts = { token: tokens[role] };
+			const opts = { token: tokenFor(rt, tokens[role]) };
 			if (['POST', 'PATCH', 'PUT'].includes(rt.method)) opts.body = {};
 			const r = await srv.api(rt.method, p, opts);
 			assert.ok(![401, 403].includes(r.status), `${role} on ${rt.method} ${p}: ${r.status} ${r.text}`);

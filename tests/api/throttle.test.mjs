@@ -1,9 +1,11 @@
-// Login throttling: COOPD_LOGIN_MAX_FAILURES=3 consecutive failures for one name lock it for
-// COOPD_LOGIN_LOCKOUT_SECONDS=2 (429 too_many_attempts with Retry-After, even with the right
-// secret); the lockout passes by itself.
+// Login throttling: COOPD_LOGIN_MAX_FAILURES=3 consecutive failures for one name from one client
+// address lock that pair for COOPD_LOGIN_LOCKOUT_SECONDS=2 (429 too_many_attempts with
+// Retry-After, even with the right secret); the lockout passes by itself. Attempts are counted
+// before they are evaluated, so concurrent guesses cannot race past the limit; another address
+// is not locked out (X-Forwarded-For counts only from COOPD_TRUSTED_PROXIES).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, createUser, createCooperative, assertProblem, sleep, uname } from './harness.mjs';
+import { setup, startCoopd, createUser, createCooperative, assertProblem, sleep, uname } from './harness.mjs';
 
 const MAX = 3;
 const LOCKOUT = 2;
@@ -72,6 +74,52 @@ test('an unknown username is throttled like a known one (no enumeration)', async
 	const ghost = uname('ghost');
 	for (let i = 0; i < MAX; i++) assertProblem(await pw(ghost, 'wrong-password-z'), 401, 'invalid_credentials');
 	assertLocked(await pw(ghost, 'wrong-password-z'));
+});
+
+const statuses = (rs) => rs.map((r) => r.status).sort().join(',');
+
+test('40 concurrent wrong passwords for one name: at most COOPD_LOGIN_MAX_FAILURES are evaluated, the rest get 429', async () => {
+	const u = await createUser(srv, admin, { role: 'auditor', cooperative_id: coop });
+	const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => pw(u.username, `wrong-password-${i}`)));
+	const evaluated = rs.filter((r) => r.status === 401).length;
+	const locked = rs.filter((r) => r.status === 429).length;
+	assert.ok(evaluated <= MAX, `at most ${MAX} evaluated: ${statuses(rs)}`);
+	assert.equal(evaluated + locked, 40, `every answer is 401 or 429: ${statuses(rs)}`);
+	for (const r of rs.filter((x) => x.status === 429)) assertLocked(r);
+	assertLocked(await pw(u.username, u.password));
+});
+
+test('30 concurrent guesses that include the right one: at most COOPD_LOGIN_MAX_FAILURES are evaluated', async () => {
+	const u = await createUser(srv, admin, { role: 'auditor', cooperative_id: coop });
+	const guesses = Array.from({ length: 30 }, (_, i) => (i === 17 ? u.password : `wrong-password-${i}`));
+	const rs = await Promise.all(guesses.map((g) => pw(u.username, g)));
+	const evaluated = rs.filter((r) => r.status === 401 || r.status === 200).length;
+	assert.ok(evaluated <= MAX, `at most ${MAX} evaluated: ${statuses(rs)}`);
+	assert.equal(rs.filter((r) => r.status === 429).length, 30 - evaluated, statuses(rs));
+});
+
+test('the lock holds per client address: guesses from one address do not lock the user out elsewhere', async () => {
+	const { COOPD_LISTEN: _, ...same } = srv.env; // the same configuration on another port
+	const proxied = await startCoopd({ dbUrl: env.dbUrl, env: { ...same, COOPD_TRUSTED_PROXIES: '127.0.0.1,::1' } });
+	try {
+		const u = await createUser(srv, admin, { role: 'auditor', cooperative_id: coop });
+		const from = (addr, p) => proxied.api('POST', '/v1/auth/token', { body: { grant_type: 'password', username: u.username, password: p }, headers: { 'x-forwarded-for': `198.51.100.9, ${addr}` } });
+		for (let i = 0; i < MAX; i++) assertProblem(await from('203.0.113.5', 'wrong-password'), 401, 'invalid_credentials');
+		assertLocked(await from('203.0.113.5', u.password));
+		const elsewhere = await from('192.0.2.44', u.password);
+		assert.equal(elsewhere.status, 200, `the user logs in from another address: ${elsewhere.text}`);
+		const rows = await env.sql(`select source from login_throttle where username = lower('${u.username}')`);
+		assert.deepEqual(rows.map((r) => r.source), ['203.0.113.5'], 'the last X-Forwarded-For entry is the address');
+	} finally {
+		await proxied.stop();
+	}
+});
+
+test('X-Forwarded-For from a peer that is not a trusted proxy is ignored (no way around the lock)', async () => {
+	const u = await createUser(srv, admin, { role: 'auditor', cooperative_id: coop });
+	const from = (addr, p) => srv.api('POST', '/v1/auth/token', { body: { grant_type: 'password', username: u.username, password: p }, headers: { 'x-forwarded-for': addr } });
+	for (let i = 0; i < MAX; i++) assertProblem(await from(`203.0.113.${i + 1}`, 'wrong-password'), 401, 'invalid_credentials');
+	assertLocked(await from('192.0.2.45', u.password));
 });
 
 test('coopd exits 0 on SIGTERM without a sanitizer report', async () => {
