@@ -343,11 +343,17 @@ static PGresult *exec_attempt(struct db_conn *c, struct stmt *s, int id, int npa
 	PGresult *res = c->guard.stmt ? exec_guarded_once(c, s, id, nparams, params, &guard_res)
 	                              : exec_once(c, s, id, nparams, params);
 	*retry = false;
-	if (c->guard.stmt) {
+	/* No guard result but a statement result: the statement could not be prepared, so neither
+	 * ran; the guard stays pending and the statement's error is reported. */
+	if (c->guard.stmt && (guard_res || !res)) {
 		int rc = guard_outcome(c, guard_res, e);
 		if (rc != 0) {
-			*retry = was_idle && (!c->pg || is_connection_failure(c->pg, guard_res));
-			if (c->pg && is_connection_failure(c->pg, guard_res))
+			/* A guard that answered (false) is a refusal, not a lost connection. */
+			bool lost = !c->pg || !guard_res ||
+			            (PQresultStatus(guard_res) != PGRES_TUPLES_OK &&
+			             is_connection_failure(c->pg, guard_res));
+			*retry = was_idle && lost;
+			if (c->pg && lost)
 				mark_broken(c);
 			PQclear(guard_res);
 			PQclear(res);

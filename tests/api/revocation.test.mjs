@@ -72,6 +72,17 @@ test('POST /v1/auth/logout revokes the presented token only (204), and a second 
 	assert.equal(rows[0].n, '1');
 });
 
+test('refusing a revoked token keeps the pooled database connections (no reconnect per refusal)', async () => {
+	const u = await createUser(srv, c.admin, { role: 'coop_admin', cooperative_id: c.coopA });
+	const tok = await srv.login(u.username, u.password);
+	assert.equal((await srv.api('POST', '/v1/auth/logout', { token: tok })).status, 204);
+	const pids = async () => (await env.sql("select pid from pg_stat_activity where application_name = 'coopd' and datname = current_database()")).map((r) => r.pid).sort();
+	for (let i = 0; i < 10; i++) assertRevoked(await srv.api('GET', '/v1/me', { token: tok }), 'a refused request');
+	const before = await pids();
+	for (let i = 0; i < 30; i++) assertRevoked(await srv.api('GET', `/v1/users/${u.user.id}`, { token: tok }), 'a refused request');
+	assert.deepEqual(await pids(), before, 'the same backends serve before and after');
+});
+
 test('POST /v1/auth/logout without a token is 401', async () => {
 	assertRevoked(await srv.api('POST', '/v1/auth/logout', {}), 'logout without a token');
 });
