@@ -23,6 +23,7 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "lib/pdf.h"
 #include "log.h"
 
 #define DRAIN_SECONDS 25 /* below the usual 30 s stop timeout of service managers */
@@ -133,6 +134,8 @@ int main(int argc, char **argv)
 	}
 	if (config_load(&app.cfg, err, sizeof err) != 0)
 		return fail("configuration", err);
+	if (strcmp(cmd, "serve") == 0 && pdf_fonts_check(err, sizeof err) != 0)
+		return fail("fonts", err); /* the invoice PDFs need them */
 	if (strcmp(cmd, "serve") == 0 && load_keys(err, sizeof err) != 0)
 		return fail("configuration", err);
 	if (db_migrate(app.cfg.database_url, err, sizeof err) != 0) {

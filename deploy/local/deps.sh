@@ -4,8 +4,9 @@
 set -euo pipefail
 
 build=(gcc make pkg-config libcivetweb-dev libjansson-dev libjwt-dev libpq-dev libssl-dev
-       libcrypt-dev libyaml-dev libxml2-dev libhpdf-dev)
-run=(postgresql openssl curl)
+       libcrypt-dev libyaml-dev libxml2-dev libhpdf-dev libfribidi-dev libunistring-dev)
+# The invoice PDFs embed DejaVu Sans: coopd refuses to start without it.
+run=(postgresql openssl curl fonts-dejavu-core)
 # Saxon-HE runs the official SI-UBL validation; poppler-utils reads the PDFs back.
 test=(nodejs postgresql openssl libxml2-utils libsaxonhe-java default-jre-headless poppler-utils)
 bench=(wrk postgresql-contrib)

@@ -9,6 +9,7 @@
 #include "auth/authz.h"
 #include "common.h"
 #include "lib/bigstack.h"
+#include "log.h"
 #include "lib/pdf.h"
 #include "lib/ubl.h"
 
@@ -576,56 +577,51 @@ static json_t *document_of(struct req *r, char number[32])
 	return doc;
 }
 
-/* A renderer call, run on a thread with a large stack (lib/bigstack.h). */
-struct render {
+int invoices_pdf(struct req *r)
+{
+	char number[32], err[128];
+	json_t *doc = document_of(r, number);
+	if (!doc)
+		return -1;
+	size_t len;
+	/* pdf_render draws on a thread with a large stack of its own. */
+	unsigned char *pdf = pdf_render(doc, &len, err, sizeof err);
+	json_decref(doc);
+	if (!pdf) {
+		log_msg("error", r->request_id, "pdf: %s", err);
+		err_set(&r->err, 500, "internal_error", "the PDF could not be made");
+		return -1;
+	}
+	resp_body(r, 200, "application/pdf", (const char *)pdf, len);
+	free(pdf);
+	return 0;
+}
+
+/* The UBL renderer (libxml2) runs on a thread with a large stack (lib/bigstack.h): civetweb's
+ * workers have 100 KiB. */
+struct ubl_call {
 	json_t *doc;
-	int pdf; /* 1: PDF, 0: UBL */
-	void *out;
+	char *out;
 	size_t len;
 	char err[128];
 };
 
-static void render(void *arg)
+static void ubl_call(void *arg)
 {
-	struct render *x = arg;
-	if (x->pdf)
-		x->out = pdf_render(x->doc, &x->len, x->err, sizeof x->err);
-	else
-		x->out = ubl_render(x->doc, &x->len, x->err, sizeof x->err);
-}
-
-static int render_document(struct render *x)
-{
-	x->out = NULL;
-	x->err[0] = '\0';
-	if (run_with_stack(render, x, BIGSTACK_BYTES) != 0)
-		snprintf(x->err, sizeof x->err, "no thread for rendering");
-	json_decref(x->doc);
-	return x->out ? 0 : -1;
-}
-
-int invoices_pdf(struct req *r)
-{
-	char number[32];
-	struct render x = {.doc = document_of(r, number), .pdf = 1};
-	if (!x.doc)
-		return -1;
-	if (render_document(&x) != 0) {
-		err_set(&r->err, 500, "internal_error", "the PDF could not be made");
-		return -1;
-	}
-	resp_body(r, 200, "application/pdf", x.out, x.len);
-	free(x.out);
-	return 0;
+	struct ubl_call *x = arg;
+	x->out = ubl_render(x->doc, &x->len, x->err, sizeof x->err);
 }
 
 int invoices_ubl(struct req *r)
 {
 	char number[32];
-	struct render x = {.doc = document_of(r, number), .pdf = 0};
+	struct ubl_call x = {.doc = document_of(r, number)};
 	if (!x.doc)
 		return -1;
-	if (render_document(&x) != 0) {
+	if (run_with_stack(ubl_call, &x, BIGSTACK_BYTES) != 0)
+		snprintf(x.err, sizeof x.err, "no thread for rendering");
+	json_decref(x.doc);
+	if (!x.out) {
 		/* The e-invoice rules ask more than a legal invoice does (e.g. a Dutch buyer's KvK
 		 * number): such an invoice has a PDF but no UBL. */
 		err_set(&r->err, 422, "ubl_not_possible",

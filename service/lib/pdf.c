@@ -2,33 +2,63 @@
  *
  * Two phases. parse() checks the JSON document and fills a struct view of borrowed pointers
  * and integers; nothing is drawn until the whole document is known to be good. Then draw()
- * lays the invoice out with libharu. libharu reports errors through a handler; ours longjmps
- * back to run(), which frees the HPDF_Doc (and with it every libharu allocation). Between the
- * setjmp and the longjmp the renderer allocates nothing of its own except the output buffer,
- * which lives in the heap-allocated struct ctx, so an error at any point leaks nothing.
+ * lays the invoice out with libharu, on a thread of its own with a large stack (libharu's
+ * CIDFontType2_New, which makes every UTF-8 font, alone puts 128 KiB on the stack: more than a
+ * civetweb worker has). libharu reports errors through a handler; ours longjmps back to run(),
+ * which frees the HPDF_Doc (and with it every libharu allocation, the fonts included). Between
+ * the setjmp and the longjmp the renderer allocates nothing of its own except the output
+ * buffer, which lives in the heap-allocated struct ctx with every large work buffer, so an error
+ * at any point leaks nothing. (FriBidi and libunistring allocate and free within one call,
+ * never across a libharu call.)
  *
  * Money is int64 cents and formatted with integer arithmetic only; floats are used for page
- * coordinates and text widths, never for amounts. Text is UTF-8 until it is drawn, then
- * converted to Windows-1252 (the WinAnsiEncoding of the built-in Helvetica). */
+ * coordinates and text widths, never for amounts.
+ *
+ * Text is UTF-8 until layout() turns it into lines of code points in visual order: decoded
+ * (control characters become spaces, malformed input U+FFFD), composed (NFC: "a" + U+0301 is
+ * drawn with the font's "á", whose accent sits right on capitals too), characters the font has
+ * no glyph for replaced (by their compatibility equivalent when the font has that, 𝕏 -> X,
+ * else by U+FFFD; libharu's UTF-8 path knows the BMP only), each paragraph ordered by the
+ * Unicode bidi algorithm and Arabic joined into presentation forms (FriBidi), broken into lines
+ * by the font's advance widths, and each line put in visual order. It is drawn in DejaVu Sans,
+ * embedded as a CID TrueType font through libharu's UTF-8 encoder (code = CID = BMP code point;
+ * libharu writes only the glyphs used). */
 #include "pdf.h"
 
+#include "bigstack.h"
+
+#include <errno.h>
+#include <fribidi/fribidi.h>
 #include <hpdf.h>
+#include <hpdf_doc.h>
+#include <hpdf_fontdef.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uninorm.h>
 
 /* ---- input limits ---------------------------------------------------------------------------
- * They bound the height of every block, so that the fixed layout of the first page cannot
- * overflow and a single table row always fits on a page. */
-#define SHORT_MAX      200  /* names, address parts, e-mail, phone */
+ * In characters (code points), as the API counts them. They bound the height of every block,
+ * so that the fixed layout of the first page cannot overflow and a single table row always fits
+ * on a page. */
+#define SHORT_MAX      200  /* names, address parts, phone */
+#define EMAIL_MAX      254  /* e-mail addresses */
+#define ACTIVITY_MAX   500  /* the member's activity description */
 #define LONG_MAX       1000 /* line descriptions, invoice description, credit reason */
 #define CODE_MAX       64   /* numbers, identifiers, dates, quantities */
 #define QTY_INT_DIGITS 12
 
 #define NBSP "\xc2\xa0" /* UTF-8 no-break space: keeps "€ 12,00" and IBAN groups together */
+
+/* ---- fonts ----------------------------------------------------------------------------------
+ * DejaVu Sans (Debian: fonts-dejavu-core), from COOPD_FONT_DIR when that is set. */
+#define FONT_DIR "/usr/share/fonts/truetype/dejavu"
+#define PATH_CAP 4096
+#define NFACES   2
+static const char *const font_files[NFACES] = {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf"};
 
 enum vat_cat { CAT_S, CAT_Z, CAT_E, CAT_AE };
 
@@ -78,7 +108,17 @@ static int bad(struct errbuf *e, const char *fmt, ...)
 
 /* ---- checking the document ------------------------------------------------------------------- */
 
-/* *out = NULL when the key is absent, null or ""; an error when it is another type or too long. */
+/* The number of code points of UTF-8 text (the bytes that do not continue a sequence). */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/* *out = NULL when the key is absent, null or ""; an error when it is another type or longer
+ * than max characters. */
 static int opt_str(struct errbuf *e, const json_t *o, const char *obj, const char *key, size_t max,
                    const char **out)
 {
@@ -88,8 +128,8 @@ static int opt_str(struct errbuf *e, const json_t *o, const char *obj, const cha
 		return 0;
 	if (!json_is_string(v))
 		return bad(e, "%s.%s: not a string", obj, key);
-	if (json_string_length(v) > max)
-		return bad(e, "%s.%s: longer than %zu bytes", obj, key, max);
+	if (utf8_chars(json_string_value(v)) > max)
+		return bad(e, "%s.%s: longer than %zu characters", obj, key, max);
 	if (json_string_length(v) > 0)
 		*out = json_string_value(v);
 	return 0;
@@ -372,7 +412,7 @@ static int parse(struct errbuf *e, const json_t *doc, struct view *v)
 	    opt_str(e, sup, "supplier", "vat_id", CODE_MAX, &v->s_vat) != 0 ||
 	    req_str(e, sup, "supplier", "iban", CODE_MAX, &v->s_iban) != 0 ||
 	    opt_str(e, sup, "supplier", "bic", CODE_MAX, &v->s_bic) != 0 ||
-	    opt_str(e, sup, "supplier", "email", SHORT_MAX, &v->s_email) != 0 ||
+	    opt_str(e, sup, "supplier", "email", EMAIL_MAX, &v->s_email) != 0 ||
 	    opt_str(e, sup, "supplier", "phone", SHORT_MAX, &v->s_phone) != 0 ||
 	    parse_address(e, json_object_get(sup, "address"), "supplier.address", &v->s_addr) != 0)
 		return -1;
@@ -385,7 +425,7 @@ static int parse(struct errbuf *e, const json_t *doc, struct view *v)
 	if (req_str(e, cus, "customer", "name", SHORT_MAX, &v->c_name) != 0 ||
 	    opt_str(e, cus, "customer", "kvk_number", CODE_MAX, &v->c_kvk) != 0 ||
 	    opt_str(e, cus, "customer", "vat_id", CODE_MAX, &v->c_vat) != 0 ||
-	    opt_str(e, cus, "customer", "email", SHORT_MAX, &v->c_email) != 0)
+	    opt_str(e, cus, "customer", "email", EMAIL_MAX, &v->c_email) != 0)
 		return -1;
 	/* only a draft may lack the customer's address (contract4.md) */
 	const json_t *ca = json_object_get(cus, "address");
@@ -397,7 +437,7 @@ static int parse(struct errbuf *e, const json_t *doc, struct view *v)
 
 	if (req_str(e, mem, "member", "first_name", SHORT_MAX, &v->m_first) != 0 ||
 	    req_str(e, mem, "member", "last_name", SHORT_MAX, &v->m_last) != 0 ||
-	    opt_str(e, mem, "member", "activity_description", SHORT_MAX, &v->m_activity) != 0)
+	    opt_str(e, mem, "member", "activity_description", ACTIVITY_MAX, &v->m_activity) != 0)
 		return -1;
 
 	if (parse_totals(e, inv, v) != 0)
@@ -517,36 +557,182 @@ static const char *country_name(const char *code)
 	return code;
 }
 
-/* ---- UTF-8 to Windows-1252 ------------------------------------------------------------------- */
+/* ---- page geometry and colours --------------------------------------------------------------- */
 
-/* The code points of 0x80..0x9F, then near equivalents (hyphens, minus, spaces). */
-static const struct {
-	uint32_t u;
-	unsigned char c;
-} cp1252_extra[] = {
-    {0x20AC, 0x80}, {0x201A, 0x82}, {0x0192, 0x83}, {0x201E, 0x84}, {0x2026, 0x85}, {0x2020, 0x86},
-    {0x2021, 0x87}, {0x02C6, 0x88}, {0x2030, 0x89}, {0x0160, 0x8A}, {0x2039, 0x8B}, {0x0152, 0x8C},
-    {0x017D, 0x8E}, {0x2018, 0x91}, {0x2019, 0x92}, {0x201C, 0x93}, {0x201D, 0x94}, {0x2022, 0x95},
-    {0x2013, 0x96}, {0x2014, 0x97}, {0x02DC, 0x98}, {0x2122, 0x99}, {0x0161, 0x9A}, {0x203A, 0x9B},
-    {0x0153, 0x9C}, {0x017E, 0x9E}, {0x0178, 0x9F}, {0x2010, '-'},  {0x2011, '-'},  {0x2212, '-'},
-    {0x2009, ' '},  {0x2002, ' '},  {0x2003, ' '},  {0x202F, 0xA0}, {0x2007, 0xA0},
+#define PAGE_W   595.276f
+#define PAGE_H   841.89f
+#define LEFT     56.0f
+#define RIGHT    (PAGE_W - 56.0f)
+#define WIDTH    (RIGHT - LEFT)
+#define TOP      (PAGE_H - 48.0f)
+#define BOTTOM   76.0f /* content stays above; the footer is below */
+#define FOOTER_Y 40.0f
+
+/* Code points of one text block: the longest input (LONG_MAX characters) even after NFC, which
+ * can make three of one; a longer text is cut (its block would be cut by MAX_LINES anyway). */
+#define TEXT_CAP     4096
+#define MAX_LINES    64
+#define FMT_CAP      4096 /* bytes of one composed text: two names and an activity, 4 bytes each */
+#define IBAN_CAP     320  /* an IBAN of CODE_MAX characters with its no-break spaces */
+#define RENDER_STACK (1u << 20) /* libharu takes 128 KiB of it for a UTF-8 font (see the top) */
+
+struct rgb {
+	float r, g, b;
+};
+static const struct rgb INK = {0.12f, 0.12f, 0.14f};
+static const struct rgb MUTED = {0.42f, 0.44f, 0.48f};
+static const struct rgb ACCENT = {0.07f, 0.26f, 0.42f};
+static const struct rgb RULE = {0.78f, 0.80f, 0.83f};
+static const struct rgb SHADE = {0.925f, 0.94f, 0.955f};
+
+enum align { AL_LEFT, AL_RIGHT };
+
+/* A loaded font: the libharu font (UTF-8 encoder) and its TrueType data. */
+struct face {
+	HPDF_Font font;
+	HPDF_FontDef def;
+	HPDF_UINT16 gid[256]; /* the glyphs and advances of U+0000..U+00FF, looked up once */
+	short adv[256];
+	int ellipsis; /* the advance of U+2026 */
 };
 
-/* Decomposed input (a letter followed by a combining mark, as macOS writes it) is composed
- * where Windows-1252 has the composed letter. */
-static const struct {
-	uint32_t mark;
-	const char *base, *composed;
-} combining[] = {
-    {0x0300, "AEIOUaeiou", "\xC0\xC8\xCC\xD2\xD9\xE0\xE8\xEC\xF2\xF9"},
-    {0x0301, "AEIOUYaeiouy", "\xC1\xC9\xCD\xD3\xDA\xDD\xE1\xE9\xED\xF3\xFA\xFD"},
-    {0x0302, "AEIOUaeiou", "\xC2\xCA\xCE\xD4\xDB\xE2\xEA\xEE\xF4\xFB"},
-    {0x0303, "ANOano", "\xC3\xD1\xD5\xE3\xF1\xF5"},
-    {0x0308, "AEIOUYaeiouy", "\xC4\xCB\xCF\xD6\xDC\x9F\xE4\xEB\xEF\xF6\xFC\xFF"},
-    {0x030A, "Aa", "\xC5\xE5"},
-    {0x030C, "SZsz", "\x8A\x8E\x9A\x9E"},
-    {0x0327, "Cc", "\xC7\xE7"},
+/* A text block laid out in lines of at most a given width: code points in visual order, the
+ * width of each line in 1/1000 em (the last line of a cut text ends in U+2026). */
+struct text {
+	uint32_t cp[TEXT_CAP + 1];
+	int n, truncated;
+	unsigned short off[MAX_LINES], len[MAX_LINES];
+	int units[MAX_LINES];
+	size_t used;
 };
+
+/* The work arrays of layout(): the text in its stages, and per paragraph what FriBidi needs. */
+struct shaping {
+	uint32_t in[TEXT_CAP], nfc[TEXT_CAP];
+	FriBidiChar cps[TEXT_CAP], orig[TEXT_CAP];
+	FriBidiCharType types[TEXT_CAP];
+	FriBidiBracketType brackets[TEXT_CAP];
+	FriBidiLevel levels[TEXT_CAP];
+	FriBidiArabicProp props[TEXT_CAP];
+	int adv[TEXT_CAP];
+	int loff[MAX_LINES], llen[MAX_LINES];
+};
+
+struct ctx {
+	jmp_buf jump;
+	HPDF_Doc pdf;
+	struct face faces[NFACES];
+	const struct face *regular, *bold;
+	HPDF_Page page;
+	unsigned npages;
+	float y; /* the top of the free space on the current page */
+	const struct view *v;
+	HPDF_STATUS error, detail;
+	long steps, fail_step; /* test hook: libharu reports an error at drawing step fail_step */
+	int failed;
+	unsigned char *out;
+	size_t out_len;
+	char font_path[NFACES][PATH_CAP];
+	/* work buffers, here rather than on the stack */
+	struct shaping sh;
+	struct text blk, one; /* a block being laid out and drawn; a single line (put()) */
+	char utf8[3 * (TEXT_CAP + 1) + 1];
+	char fmt[4][FMT_CAP];
+};
+
+static void on_error(HPDF_STATUS error, HPDF_STATUS detail, void *user)
+{
+	struct ctx *c = user;
+	c->error = error;
+	c->detail = detail;
+	longjmp(c->jump, 1);
+}
+
+/* Counts a drawing step; at the step a test asked for, provokes a libharu error (an invalid
+ * compression mode), which goes through on_error like any other. */
+static void step(struct ctx *c)
+{
+	if (c->fail_step >= 0 && c->steps++ == c->fail_step)
+		HPDF_SetCompressionMode(c->pdf, 0xFFFF);
+}
+
+/* ---- fonts ----------------------------------------------------------------------------------- */
+
+/* The path of font i: in COOPD_FONT_DIR when that is set, else in FONT_DIR. -1: too long. */
+static int font_path(int i, char *path, size_t cap)
+{
+	const char *dir = getenv("COOPD_FONT_DIR");
+	if (!dir || !*dir)
+		dir = FONT_DIR;
+	int n = snprintf(path, cap, "%s/%s", dir, font_files[i]);
+	return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+int pdf_fonts_check(char *err, size_t errlen)
+{
+	struct errbuf e = {err, errlen};
+	char path[PATH_CAP];
+	if (err && errlen)
+		err[0] = '\0';
+	for (int i = 0; i < NFACES; i++) {
+		if (font_path(i, path, sizeof path) != 0)
+			return bad(&e, "COOPD_FONT_DIR: too long");
+		FILE *f = fopen(path, "rb");
+		if (!f)
+			return bad(
+			    &e,
+			    "font %s: %s (install fonts-dejavu-core, or set COOPD_FONT_DIR to "
+			    "the directory of DejaVuSans.ttf and DejaVuSans-Bold.ttf)",
+			    path, strerror(errno));
+		unsigned char magic[4] = {0};
+		size_t got = fread(magic, 1, sizeof magic, f);
+		fclose(f);
+		if (got != sizeof magic ||
+		    (memcmp(magic, "\0\1\0\0", 4) != 0 && memcmp(magic, "true", 4) != 0))
+			return bad(&e, "font %s: not a TrueType font", path);
+		/* and libharu reads it as the renderer will */
+		HPDF_Doc pdf = HPDF_New(NULL, NULL);
+		if (!pdf)
+			return bad(&e, "out of memory");
+		const char *name = HPDF_LoadTTFontFromFile(pdf, path, HPDF_TRUE);
+		HPDF_STATUS st = HPDF_GetError(pdf);
+		HPDF_Free(pdf);
+		if (!name)
+			return bad(&e, "font %s: libharu cannot read it (error 0x%04X)", path,
+			           (unsigned)st);
+	}
+	return 0;
+}
+
+static HPDF_UINT16 glyph(const struct face *f, uint32_t cp)
+{
+	if (cp < 256)
+		return f->gid[cp];
+	return cp <= 0xFFFF ? HPDF_TTFontDef_GetGlyphid(f->def, (HPDF_UINT16)cp) : 0;
+}
+
+/* The advance of a character the font has, in 1/1000 em. */
+static int advance(const struct face *f, uint32_t cp)
+{
+	if (cp < 256)
+		return f->adv[cp];
+	return HPDF_TTFontDef_GetGidWidth(f->def, glyph(f, cp));
+}
+
+/* Loads a TrueType font, embedded, for UTF-8 text. An error longjmps (on_error). */
+static void load_face(struct ctx *c, struct face *f, const char *path)
+{
+	const char *name = HPDF_LoadTTFontFromFile(c->pdf, path, HPDF_TRUE);
+	f->font = HPDF_GetFont(c->pdf, name, "UTF-8");
+	f->def = HPDF_GetFontDef(c->pdf, name);
+	for (unsigned i = 0; i < 256; i++) {
+		f->gid[i] = HPDF_TTFontDef_GetGlyphid(f->def, (HPDF_UINT16)i);
+		f->adv[i] = HPDF_TTFontDef_GetGidWidth(f->def, f->gid[i]);
+	}
+	f->ellipsis = advance(f, 0x2026);
+}
+
+/* ---- text: UTF-8 to lines of glyphs ---------------------------------------------------------- */
 
 /* One code point from s; *cp = 0xFFFD for a malformed sequence (one byte consumed). */
 static size_t utf8_next(const unsigned char *s, uint32_t *cp)
@@ -586,144 +772,149 @@ static size_t utf8_next(const unsigned char *s, uint32_t *cp)
 	return n;
 }
 
-static int compose(unsigned char *last, uint32_t mark)
+/* A BMP code point as UTF-8 (1 to 3 bytes); returns the length. */
+static size_t utf8_put(uint32_t cp, char *o)
 {
-	for (size_t i = 0; i < sizeof combining / sizeof combining[0]; i++) {
-		if (combining[i].mark != mark)
-			continue;
-		const char *p = strchr(combining[i].base, (char)*last);
-		if (*last && p) {
-			*last = (unsigned char)combining[i].composed[p - combining[i].base];
-			return 1;
-		}
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
 	}
-	return 0;
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp > 0xFFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		cp = 0xFFFD;
+	o[0] = (char)(0xE0 | (cp >> 12));
+	o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	o[2] = (char)(0x80 | (cp & 0x3F));
+	return 3;
 }
 
-/* Converts UTF-8 in to Windows-1252 in out (cap bytes, NUL-terminated); returns the length.
- * Unmappable characters become '?', control characters a space ('\n' is kept when
- * keep_newlines), '\r' is dropped. Longer input is cut at cap - 1 bytes. */
-static size_t to_cp1252(const char *in, char *out, size_t cap, int keep_newlines)
+/* Format characters that show nothing: bidi controls, joiners, the soft hyphen, variation
+ * selectors, U+FEFF (also FriBidi's filler beside a ligature), tags. They take part in the bidi
+ * algorithm and in Arabic joining, then are dropped. */
+static int invisible(uint32_t cp)
+{
+	return cp == 0x00AD || cp == 0x034F || cp == 0x061C || (cp >= 0x200B && cp <= 0x200F) ||
+	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2069) ||
+	       (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF || (cp >= 0xE0000 && cp <= 0xE0FFF);
+}
+
+static int has_glyph(const struct face *f, uint32_t cp)
+{
+	return cp <= 0xFFFF && glyph(f, cp) != 0;
+}
+
+/* UTF-8 to at most cap code points: control characters become a space ('\n', U+2028 and U+2029
+ * a line break, '\r' is dropped), malformed sequences and noncharacters U+FFFD. */
+static size_t decode(const char *in, uint32_t *out, size_t cap)
 {
 	const unsigned char *s = (const unsigned char *)in;
-	size_t o = 0;
-	while (*s && o + 1 < cap) {
+	size_t n = 0;
+	while (*s && n < cap) {
 		uint32_t cp;
 		s += utf8_next(s, &cp);
-		unsigned char ch = '?';
 		if (cp == '\r')
 			continue;
-		if (cp == '\n')
-			ch = keep_newlines ? '\n' : ' ';
-		else if (cp < 0x20 || cp == 0x7F)
-			ch = ' ';
-		else if (cp < 0x7F || (cp >= 0xA0 && cp <= 0xFF))
-			ch = (unsigned char)cp;
-		else if (cp >= 0x0300 && cp <= 0x036F) {
-			if (o && compose((unsigned char *)&out[o - 1], cp))
-				continue;
-		} else {
-			for (size_t i = 0; i < sizeof cp1252_extra / sizeof cp1252_extra[0]; i++)
-				if (cp1252_extra[i].u == cp)
-					ch = cp1252_extra[i].c;
-		}
-		out[o++] = (char)ch;
+		if (cp == '\n' || cp == 0x2028 || cp == 0x2029)
+			cp = '\n';
+		else if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
+			cp = ' ';
+		else if ((cp & 0xFFFE) == 0xFFFE || (cp >= 0xFDD0 && cp <= 0xFDEF))
+			cp = 0xFFFD;
+		out[n++] = cp;
 	}
-	out[o] = '\0';
+	return n;
+}
+
+/* s->in (n code points) in NFC to s->nfc; returns its length. */
+static size_t compose(struct shaping *s, size_t n)
+{
+	size_t len = TEXT_CAP;
+	uint32_t *r = u32_normalize(UNINORM_NFC, s->in, n, s->nfc, &len);
+	if (!r) { /* no memory: as it is */
+		memcpy(s->nfc, s->in, n * sizeof *s->in);
+		return n;
+	}
+	if (r != s->nfc) { /* longer than TEXT_CAP: cut */
+		if (len > TEXT_CAP)
+			len = TEXT_CAP;
+		memcpy(s->nfc, r, len * sizeof *r);
+		free(r);
+	}
+	return len;
+}
+
+/* Copies in to out (at most cap), replacing every character the font has no glyph for (all
+ * outside the BMP): by its compatibility decomposition (NFKC) when the font has every character
+ * of that (𝕏 -> X, ＡＢ -> AB), else by U+FFFD. Returns the length. */
+static size_t substitute(const struct face *f, const uint32_t *in, size_t n, FriBidiChar *out,
+                         size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o < cap; i++) {
+		uint32_t cp = in[i], k[24];
+		if (cp == '\n' || invisible(cp) || has_glyph(f, cp)) {
+			out[o++] = cp;
+			continue;
+		}
+		size_t kn = sizeof k / sizeof k[0];
+		uint32_t *r = u32_normalize(UNINORM_NFKC, &cp, 1, k, &kn);
+		int ok = r == k && kn > 0 && !(kn == 1 && k[0] == cp) && o + kn <= cap;
+		for (size_t j = 0; ok && j < kn; j++)
+			ok = k[j] >= 0x20 && !invisible(k[j]) && has_glyph(f, k[j]);
+		if (r && r != k)
+			free(r);
+		if (ok) {
+			memcpy(out + o, k, kn * sizeof *k);
+			o += kn;
+		} else {
+			out[o++] = 0xFFFD;
+		}
+	}
 	return o;
 }
 
-/* ---- page geometry and colours --------------------------------------------------------------- */
-
-#define PAGE_W   595.276f
-#define PAGE_H   841.89f
-#define LEFT     56.0f
-#define RIGHT    (PAGE_W - 56.0f)
-#define WIDTH    (RIGHT - LEFT)
-#define TOP      (PAGE_H - 48.0f)
-#define BOTTOM   76.0f /* content stays above; the footer is below */
-#define FOOTER_Y 40.0f
-
-#define TEXT_CAP  2048 /* Windows-1252 bytes of one text block (inputs are at most LONG_MAX) */
-#define MAX_LINES 64
-
-struct rgb {
-	float r, g, b;
-};
-static const struct rgb INK = {0.12f, 0.12f, 0.14f};
-static const struct rgb MUTED = {0.42f, 0.44f, 0.48f};
-static const struct rgb ACCENT = {0.07f, 0.26f, 0.42f};
-static const struct rgb RULE = {0.78f, 0.80f, 0.83f};
-static const struct rgb SHADE = {0.925f, 0.94f, 0.955f};
-
-enum align { AL_LEFT, AL_RIGHT };
-
-struct ctx {
-	jmp_buf jump;
-	HPDF_Doc pdf;
-	HPDF_Font regular, bold;
-	HPDF_Page page;
-	unsigned npages;
-	float y; /* the top of the free space on the current page */
-	const struct view *v;
-	HPDF_STATUS error, detail;
-	long steps, fail_step; /* test hook: libharu reports an error at drawing step fail_step */
-	int failed;
-	unsigned char *out;
-	size_t out_len;
-};
-
-/* A text block laid out in lines of at most a given width. */
-struct text {
-	char cp[TEXT_CAP];
-	int n, truncated;
-	unsigned short off[MAX_LINES], len[MAX_LINES];
-};
-
-static void on_error(HPDF_STATUS error, HPDF_STATUS detail, void *user)
+/* A presentation form or mirrored character (from fribidi_shape) that the font lacks becomes
+ * the plain character again, and so does a ligature's filler beside it. */
+static void unshape_missing(const struct face *f, struct shaping *s, FriBidiChar *str, int len)
 {
-	struct ctx *c = user;
-	c->error = error;
-	c->detail = detail;
-	longjmp(c->jump, 1);
+	for (int i = 0; i < len; i++) {
+		if (str[i] == s->orig[i] || str[i] == FRIBIDI_CHAR_FILL || glyph(f, str[i]))
+			continue;
+		str[i] = s->orig[i];
+		for (int k = i - 1; k <= i + 1; k += 2)
+			if (k >= 0 && k < len && str[k] == FRIBIDI_CHAR_FILL &&
+			    s->orig[k] != FRIBIDI_CHAR_FILL)
+				str[k] = s->orig[k];
+	}
 }
 
-/* Counts a drawing step; at the step a test asked for, provokes a libharu error (an invalid
- * compression mode), which goes through on_error like any other. */
-static void step(struct ctx *c)
+static int units(const int *adv, int a, int b)
 {
-	if (c->fail_step >= 0 && c->steps++ == c->fail_step)
-		HPDF_SetCompressionMode(c->pdf, 0xFFFF);
+	int w = 0;
+	for (; a < b; a++)
+		w += adv[a];
+	return w;
 }
 
-/* Width of n bytes of Windows-1252 text (a no-break space measures as a space). */
-static float text_width(HPDF_Font f, float size, const char *s, size_t n)
+/* The end of the longest run from q (inside a paragraph ending at pe) that fits limit (1/1000
+ * em) and breaks at a space; a word wider than limit alone is broken where it must, but never
+ * between a letter and its combining marks. */
+static int fit(const struct shaping *s, const FriBidiChar *str, int q, int pe, float limit)
 {
-	char buf[TEXT_CAP];
-	if (n == 0)
-		return 0;
-	if (n >= sizeof buf)
-		n = sizeof buf - 1;
-	for (size_t i = 0; i < n; i++)
-		buf[i] = s[i] == '\xA0' ? ' ' : s[i];
-	HPDF_TextWidth w = HPDF_Font_TextWidth(f, (const HPDF_BYTE *)buf, (HPDF_UINT)n);
-	return (float)w.width * size / 1000.0f;
-}
-
-/* The end of the longest run from q (inside a paragraph ending at pe) that fits width and
- * breaks at a space; a word wider than width alone is broken where it must. */
-static size_t fit(const char *s, size_t q, size_t pe, HPDF_Font f, float size, float width)
-{
-	size_t best = 0, k = q;
+	int best = 0, k = q, w = 0;
 	for (;;) {
-		size_t we = k;
-		while (we < pe && s[we] != ' ')
-			we++;
-		if (text_width(f, size, s + q, we - q) > width)
+		int we = k;
+		while (we < pe && str[we] != ' ')
+			w += s->adv[we++];
+		if ((float)w > limit)
 			break;
 		best = we;
-		while (we < pe && s[we] == ' ')
-			we++;
+		while (we < pe && str[we] == ' ')
+			w += s->adv[we++];
 		if (we >= pe) {
 			best = pe;
 			break;
@@ -732,57 +923,145 @@ static size_t fit(const char *s, size_t q, size_t pe, HPDF_Font f, float size, f
 	}
 	if (best)
 		return best;
-	size_t we = q, n = 1;
-	while (we < pe && s[we] != ' ')
+	int we = q, n = 1;
+	while (we < pe && str[we] != ' ')
 		we++;
-	while (q + n < we && text_width(f, size, s + q, n + 1) <= width)
+	w = s->adv[q];
+	while (q + n < we && (float)(w + s->adv[q + n]) <= limit)
+		w += s->adv[q + n++];
+	while (q + n < we && s->types[q + n] == FRIBIDI_TYPE_NSM)
 		n++;
 	return q + n;
 }
 
-static int add_line(struct text *t, size_t off, size_t len, int max_lines)
+/* Lays out one paragraph (str, len code points, no '\n') in the lines left of max_lines: bidi
+ * and Arabic shaping, advances, line breaks, the ellipsis when the text goes on (more: another
+ * paragraph follows), visual order. At least one line is left (the caller checks). */
+static void paragraph(struct ctx *c, struct text *t, const struct face *f, float limit,
+                      FriBidiChar *str, int len, int max_lines, int more)
 {
-	if (t->n >= max_lines) {
-		t->truncated = 1;
-		return -1;
+	struct shaping *s = &c->sh;
+	FriBidiParType base = FRIBIDI_PAR_LTR;
+	int bidi = 0;
+
+	fribidi_get_bidi_types(str, len, s->types);
+	for (int i = 0; i < len && !bidi; i++) /* below U+0590 everything is left-to-right */
+		bidi = str[i] >= 0x0590;
+	if (bidi) {
+		base = FRIBIDI_PAR_ON; /* the direction of the first strong character */
+		fribidi_get_bracket_types(str, len, s->types, s->brackets);
+		if (!fribidi_get_par_embedding_levels_ex(s->types, s->brackets, len, &base,
+		                                         s->levels)) {
+			bidi = 0; /* no memory: logical order */
+			base = FRIBIDI_PAR_LTR;
+		}
 	}
-	while (len && t->cp[off + len - 1] == ' ')
-		len--;
-	t->off[t->n] = (unsigned short)off;
-	t->len[t->n] = (unsigned short)len;
-	t->n++;
-	return 0;
+	if (bidi) {
+		fribidi_get_joining_types(str, len, s->props);
+		fribidi_join_arabic(s->types, len, s->levels, s->props);
+		memcpy(s->orig, str, (size_t)len * sizeof *str);
+		fribidi_shape(FRIBIDI_FLAGS_DEFAULT | FRIBIDI_FLAGS_ARABIC, s->levels, len,
+		              s->props, str);
+		unshape_missing(f, s, str, len);
+	}
+	for (int i = 0; i < len; i++) {
+		if (invisible(str[i])) {
+			str[i] = 0; /* dropped */
+			s->adv[i] = 0;
+			continue;
+		}
+		if (!glyph(f, str[i]))
+			str[i] = 0xFFFD;
+		s->adv[i] = advance(f, str[i]);
+	}
+
+	int nl = 0, room = max_lines - t->n, q = 0, cut = 0;
+	for (;;) {
+		while (q < len && str[q] == ' ')
+			q++;
+		if (q >= len)
+			break;
+		if (nl == room) {
+			cut = 1;
+			break;
+		}
+		int end = fit(s, str, q, len, limit), e = end;
+		while (e > q && str[e - 1] == ' ')
+			e--;
+		s->loff[nl] = q;
+		s->llen[nl++] = e - q;
+		q = end;
+	}
+	if (nl == 0) { /* an empty paragraph is an empty line */
+		s->loff[0] = s->llen[0] = 0;
+		nl = 1;
+	}
+	int ellipsis = cut || (nl == room && more);
+	if (ellipsis) { /* the last line, shortened by whole characters until "…" fits after it */
+		int lo = s->loff[nl - 1], n = s->llen[nl - 1];
+		while (n > 0 && (float)(units(s->adv, lo, lo + n) + f->ellipsis) > limit) {
+			do
+				n--;
+			while (n > 0 && s->types[lo + n] == FRIBIDI_TYPE_NSM);
+		}
+		while (n > 0 && str[lo + n - 1] == ' ')
+			n--;
+		s->llen[nl - 1] = n;
+		t->truncated = 1;
+	}
+
+	int rtl = FRIBIDI_IS_RTL(base);
+	for (int k = 0; k < nl; k++) {
+		int lo = s->loff[k], n = s->llen[k], w = units(s->adv, lo, lo + n);
+		int ell = ellipsis && k == nl - 1;
+		size_t o = t->used;
+		/* on failure (no memory) the line stays in logical order */
+		if (bidi && n > 0 &&
+		    !fribidi_reorder_line(FRIBIDI_FLAGS_DEFAULT, s->types, n, lo, base, s->levels,
+		                          str, NULL))
+			bidi = 0;
+		if (ell && rtl) /* the end of a right-to-left paragraph is on the left */
+			t->cp[o++] = 0x2026;
+		for (int i = lo; i < lo + n; i++)
+			if (str[i])
+				t->cp[o++] = str[i];
+		if (ell && !rtl)
+			t->cp[o++] = 0x2026;
+		t->off[t->n] = (unsigned short)t->used;
+		t->len[t->n] = (unsigned short)(o - t->used);
+		t->units[t->n++] = w + (ell ? f->ellipsis : 0);
+		t->used = o;
+	}
 }
 
 /* Lays utf8 out in lines of at most width; '\n' starts a new line. At most max_lines lines:
- * the last one of a longer text is drawn with an ellipsis. */
-static void layout(struct text *t, HPDF_Font f, float size, float width, const char *utf8,
-                   int max_lines)
+ * the last one of a longer text ends in an ellipsis. */
+static void layout(struct ctx *c, struct text *t, const struct face *f, float size, float width,
+                   const char *utf8, int max_lines)
 {
-	size_t e = to_cp1252(utf8 ? utf8 : "", t->cp, sizeof t->cp, 1), p = 0;
+	struct shaping *s = &c->sh;
+	size_t n = decode(utf8 ? utf8 : "", s->in, TEXT_CAP);
+	n = compose(s, n);
+	n = substitute(f, s->nfc, n, s->cps, TEXT_CAP);
 	t->n = t->truncated = 0;
+	t->used = 0;
 	if (max_lines > MAX_LINES)
 		max_lines = MAX_LINES;
-	while (p < e) {
-		size_t pe = p, q = p;
-		int any = 0;
-		while (pe < e && t->cp[pe] != '\n')
+	for (size_t p = 0; p < n && t->n < max_lines;) {
+		size_t pe = p;
+		while (pe < n && s->cps[pe] != '\n')
 			pe++;
-		for (;;) {
-			while (q < pe && t->cp[q] == ' ')
-				q++;
-			if (q >= pe)
-				break;
-			size_t end = fit(t->cp, q, pe, f, size, width);
-			if (add_line(t, q, end - q, max_lines) != 0)
-				return;
-			any = 1;
-			q = end;
-		}
-		if (!any && add_line(t, p, 0, max_lines) != 0)
-			return;
+		paragraph(c, t, f, width * 1000.0f / size, s->cps + p, (int)(pe - p), max_lines,
+		          pe + 1 < n);
 		p = pe + 1;
 	}
+}
+
+/* The width of utf8 set in one line. */
+static float text_width(struct ctx *c, const struct face *f, float size, const char *utf8)
+{
+	layout(c, &c->one, f, size, 1e9f, utf8, 1);
+	return c->one.n ? (float)c->one.units[0] * size / 1000.0f : 0;
 }
 
 static void set_fill(struct ctx *c, struct rgb col)
@@ -790,64 +1069,61 @@ static void set_fill(struct ctx *c, struct rgb col)
 	HPDF_Page_SetRGBFill(c->page, col.r, col.g, col.b);
 }
 
-/* Draws n bytes of Windows-1252 text with its baseline at y. */
-static void show(struct ctx *c, HPDF_Font f, float size, float x, float y, const char *s, size_t n,
-                 enum align al)
+/* Draws n code points (visual order, `units` wide) with the baseline at y; a no-break space is
+ * drawn as a space (the same glyph width; text extraction then finds plain spaces). */
+static void show(struct ctx *c, const struct face *f, float size, float x, float y,
+                 const uint32_t *cp, size_t n, int width_units, enum align al)
 {
-	char buf[TEXT_CAP];
-	if (n >= sizeof buf)
-		n = sizeof buf - 1;
-	for (size_t i = 0; i < n; i++)
-		buf[i] = s[i] == '\xA0' ? ' ' : s[i];
-	buf[n] = '\0';
+	size_t o = 0;
 	if (n == 0)
 		return;
+	for (size_t i = 0; i < n; i++)
+		o += utf8_put(cp[i] == 0xA0 ? ' ' : cp[i], c->utf8 + o);
+	c->utf8[o] = '\0';
 	step(c);
 	if (al == AL_RIGHT)
-		x -= text_width(f, size, buf, n);
+		x -= (float)width_units * size / 1000.0f;
 	HPDF_Page_BeginText(c->page);
-	HPDF_Page_SetFontAndSize(c->page, f, size);
-	HPDF_Page_TextOut(c->page, x, y, buf);
+	HPDF_Page_SetFontAndSize(c->page, f->font, size);
+	HPDF_Page_TextOut(c->page, x, y, c->utf8);
 	HPDF_Page_EndText(c->page);
 }
 
 /* Draws a laid-out text, line i with its baseline at y - i * leading. */
-static void draw_text(struct ctx *c, const struct text *t, HPDF_Font f, float size, float x,
-                      float y, float width, float leading, enum align al)
+static void draw_text(struct ctx *c, const struct text *t, const struct face *f, float size,
+                      float x, float y, float leading, enum align al)
 {
-	for (int i = 0; i < t->n; i++) {
-		const char *s = t->cp + t->off[i];
-		size_t n = t->len[i];
-		if (i == t->n - 1 && t->truncated) {
-			char buf[TEXT_CAP];
-			do {
-				memcpy(buf, s, n);
-				buf[n] = '\x85'; /* … */
-			} while (n > 0 && text_width(f, size, buf, n + 1) > width && n--);
-			show(c, f, size, x, y - (float)i * leading, buf, n + 1, al);
-		} else {
-			show(c, f, size, x, y - (float)i * leading, s, n, al);
-		}
-	}
+	for (int i = 0; i < t->n; i++)
+		show(c, f, size, x, y - (float)i * leading, t->cp + t->off[i], t->len[i],
+		     t->units[i], al);
 }
 
 /* One line of UTF-8 text, cut with an ellipsis when wider than width. */
-static void put(struct ctx *c, HPDF_Font f, float size, float x, float y, float width,
+static void put(struct ctx *c, const struct face *f, float size, float x, float y, float width,
                 const char *utf8, enum align al)
 {
-	struct text t;
-	layout(&t, f, size, width, utf8, 1);
-	draw_text(c, &t, f, size, x, y, width, 0, al);
+	layout(c, &c->one, f, size, width, utf8, 1);
+	draw_text(c, &c->one, f, size, x, y, 0, al);
+}
+
+/* One line of UTF-8 text that must show whole (an invoice number): in a smaller size, down to
+ * 7 pt, when it is wider than width at size; only then cut. */
+static void put_whole(struct ctx *c, const struct face *f, float size, float x, float y,
+                      float width, const char *utf8)
+{
+	float w = text_width(c, f, size, utf8), s = size;
+	while (s > 7 && w * s / size > width)
+		s -= 0.5f;
+	put(c, f, s, x, y, width, utf8, AL_LEFT);
 }
 
 /* A wrapped block from the baseline y down; returns the baseline below its last line. */
-static float block(struct ctx *c, HPDF_Font f, float size, float x, float y, float width,
+static float block(struct ctx *c, const struct face *f, float size, float x, float y, float width,
                    float leading, const char *utf8, int max_lines)
 {
-	struct text t;
-	layout(&t, f, size, width, utf8, max_lines);
-	draw_text(c, &t, f, size, x, y, width, leading, AL_LEFT);
-	return y - (float)t.n * leading;
+	layout(c, &c->blk, f, size, width, utf8, max_lines);
+	draw_text(c, &c->blk, f, size, x, y, leading, AL_LEFT);
+	return y - (float)c->blk.n * leading;
 }
 
 static void hline(struct ctx *c, float x0, float x1, float y, float w, struct rgb col)
@@ -867,7 +1143,6 @@ static void fill_rect(struct ctx *c, float x, float y, float w, float h, struct 
 	HPDF_Page_Rectangle(c->page, x, y, w, h);
 	HPDF_Page_Fill(c->page);
 }
-
 /* ---- pages ----------------------------------------------------------------------------------- */
 
 static const char *brand(const struct view *v)
@@ -890,30 +1165,32 @@ static void start_page(struct ctx *c)
 	if (c->npages == 1)
 		return;
 	/* a continuation page: who and which invoice, above a rule */
-	char buf[160];
+	char buf[4 * CODE_MAX + 32];
 	snprintf(buf, sizeof buf, "%s %s (vervolg)", title(c->v), c->v->number);
 	set_fill(c, ACCENT);
-	put(c, c->bold, 11, LEFT, TOP - 10, WIDTH * 0.55f, brand(c->v), AL_LEFT);
+	put(c, c->bold, 11, LEFT, TOP - 10, WIDTH * 0.5f, brand(c->v), AL_LEFT);
 	set_fill(c, MUTED);
-	put(c, c->regular, 9, RIGHT, TOP - 10, WIDTH * 0.42f, buf, AL_RIGHT);
+	put(c, c->regular, 9, RIGHT, TOP - 10, WIDTH * 0.48f, buf, AL_RIGHT);
 	hline(c, LEFT, RIGHT, TOP - 20, 0.5f, RULE);
 	c->y = TOP - 34;
 }
 
-/* The lines table: columns, their headers (one or two lines) and alignment. */
+/* The lines table: columns, their headers (one or two lines) and alignment. The numeric
+ * columns fit "€ -1.234.567,89", "-1.500,25" and "vrijgesteld" in DejaVu Sans at ROW_SIZE. */
 static const struct column {
 	const char *h1, *h2;
 	float x0, x1;
 	enum align al;
 } columns[] = {
-    {"Omschrijving", NULL, LEFT, LEFT + 186, AL_LEFT},
-    {"Aantal", NULL, LEFT + 186, LEFT + 234, AL_RIGHT},
-    {"Eenheid", NULL, LEFT + 234, LEFT + 282, AL_LEFT},
-    {"Prijs per eenheid", "excl. btw", LEFT + 282, LEFT + 366, AL_RIGHT},
-    {"Btw %", NULL, LEFT + 366, LEFT + 416, AL_RIGHT},
-    {"Bedrag", "excl. btw", LEFT + 416, RIGHT, AL_RIGHT},
+    {"Omschrijving", NULL, LEFT, LEFT + 178, AL_LEFT},
+    {"Aantal", NULL, LEFT + 178, LEFT + 228, AL_RIGHT},
+    {"Eenheid", NULL, LEFT + 228, LEFT + 270, AL_LEFT},
+    {"Prijs per eenheid", "excl. btw", LEFT + 270, LEFT + 350, AL_RIGHT},
+    {"Btw %", NULL, LEFT + 350, LEFT + 404, AL_RIGHT},
+    {"Bedrag", "excl. btw", LEFT + 404, RIGHT, AL_RIGHT},
 };
 #define NCOLUMNS    (sizeof columns / sizeof columns[0])
+#define NUMBER_W    150.0f /* the column of an invoice number: 20 characters in bold 10 pt */
 #define CELL_PAD    5.0f
 #define ROW_SIZE    9.0f
 #define ROW_LEADING 11.5f
@@ -968,35 +1245,35 @@ static float supplier_block(struct ctx *c)
 {
 	const struct view *v = c->v;
 	const float x = LEFT + 318, w = RIGHT - x, size = 8.5f, lead = 11.5f;
-	char l1[SHORT_MAX + 80], l2[SHORT_MAX + 80], l3[SHORT_MAX], buf[SHORT_MAX + 32];
+	char *l1 = c->fmt[0], *l2 = c->fmt[1], *l3 = c->fmt[2], *buf = c->fmt[3];
 	float y = TOP - 8;
 
 	set_fill(c, INK);
 	y = block(c, c->bold, size, x, y, w, lead, v->s_legal, 3);
-	address_lines(&v->s_addr, l1, l2, l3, sizeof l1);
+	address_lines(&v->s_addr, l1, l2, l3, FMT_CAP);
 	y = block(c, c->regular, size, x, y, w, lead, l1, 2);
 	y = block(c, c->regular, size, x, y, w, lead, l2, 2);
 	if (*l3)
 		y = block(c, c->regular, size, x, y, w, lead, l3, 1);
 	y -= 5;
-	snprintf(buf, sizeof buf, "KvK %s", v->s_kvk);
+	snprintf(buf, FMT_CAP, "KvK %s", v->s_kvk);
 	y = block(c, c->regular, size, x, y, w, lead, buf, 1);
 	if (v->s_vat) {
-		snprintf(buf, sizeof buf, "Btw-id %s", v->s_vat);
+		snprintf(buf, FMT_CAP, "Btw-id %s", v->s_vat);
 		y = block(c, c->regular, size, x, y, w, lead, buf, 1);
 	}
-	char iban[CODE_MAX * 2];
+	char iban[IBAN_CAP];
 	fmt_iban(v->s_iban, iban, sizeof iban);
-	snprintf(buf, sizeof buf, "IBAN %s", iban);
+	snprintf(buf, FMT_CAP, "IBAN %s", iban);
 	y = block(c, c->regular, size, x, y, w, lead, buf, 1);
 	if (v->s_bic) {
-		snprintf(buf, sizeof buf, "BIC %s", v->s_bic);
+		snprintf(buf, FMT_CAP, "BIC %s", v->s_bic);
 		y = block(c, c->regular, size, x, y, w, lead, buf, 1);
 	}
 	if (v->s_email)
 		y = block(c, c->regular, size, x, y, w, lead, v->s_email, 1);
 	if (v->s_phone) {
-		snprintf(buf, sizeof buf, "Tel. %s", v->s_phone);
+		snprintf(buf, FMT_CAP, "Tel. %s", v->s_phone);
 		y = block(c, c->regular, size, x, y, w, lead, buf, 1);
 	}
 	return y;
@@ -1006,7 +1283,7 @@ static float customer_block(struct ctx *c)
 {
 	const struct view *v = c->v;
 	const float x = LEFT, w = 270;
-	char l1[SHORT_MAX + 80], l2[SHORT_MAX + 80], l3[SHORT_MAX], buf[SHORT_MAX + 32];
+	char *l1 = c->fmt[0], *l2 = c->fmt[1], *l3 = c->fmt[2], *buf = c->fmt[3];
 	float y = TOP - 104;
 
 	set_fill(c, MUTED);
@@ -1016,7 +1293,7 @@ static float customer_block(struct ctx *c)
 	set_fill(c, INK);
 	y = block(c, c->bold, 10.5f, x, y, w, 13.5f, v->c_name, 3);
 	if (v->c_has_addr) {
-		address_lines(&v->c_addr, l1, l2, l3, sizeof l1);
+		address_lines(&v->c_addr, l1, l2, l3, FMT_CAP);
 		y = block(c, c->regular, 10, x, y, w, 13.5f, l1, 2);
 		y = block(c, c->regular, 10, x, y, w, 13.5f, l2, 2);
 		if (*l3)
@@ -1025,11 +1302,11 @@ static float customer_block(struct ctx *c)
 	if (v->c_kvk || v->c_vat)
 		y -= 3;
 	if (v->c_kvk) {
-		snprintf(buf, sizeof buf, "KvK %s", v->c_kvk);
+		snprintf(buf, FMT_CAP, "KvK %s", v->c_kvk);
 		y = block(c, c->regular, 8.5f, x, y, w, 11.5f, buf, 1);
 	}
 	if (v->c_vat) {
-		snprintf(buf, sizeof buf, "Btw-id %s", v->c_vat);
+		snprintf(buf, FMT_CAP, "Btw-id %s", v->c_vat);
 		y = block(c, c->regular, 8.5f, x, y, w, 11.5f, buf, 1);
 	}
 	return y;
@@ -1039,14 +1316,14 @@ static float customer_block(struct ctx *c)
 static void labelled(struct ctx *c, const char *label, const char *value, int max_lines)
 {
 	const float lw = 96, size = 9.5f, lead = 12.5f;
-	struct text t;
-	layout(&t, c->regular, size, WIDTH - lw, value, max_lines);
-	ensure(c, (float)t.n * lead + 4, 0);
+	struct text *t = &c->blk;
+	layout(c, t, c->regular, size, WIDTH - lw, value, max_lines);
+	ensure(c, (float)t->n * lead + 4, 0);
 	set_fill(c, MUTED);
 	put(c, c->regular, size, LEFT, c->y - 10, lw, label, AL_LEFT);
 	set_fill(c, INK);
-	draw_text(c, &t, c->regular, size, LEFT + lw, c->y - 10, WIDTH - lw, lead, AL_LEFT);
-	c->y -= (float)t.n * lead + 3;
+	draw_text(c, t, c->regular, size, LEFT + lw, c->y - 10, lead, AL_LEFT);
+	c->y -= (float)t->n * lead + 3;
 }
 
 /* The trade name (or legal name) large at the top left: 18 pt, smaller for a long name down
@@ -1054,10 +1331,8 @@ static void labelled(struct ctx *c, const char *label, const char *value, int ma
 static void brand_name(struct ctx *c)
 {
 	const float w = 300;
-	char cp[SHORT_MAX + 1];
-	size_t n = to_cp1252(brand(c->v), cp, sizeof cp, 0);
-	float size = 18;
-	while (size > 12 && text_width(c->bold, size, cp, n) > w)
+	float size = 18, w18 = text_width(c, c->bold, size, brand(c->v));
+	while (size > 12 && w18 * size / 18 > w)
 		size -= 1;
 	set_fill(c, ACCENT);
 	block(c, c->bold, size, LEFT, TOP - 16, w, size + 2, brand(c->v), 2);
@@ -1066,7 +1341,7 @@ static void brand_name(struct ctx *c)
 static void head(struct ctx *c)
 {
 	const struct view *v = c->v;
-	char buf[3 * SHORT_MAX + 64], d[4][16];
+	char *buf = c->fmt[0], d[4][16];
 
 	brand_name(c);
 	float ys = supplier_block(c);
@@ -1077,11 +1352,13 @@ static void head(struct ctx *c)
 	put(c, c->bold, 22, LEFT, y - 16, WIDTH, title(v), AL_LEFT);
 	y -= 30;
 
-	/* number and dates in four columns; the delivery date is always shown */
+	/* number and dates in columns (a number NUMBER_W wide, the dates share the rest); the
+	 * delivery date is always shown */
 	const char *label[4], *value[4];
-	int n = 0;
+	int n = 0, wide[4] = {0}, nwide = 0;
 	fmt_date(v->issue_date, d[0], sizeof d[0]);
 	label[n] = v->credit_note ? "Creditnotanummer" : "Factuurnummer";
+	wide[n] = 1;
 	value[n++] = v->number;
 	label[n] = v->credit_note ? "Creditnotadatum" : "Factuurdatum";
 	value[n++] = d[0];
@@ -1092,19 +1369,24 @@ static void head(struct ctx *c)
 	}
 	if (v->credit_note) {
 		label[n] = "Op factuur";
+		wide[n] = 1;
 		value[n++] = v->credit_of_number;
 	} else {
 		fmt_date(v->due_date, d[2], sizeof d[2]);
 		label[n] = "Vervaldatum";
 		value[n++] = d[2];
 	}
+	for (int i = 0; i < n; i++)
+		nwide += wide[i];
+	float x = LEFT, date_w = (WIDTH - (float)nwide * NUMBER_W) / (float)(n - nwide);
 	hline(c, LEFT, RIGHT, y, 0.5f, RULE);
 	for (int i = 0; i < n; i++) {
-		float x = LEFT + (float)i * (WIDTH / 4);
+		float w = wide[i] ? NUMBER_W : date_w;
 		set_fill(c, MUTED);
-		put(c, c->regular, 7.5f, x, y - 13, WIDTH / 4 - 8, label[i], AL_LEFT);
+		put(c, c->regular, 7.5f, x, y - 13, w - 8, label[i], AL_LEFT);
 		set_fill(c, INK);
-		put(c, c->bold, 10, x, y - 27, WIDTH / 4 - 8, value[i], AL_LEFT);
+		put_whole(c, c->bold, 10, x, y - 27, w - 8, value[i]);
+		x += w;
 	}
 	y -= 36;
 	hline(c, LEFT, RIGHT, y, 0.5f, RULE);
@@ -1112,7 +1394,7 @@ static void head(struct ctx *c)
 
 	if (v->credit_note) {
 		fmt_date(v->credit_of_issue_date, d[3], sizeof d[3]);
-		snprintf(buf, sizeof buf, "Creditnota op factuur %s van %s", v->credit_of_number,
+		snprintf(buf, FMT_CAP, "Creditnota op factuur %s van %s", v->credit_of_number,
 		         d[3]);
 		set_fill(c, INK);
 		put(c, c->bold, 9.5f, LEFT, c->y - 10, WIDTH, buf, AL_LEFT);
@@ -1122,7 +1404,7 @@ static void head(struct ctx *c)
 	}
 	if (v->description)
 		labelled(c, "Betreft:", v->description, 4);
-	snprintf(buf, sizeof buf, "%s %s%s%s", v->m_first, v->m_last, v->m_activity ? " — " : "",
+	snprintf(buf, FMT_CAP, "%s %s%s%s", v->m_first, v->m_last, v->m_activity ? " — " : "",
 	         v->m_activity ? v->m_activity : "");
 	labelled(c, "Uitgevoerd door:", buf, 3);
 	c->y -= 12;
@@ -1146,13 +1428,13 @@ static void lines(struct ctx *c)
 	const struct column *desc = &columns[0];
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		const json_t *l = json_array_get(arr, i);
-		struct text t;
+		struct text *t = &c->blk;
 		char qty[48], price[48], net[48], rate[24];
 		enum vat_cat cat = CAT_S;
 
-		layout(&t, c->regular, ROW_SIZE, desc->x1 - desc->x0 - 2 * CELL_PAD,
+		layout(c, t, c->regular, ROW_SIZE, desc->x1 - desc->x0 - 2 * CELL_PAD,
 		       json_string_value(json_object_get(l, "description")), MAX_LINES);
-		float h = (float)t.n * ROW_LEADING + 8;
+		float h = (float)t->n * ROW_LEADING + 8;
 		if (i == 0) { /* the header never stands alone at the foot of a page */
 			ensure(c, HEADER_H + h, 0);
 			table_header(c);
@@ -1172,8 +1454,7 @@ static void lines(struct ctx *c)
 
 		float base = c->y - 12;
 		set_fill(c, INK);
-		draw_text(c, &t, c->regular, ROW_SIZE, cell_x(desc), base,
-		          desc->x1 - desc->x0 - 2 * CELL_PAD, ROW_LEADING, AL_LEFT);
+		draw_text(c, t, c->regular, ROW_SIZE, cell_x(desc), base, ROW_LEADING, AL_LEFT);
 		for (size_t k = 1; k < NCOLUMNS; k++) {
 			const struct column *col = &columns[k];
 			put(c, c->regular, ROW_SIZE, cell_x(col), base,
@@ -1218,7 +1499,7 @@ static void summary(struct ctx *c)
 	set_fill(c, MUTED);
 	put(c, c->bold, 7.5f, vx, y - 9, 90, "Btw-specificatie", AL_LEFT);
 	put(c, c->bold, 7.5f, vg, y - 9, 80, "Grondslag", AL_RIGHT);
-	put(c, c->bold, 7.5f, vb, y - 9, 60, "Btw", AL_RIGHT);
+	put(c, c->bold, 7.5f, vb, y - 9, 66, "Btw", AL_RIGHT);
 	hline(c, vx, vb, y - 13, 0.5f, RULE);
 	y -= 9 + SUM_LEAD;
 	set_fill(c, INK);
@@ -1232,7 +1513,7 @@ static void summary(struct ctx *c)
 		fmt_money(json_integer_value(json_object_get(r, "vat_cents")), b, sizeof b);
 		put(c, c->regular, 9, vx, y, 90, lab, AL_LEFT);
 		put(c, c->regular, 9, vg, y, 80, a, AL_RIGHT);
-		put(c, c->regular, 9, vb, y, 60, b, AL_RIGHT);
+		put(c, c->regular, 9, vb, y, 66, b, AL_RIGHT);
 		y -= SUM_LEAD;
 	}
 
@@ -1241,46 +1522,46 @@ static void summary(struct ctx *c)
 	y = c->y - 9;
 	fmt_money(v->net, a, sizeof a);
 	put(c, c->regular, 9.5f, tl, y, 110, "Totaal excl. btw", AL_LEFT);
-	put(c, c->regular, 9.5f, tr, y, 90, a, AL_RIGHT);
+	put(c, c->regular, 9.5f, tr, y, 100, a, AL_RIGHT);
 	y -= SUM_LEAD;
 	fmt_money(v->vat_total, a, sizeof a);
 	put(c, c->regular, 9.5f, tl, y, 110, "Btw", AL_LEFT);
-	put(c, c->regular, 9.5f, tr, y, 90, a, AL_RIGHT);
+	put(c, c->regular, 9.5f, tr, y, 100, a, AL_RIGHT);
 	hline(c, tl, RIGHT, y - 5, 0.8f, ACCENT);
 	y -= SUM_LEAD + 3;
 	fmt_money(v->gross, a, sizeof a);
 	put(c, c->bold, 10.5f, tl, y, 110, "Totaal incl. btw", AL_LEFT);
-	put(c, c->bold, 10.5f, tr, y, 90, a, AL_RIGHT);
+	put(c, c->bold, 10.5f, tr, y, 100, a, AL_RIGHT);
 	if (v->paid) {
 		y -= SUM_LEAD + 3;
 		fmt_money(v->paid, a, sizeof a);
 		put(c, c->regular, 9.5f, tl, y, 110, "Reeds betaald", AL_LEFT);
-		put(c, c->regular, 9.5f, tr, y, 90, a, AL_RIGHT);
+		put(c, c->regular, 9.5f, tr, y, 100, a, AL_RIGHT);
 		hline(c, tl, RIGHT, y - 5, 0.5f, RULE);
 		y -= SUM_LEAD + 3;
 		fmt_money(v->open, a, sizeof a);
 		put(c, c->bold, 10.5f, tl, y, 110, "Te betalen", AL_LEFT);
-		put(c, c->bold, 10.5f, tr, y, 90, a, AL_RIGHT);
+		put(c, c->bold, 10.5f, tr, y, 100, a, AL_RIGHT);
 	}
 	c->y -= vat_h > tot_h ? vat_h : tot_h;
 }
 
 /* A note paragraph over the full width, moved to the next page whole when it does not fit. */
-static void note(struct ctx *c, HPDF_Font f, const char *utf8)
+static void note(struct ctx *c, const struct face *f, const char *utf8)
 {
 	const float size = 9, lead = 12;
-	struct text t;
-	layout(&t, f, size, WIDTH, utf8, MAX_LINES);
-	ensure(c, (float)t.n * lead + 4, 0);
+	struct text *t = &c->blk;
+	layout(c, t, f, size, WIDTH, utf8, MAX_LINES);
+	ensure(c, (float)t->n * lead + 4, 0);
 	set_fill(c, INK);
-	draw_text(c, &t, f, size, LEFT, c->y - 10, WIDTH, lead, AL_LEFT);
-	c->y -= (float)t.n * lead + 4;
+	draw_text(c, t, f, size, LEFT, c->y - 10, lead, AL_LEFT);
+	c->y -= (float)t->n * lead + 4;
 }
 
 static void notes(struct ctx *c)
 {
 	const struct view *v = c->v;
-	char buf[3 * SHORT_MAX + 256], amount[48], iban[CODE_MAX * 2], due[16];
+	char *buf = c->fmt[0], amount[48], iban[IBAN_CAP], due[16];
 
 	c->y -= 16;
 	if (v->kor)
@@ -1291,7 +1572,7 @@ static void notes(struct ctx *c)
 		     "Vrijgesteld van btw op grond van artikel 11 van de Wet op de omzetbelasting "
 		     "1968.");
 	if (v->any_ae) {
-		snprintf(buf, sizeof buf, "Btw verlegd. Btw-id afnemer: %s.", v->c_vat);
+		snprintf(buf, FMT_CAP, "Btw verlegd. Btw-id afnemer: %s.", v->c_vat);
 		note(c, c->bold, buf);
 	}
 
@@ -1301,42 +1582,41 @@ static void notes(struct ctx *c)
 		fmt_date(v->due_date, due, sizeof due);
 		fmt_iban(v->s_iban, iban, sizeof iban);
 		snprintf(
-		    buf, sizeof buf,
+		    buf, FMT_CAP,
 		    "Gelieve %s vóór %s over te maken op %s t.n.v. %s onder vermelding van %s.",
 		    amount, due, iban, v->s_legal,
 		    v->payment_reference ? v->payment_reference : v->number);
 	} else if (v->open < 0) {
 		fmt_money(-v->open, amount, sizeof amount);
-		snprintf(buf, sizeof buf,
-		         "Het bedrag van %s wordt verrekend of naar u overgemaakt.", amount);
+		snprintf(buf, FMT_CAP, "Het bedrag van %s wordt verrekend of naar u overgemaakt.",
+		         amount);
 	} else {
-		snprintf(buf, sizeof buf, "%s is volledig betaald.",
+		snprintf(buf, FMT_CAP, "%s is volledig betaald.",
 		         v->credit_note ? "Deze creditnota" : "Deze factuur");
 	}
 	const float size = 9.5f, lead = 13, pad = 9;
-	struct text t;
-	layout(&t, c->regular, size, WIDTH - 2 * pad, buf, MAX_LINES);
-	float h = (float)t.n * lead + 2 * pad - 3;
+	struct text *t = &c->blk;
+	layout(c, t, c->regular, size, WIDTH - 2 * pad, buf, MAX_LINES);
+	float h = (float)t->n * lead + 2 * pad - 3;
 	ensure(c, h + 10, 0);
 	c->y -= 8;
 	fill_rect(c, LEFT, c->y - h, WIDTH, h, SHADE);
 	set_fill(c, INK);
-	draw_text(c, &t, c->regular, size, LEFT + pad, c->y - pad - 7, WIDTH - 2 * pad, lead,
-	          AL_LEFT);
+	draw_text(c, t, c->regular, size, LEFT + pad, c->y - pad - 7, lead, AL_LEFT);
 	c->y -= h;
 }
 
 static void footers(struct ctx *c)
 {
 	const struct view *v = c->v;
-	char line[2 * SHORT_MAX + 160], iban[CODE_MAX * 2], page[48];
+	char *line = c->fmt[0], iban[IBAN_CAP], page[48];
 	int o;
 
 	fmt_iban(v->s_iban, iban, sizeof iban);
-	o = snprintf(line, sizeof line, "%s · KvK %s", v->s_legal, v->s_kvk);
+	o = snprintf(line, FMT_CAP, "%s · KvK %s", v->s_legal, v->s_kvk);
 	if (v->s_vat)
-		o += snprintf(line + o, sizeof line - (size_t)o, " · Btw-id %s", v->s_vat);
-	snprintf(line + o, sizeof line - (size_t)o, " · IBAN %s", iban);
+		o += snprintf(line + o, FMT_CAP - (size_t)o, " · Btw-id %s", v->s_vat);
+	snprintf(line + o, FMT_CAP - (size_t)o, " · IBAN %s", iban);
 	for (unsigned i = 0; i < c->npages; i++) {
 		c->page = HPDF_GetPageByIndex(c->pdf, i);
 		hline(c, LEFT, RIGHT, FOOTER_Y + 12, 0.5f, RULE);
@@ -1351,13 +1631,20 @@ static void footers(struct ctx *c)
 
 static void draw(struct ctx *c)
 {
-	char title_cp[CODE_MAX + 1];
+	char title_ascii[CODE_MAX + 1];
+	size_t n = 0;
+	/* the title is a PDF text string: printable ASCII only (invoice numbers are) */
+	for (const char *p = c->v->number; *p && n < CODE_MAX; p++)
+		title_ascii[n++] = *p >= 0x20 && *p < 0x7F ? *p : '?';
+	title_ascii[n] = '\0';
 	HPDF_SetCompressionMode(c->pdf, HPDF_COMP_ALL);
-	to_cp1252(c->v->number, title_cp, sizeof title_cp, 0);
-	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_TITLE, title_cp);
+	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_TITLE, title_ascii);
 	HPDF_SetInfoAttr(c->pdf, HPDF_INFO_CREATOR, "coopd");
-	c->regular = HPDF_GetFont(c->pdf, "Helvetica", "WinAnsiEncoding");
-	c->bold = HPDF_GetFont(c->pdf, "Helvetica-Bold", "WinAnsiEncoding");
+	HPDF_UseUTFEncodings(c->pdf);
+	for (int i = 0; i < NFACES; i++)
+		load_face(c, &c->faces[i], c->font_path[i]);
+	c->regular = &c->faces[0];
+	c->bold = &c->faces[1];
 
 	start_page(c);
 	head(c);
@@ -1397,9 +1684,11 @@ static void save(struct ctx *c)
 	c->out_len = size;
 }
 
-/* Everything that can longjmp happens here; c is on the heap, so its fields survive it. */
-static void run(struct ctx *c)
+/* Everything that can longjmp happens here, on the render thread; c is on the heap, so its
+ * fields survive it. */
+static void run(void *arg)
 {
+	struct ctx *c = arg;
 	if (setjmp(c->jump) == 0) {
 		c->pdf = HPDF_New(on_error, c);
 		if (!c->pdf) {
@@ -1445,9 +1734,17 @@ static unsigned char *render(const json_t *doc, size_t *len, char *err, size_t e
 	}
 	c->v = &v;
 	c->fail_step = fail_step;
-	run(c);
+	for (int i = 0; i < NFACES; i++)
+		if (font_path(i, c->font_path[i], sizeof c->font_path[i]) != 0)
+			c->failed = 3;
+	if (!c->failed && run_with_stack(run, c, RENDER_STACK) != 0)
+		c->failed = 4;
 	if (c->failed == 2)
 		bad(&e, "out of memory");
+	else if (c->failed == 3)
+		bad(&e, "COOPD_FONT_DIR: too long");
+	else if (c->failed == 4)
+		bad(&e, "pdf: no thread for rendering");
 	else if (c->failed)
 		bad(&e, "pdf: libharu error 0x%04X (detail %u)", (unsigned)c->error,
 		    (unsigned)c->detail);

@@ -3,11 +3,18 @@
  * labels, built with libharu. Pure: no database, no HTTP, no global state.
  *
  * The document is checked before anything is drawn: required fields, types (money must be JSON
- * integers, quantities decimal strings with at most 3 decimals, dates YYYY-MM-DD), lengths, and
- * the arithmetic the PDF prints (lines add up to the net total, the VAT breakdown to the net and
- * VAT totals, net + VAT = gross, gross - paid = open). A document that would print a wrong or
- * contradictory invoice is refused rather than rendered. Text is converted from UTF-8 to
- * Windows-1252 (the encoding of the built-in Helvetica); characters outside it print as '?'. */
+ * integers, quantities decimal strings with at most 3 decimals, dates YYYY-MM-DD), lengths in
+ * characters (code points, as the API counts them), and the arithmetic the PDF prints (lines
+ * add up to the net total, the VAT breakdown to the net and VAT totals, net + VAT = gross,
+ * gross - paid = open). A document that would print a wrong or contradictory invoice is refused
+ * rather than rendered.
+ *
+ * Every valid UTF-8 text renders: it is drawn in DejaVu Sans and DejaVu Sans Bold, embedded
+ * (only the glyphs used), read from COOPD_FONT_DIR or else /usr/share/fonts/truetype/dejavu
+ * (Debian: fonts-dejavu-core) at every render. Decomposed accents are composed (NFC); Arabic
+ * and Hebrew are shaped and ordered right-to-left (FriBidi); a character the font has no glyph
+ * for prints as its compatibility equivalent (𝕏 as X) or else as U+FFFD; control characters
+ * print as spaces. Long texts wrap, and are cut with an ellipsis where their block ends. */
 #ifndef COOPD_PDF_H
 #define COOPD_PDF_H
 #include <jansson.h>
@@ -16,7 +23,8 @@
 /* Renders the invoice document (contract4.md) as a one- or multi-page A4 PDF. Returns a
  * malloc'ed buffer (the caller frees it) and its length in *len, or NULL with a short message in
  * err (errlen bytes, always NUL-terminated when errlen > 0) and *len = 0. Thread-safe (one
- * HPDF_Doc per call). */
+ * HPDF_Doc per call) and safe on a small stack: the drawing runs on a thread of its own with a
+ * large stack, which the call waits for. */
 unsigned char *pdf_render(const json_t *doc, size_t *len, char *err, size_t errlen);
 
 /* For tests of the error paths only: as pdf_render, but libharu reports an error at drawing
@@ -24,5 +32,10 @@ unsigned char *pdf_render(const json_t *doc, size_t *len, char *err, size_t errl
  * it reports a real one. step < 0 provokes none. */
 unsigned char *pdf_render_failing_at(const json_t *doc, size_t *len, char *err, size_t errlen,
                                      long step);
+
+/* The start-up check of the fonts pdf_render needs: 0 when both font files are readable
+ * TrueType fonts that libharu loads; else -1 with a message naming the file in err (errlen
+ * bytes). Reads COOPD_FONT_DIR. Call it before threads start. */
+int pdf_fonts_check(char *err, size_t errlen);
 
 #endif
