@@ -22,7 +22,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/san/%.o) $(BUILD)/san/embedded.o
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all san unit test test-unit test-api run bench fmt clean install deps-build deps-run \
-        deps-test deps-bench
+        deps-test deps-bench fuzz-build fuzz fuzz-smoke
 all: $(BUILD)/coopd
 
 # --- generated: the OpenAPI document as JSON, and the files embedded in the binary ---------
@@ -67,6 +67,43 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(SAN) -Itests/unit $^ $(LDLIBS) -o $@
 unit: $(UNIT_BIN)
 
+# --- fuzzing (clang + libFuzzer; tests/fuzz/README.md) -------------------------------------
+# Every object the unit tests link, rebuilt with clang and coverage instrumentation under
+# build/fuzz/obj/, plus one binary per tests/fuzz/fuzz_<name>.c. `make fuzz` runs each target
+# for FUZZ_SECONDS on a copy of its corpus (build/fuzz/work/); `make fuzz-smoke` (`make test`)
+# replays the committed corpora and runs a short bounded mutation.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  := $(filter-out -O% -fstack-protector-strong,$(CFLAGS)) -O1 -g -Itests/fuzz
+FUZZ_OBJ     := $(LIB_OBJ:$(BUILD)/san/%=$(BUILD)/fuzz/obj/%)
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_MAIN    := $(FUZZ_BIN:$(BUILD)/fuzz/%=$(BUILD)/fuzz/obj/tests/fuzz/%.o)
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+# The embedded files (data only): .incbin reads them at assembly time.
+$(BUILD)/fuzz/obj/%.o: $(BUILD)/gen/%.S $(MIGRATIONS) api/openapi.yaml
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
+# clang and libFuzzer come with the test packages: installed (if missing) before any compile.
+$(FUZZ_OBJ) $(FUZZ_MAIN): | deps-test
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh fuzz $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	@tests/fuzz/run.sh smoke
+
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_MAIN:.o=.d)
+
 # --- commands -------------------------------------------------------------------------------
 deps-build:
 	@deploy/local/deps.sh build
@@ -91,7 +128,7 @@ bench: deps-bench
 	@tests/bench/bench.sh
 
 fmt:
-	clang-format -i $$(find service tests/unit -name '*.[ch]')
+	clang-format -i $$(find service tests/unit tests/fuzz -name '*.[ch]')
 
 install: $(BUILD)/coopd
 	install -D -m 0755 $(BUILD)/coopd $(DESTDIR)$(PREFIX)/bin/coopd

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The `make test` runner (the Makefile has built build/coopd, build/coopd-san and build/tests/*):
 #   1. every unit test binary in build/tests/ (each ends with "N passed, N failed");
+#   1b. every libFuzzer target of tests/fuzz/ over its corpus, then a short mutation run;
 #   2. every tests/unit/*.sql check on a freshly migrated database;
 #   3. the API suite (tests/api/*.test.mjs, node:test) against build/coopd and then against
 #      build/coopd-san (AddressSanitizer + UndefinedBehaviorSanitizer; a leak or error makes
@@ -79,6 +80,31 @@ else
 	printf '%s\n' "$out" | tail -n 40 | sed 's/^/    /'
 	count 0 1
 	failures+=("SI-UBL validation of the unit samples")
+fi
+
+# --- 1b. the fuzz targets -------------------------------------------------------------------
+# Every libFuzzer target of tests/fuzz/ (clang, ASan + UBSan) over its committed corpus, then a
+# short bounded mutation run: one passed or failed per target. A crash, a leak or a sanitizer
+# report fails the target (the input is kept under build/fuzz/artifacts/).
+echo "== fuzz targets (corpus replay, then a short mutation run)"
+if out=$(make --no-print-directory -j"$(nproc)" fuzz-build 2>&1); then
+	tests/fuzz/run.sh smoke 2>&1 | tee "$work/fuzz.out"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -c '^ok   ' "$work/fuzz.out")
+	f=$(grep -c '^FAIL ' "$work/fuzz.out")
+	while IFS= read -r l; do
+		l=${l#FAIL }
+		failures+=("fuzz ${l%%:*}")
+	done < <(grep '^FAIL ' "$work/fuzz.out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then # the runner itself failed
+		f=1
+		failures+=("fuzz: tests/fuzz/run.sh exited $rc")
+	fi
+	count "$p" "$f"
+else
+	printf '%s\n' "$out" | grep -v '^clang ' | tail -n 30 | sed 's/^/    /'
+	count 0 1
+	failures+=("fuzz: make fuzz-build failed")
 fi
 
 # --- the cluster ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ build=(gcc make pkg-config libcivetweb-dev libjansson-dev libjwt-dev libpq-dev l
 # The invoice PDFs embed DejaVu Sans: coopd refuses to start without it.
 run=(postgresql openssl curl fonts-dejavu-core)
 # Saxon-HE runs the official SI-UBL validation; poppler-utils reads the PDFs back.
-test=(nodejs postgresql openssl libxml2-utils libsaxonhe-java default-jre-headless poppler-utils)
+test=(nodejs postgresql openssl libxml2-utils libsaxonhe-java default-jre-headless poppler-utils clang libclang-rt-14-dev)
 bench=(wrk postgresql-contrib)
 
 want=()

@@ -233,11 +233,42 @@ int text_is_uuid(const char *s)
 static const char int64_max_digits[] = "9223372036854775807";
 static const char int64_min_digits[] = "9223372036854775808";
 
-/* The number token at s[0..n): 1 when Jansson would refuse it as out of range (or, for a real,
- * when it is at least 1e308 in magnitude, a value no field accepts anyway). The token follows the
- * JSON grammar or the parser rejects it later; here it is only measured. */
+/* 1 when s[0..n) is a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int is_json_number(const char *s, size_t n)
+{
+	size_t i = s[0] == '-';
+	size_t start = i;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i == start || (s[start] == '0' && i - start > 1))
+		return 0;
+	if (i < n && s[i] == '.') {
+		start = ++i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == start)
+			return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		start = i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == start)
+			return 0;
+	}
+	return i == n;
+}
+
+/* The number token at s[0..n): 1 when it is a JSON number that Jansson would refuse as out of
+ * range (or, for a real, one of at least 1e308 in magnitude, a value no field accepts anyway).
+ * Anything else that is not a JSON number is left for the parser to reject. */
 static int number_out_of_range(const char *s, size_t n)
 {
+	if (!is_json_number(s, n))
+		return 0;
 	size_t i = 0;
 	int negative = s[0] == '-';
 	i += (size_t)negative;
@@ -294,7 +325,12 @@ json_t *body_parse(const char *raw, size_t len, struct err *e)
 {
 	struct sbuf fixed = {0};
 	size_t copied = 0;
+	/* The open containers ('{' or '['), and the last character outside strings that is not
+	 * white space ('"' for a string): a number right after '{', or after ',' in an object, is
+	 * where a key belongs, and must stay there for the parser to refuse. */
+	char open[BODY_MAX_DEPTH + 1];
 	int depth = 0, in_string = 0;
+	char last = 0;
 	for (size_t i = 0; i < len; i++) {
 		char ch = raw[i];
 		if (in_string) {
@@ -304,29 +340,35 @@ json_t *body_parse(const char *raw, size_t len, struct err *e)
 				in_string = 0;
 			continue;
 		}
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')
+			continue;
 		if (ch == '"') {
 			in_string = 1;
 		} else if (ch == '[' || ch == '{') {
-			if (++depth > BODY_MAX_DEPTH) {
+			if (depth == BODY_MAX_DEPTH) {
 				err_set(e, 400, "malformed_json",
 				        "the JSON is nested more than %d levels deep",
 				        BODY_MAX_DEPTH);
 				sbuf_free(&fixed);
 				return NULL;
 			}
+			open[depth++] = ch;
 		} else if ((ch == ']' || ch == '}') && depth > 0) {
 			depth--;
 		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
 			size_t k = i + 1;
 			while (k < len && (strchr("0123456789.eE+-", raw[k]) != NULL))
 				k++;
-			if (number_out_of_range(raw + i, k - i)) {
+			int key_place =
+			    last == '{' || (last == ',' && depth > 0 && open[depth - 1] == '{');
+			if (!key_place && number_out_of_range(raw + i, k - i)) {
 				sbuf_append(&fixed, raw + copied, i - copied);
 				sbuf_puts(&fixed, "\"" OUT_OF_RANGE_MARKER "\"");
 				copied = k;
 			}
 			i = k - 1;
 		}
+		last = ch;
 	}
 	if (copied)
 		sbuf_append(&fixed, raw + copied, len - copied);

@@ -152,6 +152,14 @@ static void test_body_parse_marks_numbers_out_of_range(void)
 	CHECK(json_is_real(json_object_get(o, "f")));
 	CHECK_STR(json_string_value(json_object_get(o, "g")), "9e999");
 	json_decref(o);
+	/* only a JSON number in a value's place is replaced: the rest stays malformed */
+	const char *bad[] = {"{1e999:1}", "{\"a\":1,-1e999:2}", "{\"a\":01e999}", "{\"a\":1e999e5}",
+	                     "{\"a\":[1e999 1e999]}"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		CHECK(body_parse(bad[i], strlen(bad[i]), &e) == NULL);
+		CHECK_INT(e.status, 400);
+		err_clear(&e);
+	}
 	CHECK(body_parse("[1]", 3, &e) == NULL);
 	CHECK_INT(e.status, 400);
 	err_clear(&e);
