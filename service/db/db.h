@@ -51,7 +51,7 @@ unsigned long long db_error_count(void);
  * anything done on this connection counts (the check that the request's token is still usable).
  * It does not cost a round trip of its own: the next db_exec sends it together with its own
  * statement (libpq pipeline mode) and discards that statement's result when the guard fails.
- * db_stream, db_command and db_guard_check run it on its own first. A failed guard fails that
+ * db_stream, db_command (but not db_begin) and db_guard_check run it on its own first. A failed guard fails that
  * call with status, code and detail (static strings); a passed one is done. params must stay
  * valid until then; db_release drops a guard that never ran. */
 void db_guard_set(struct db_conn *c, struct stmt *g, int nparams, const char *const *params,

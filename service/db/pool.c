@@ -464,10 +464,9 @@ int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const 
 	return rc;
 }
 
-int db_command(struct db_conn *c, const char *sql, struct err *e)
+/* A utility command, without the guard. */
+static int command(struct db_conn *c, const char *sql, struct err *e)
 {
-	if (db_guard_check(c, e) != 0)
-		return -1;
 	PGresult *res = PQexec(c->pg, sql);
 	if (result_ok(res)) {
 		PQclear(res);
@@ -480,9 +479,18 @@ int db_command(struct db_conn *c, const char *sql, struct err *e)
 	return -1;
 }
 
+int db_command(struct db_conn *c, const char *sql, struct err *e)
+{
+	if (db_guard_check(c, e) != 0)
+		return -1;
+	return command(c, sql, e);
+}
+
+/* BEGIN leaves a pending guard for the transaction's first statement to carry: the check then
+ * runs in the transaction's snapshot and costs no round trip of its own. */
 int db_begin(struct db_conn *c, struct err *e)
 {
-	return db_command(c, "BEGIN", e);
+	return command(c, "BEGIN", e);
 }
 
 int db_commit(struct db_conn *c, struct err *e)

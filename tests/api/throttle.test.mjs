@@ -110,6 +110,14 @@ test('the lock holds per client address: guesses from one address do not lock th
 		assert.equal(elsewhere.status, 200, `the user logs in from another address: ${elsewhere.text}`);
 		const rows = await env.sql(`select source from login_throttle where username = lower('${u.username}')`);
 		assert.deepEqual(rows.map((r) => r.source), ['203.0.113.5'], 'the last X-Forwarded-For entry is the address');
+		// a last entry that is no address counts as the proxy's own address, never as text
+		for (const junk of ['203.0.113.5, <script>', '203.0.113.5,', ' ', `${'9'.repeat(70)}`, '::ffff:999.1.1.1']) {
+			const v = uname('xff');
+			const r = await proxied.api('POST', '/v1/auth/token', { body: { grant_type: 'password', username: v, password: 'wrong-password' }, headers: { 'x-forwarded-for': junk } });
+			assertProblem(r, 401, 'invalid_credentials');
+			const src = await env.sql(`select source from login_throttle where username = lower('${v}')`);
+			assert.ok(['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(src[0]?.source), `${JSON.stringify(junk)} → ${src[0]?.source}`);
+		}
 	} finally {
 		await proxied.stop();
 	}
