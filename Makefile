@@ -14,6 +14,7 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 SRC       := $(filter-out service/tools/%,$(shell find service -name '*.c' | sort))
 LIB_SRC   := $(filter-out service/main.c,$(SRC))
 MIGRATIONS:= $(sort $(wildcard sql/[0-9]*.sql))
+FUNCTIONS := $(sort $(wildcard sql/functions/*.sql))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 
 OBJ       := $(SRC:%.c=$(BUILD)/obj/%.o)
@@ -34,12 +35,12 @@ $(BUILD)/gen/openapi.json: api/openapi.yaml $(BUILD)/yaml2json
 	@mkdir -p $(@D)
 	$(BUILD)/yaml2json $< $@
 
-$(BUILD)/gen/embedded.S: service/tools/embed.sh api/openapi.yaml $(BUILD)/gen/openapi.json $(MIGRATIONS)
+$(BUILD)/gen/embedded.S: service/tools/embed.sh api/openapi.yaml $(BUILD)/gen/openapi.json $(MIGRATIONS) $(FUNCTIONS)
 	@mkdir -p $(@D)
-	sh service/tools/embed.sh api/openapi.yaml $(BUILD)/gen/openapi.json $(MIGRATIONS) > $@
+	sh service/tools/embed.sh api/openapi.yaml $(BUILD)/gen/openapi.json $(MIGRATIONS) -- $(FUNCTIONS) > $@
 
 # .incbin reads the files at assembly time: they are prerequisites of the object too.
-$(BUILD)/obj/embedded.o $(BUILD)/san/embedded.o: $(BUILD)/gen/embedded.S $(MIGRATIONS) api/openapi.yaml
+$(BUILD)/obj/embedded.o $(BUILD)/san/embedded.o: $(BUILD)/gen/embedded.S $(MIGRATIONS) $(FUNCTIONS) api/openapi.yaml
 	@mkdir -p $(@D)
 	$(CC) -c $< -o $@
 
@@ -85,7 +86,7 @@ $(BUILD)/fuzz/obj/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 
 # The embedded files (data only): .incbin reads them at assembly time.
-$(BUILD)/fuzz/obj/%.o: $(BUILD)/gen/%.S $(MIGRATIONS) api/openapi.yaml
+$(BUILD)/fuzz/obj/%.o: $(BUILD)/gen/%.S $(MIGRATIONS) $(FUNCTIONS) api/openapi.yaml
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -c $< -o $@
 

@@ -2,27 +2,24 @@
 
 #include <string.h>
 
-bool is_platform_admin(const struct req *r)
+bool is_platform_admin(const struct principal *who)
 {
-	return r->who.role == ROLE_PLATFORM_ADMIN;
+	return who->role == ROLE_PLATFORM_ADMIN;
 }
 
-const char *scope_coop(const struct req *r)
+const char *scope_coop(const struct principal *who)
 {
-	return is_platform_admin(r) ? NULL : r->who.coop;
+	return is_platform_admin(who) ? NULL : who->coop;
 }
 
-int authz_coop(struct req *r, const char *coop_id)
+int authz_coop(const struct principal *who, const char *coop_id, struct err *e)
 {
-	if (is_platform_admin(r))
+	if (is_platform_admin(who) || (who->coop[0] && strcmp(who->coop, coop_id) == 0))
 		return 0;
-	if (r->who.coop[0] && strcmp(r->who.coop, coop_id) == 0)
-		return 0;
-	err_set(&r->err, 404, "not_found", "no such resource");
-	return -1;
+	return err_not_found(e);
 }
 
-const char *scope_member(const struct req *r)
+const char *scope_member(const struct principal *who)
 {
-	return r->who.role == ROLE_MEMBER ? r->who.member : NULL;
+	return who->role == ROLE_MEMBER ? who->member : NULL;
 }

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct err;
+#include "err.h"
 
 /* A statement of the catalog. Domain modules define them as static objects:
  *   static struct stmt user_get = STMT("select ... where id = $1");
@@ -47,37 +47,51 @@ void db_release(struct db_conn *c);
 void db_pool_stats(int *size, int *in_use, int *waiting);
 unsigned long long db_error_count(void);
 
-/* A guard: a catalog statement that must return one row whose first column is true before
- * anything done on this connection counts (the check that the request's token is still usable).
- * It does not cost a round trip of its own: the next db_exec sends it together with its own
- * statement (libpq pipeline mode) and discards that statement's result when the guard fails.
- * db_stream, db_command (but not db_begin) and db_guard_check run it on its own first. A failed guard fails that
- * call with status, code and detail (static strings); a passed one is done. params must stay
- * valid until then; db_release drops a guard that never ran. */
-void db_guard_set(struct db_conn *c, struct stmt *g, int nparams, const char *const *params,
-                  int status, const char *code, const char *detail);
-/* Runs a pending guard now. 0 when none is pending or it passed, else -1 with e. */
-int db_guard_check(struct db_conn *c, struct err *e);
+/* The transaction of a request. db_tx_open does not talk to the server: BEGIN and the context
+ * statement go out together with the next statement on c, in the same round trip (libpq
+ * pipeline mode), so a request that runs one statement still costs one round trip.
+ *
+ * - read_only: BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY — a read sees one snapshot
+ *   whatever number of statements it runs, and cannot write; else BEGIN (READ COMMITTED;
+ *   writes take the row locks they need).
+ * - ctx (may be NULL): a catalog statement that sets the caller's identity for the
+ *   transaction (set_config(..., true)) and returns one row whose first column says whether
+ *   the caller may go on (the token is still usable). When it says no, the call that carried
+ *   it fails with ctx->status, code and detail. ctx and its params must stay valid until the
+ *   transaction ends.
+ * db_exec_last ends a read-only transaction in the same round trip as its statement;
+ * db_tx_end ends it otherwise (COMMIT when commit and nothing failed, else ROLLBACK). A
+ * transaction whose BEGIN never went out ends without a round trip. db_release rolls back
+ * whatever is still open. */
+struct db_context {
+	struct stmt *stmt;
+	int nparams;
+	const char *const *params;
+	int status;
+	const char *code, *detail; /* static strings */
+};
+void db_tx_open(struct db_conn *c, bool read_only, const struct db_context *ctx);
+/* Runs BEGIN and the context statement now unless the context statement passed already (a
+ * request that ran no statement still has its token checked); last as for db_exec_last.
+ * 0, or -1 with e. */
+int db_tx_check(struct db_conn *c, bool last, struct err *e);
+/* 0, or -1 with e (a failed COMMIT: the transaction is gone, e.g. a serialization failure). */
+int db_tx_end(struct db_conn *c, bool commit, struct err *e);
 
 /* Executes a catalog statement with text parameters (NULL = SQL null). Returns a PGresult the
  * caller clears, or NULL with e filled from the SQLSTATE (see db_error_to_err). */
 PGresult *db_exec(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
                   struct err *e);
+/* As db_exec, for the last statement of a read-only transaction: COMMIT goes out with it. In a
+ * writing transaction it is db_exec. */
+PGresult *db_exec_last(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
+                       struct err *e);
 /* Runs a catalog statement in single-row mode, calling row(ctx, res) for every row (res holds
  * that one row) and once more with the final, row-less result (is_last = 1; it still describes
  * the columns). Memory stays flat however many rows come. A non-zero return from row stops the
  * stream (the rest is drained on release). 0, or -1 with e. */
 int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
               int (*row)(void *ctx, const PGresult *res, int is_last), void *ctx, struct err *e);
-
-/* Executes a parameterless utility command (BEGIN, COMMIT, ...). 0 or -1 with e. */
-int db_command(struct db_conn *c, const char *sql, struct err *e);
-
-/* Transactions. db_begin/db_commit return 0 or -1 with e. After a failure the caller calls
- * db_rollback (safe to call on an idle connection). */
-int db_begin(struct db_conn *c, struct err *e);
-int db_commit(struct db_conn *c, struct err *e);
-void db_rollback(struct db_conn *c);
 
 /* True when e came from a serialization failure or deadlock: the transaction may be retried. */
 bool db_err_retryable(const struct err *e);

@@ -10,7 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "http/http.h"
+#include "err.h"
+#include "internal.h"
 #include "log.h"
 
 #define MAX_STMTS 512
@@ -19,13 +20,13 @@ struct db_conn {
 	PGconn *pg; /* NULL until connected; reset to NULL when broken */
 	unsigned char prepared[MAX_STMTS / 8];
 	bool in_use;
-	struct { /* the pending guard (db_guard_set), stmt NULL when none */
-		struct stmt *stmt;
-		int nparams;
-		const char *const *params;
-		int status;
-		const char *code, *detail;
-	} guard;
+	struct { /* the request's transaction (db_tx_open) */
+		bool begin_pending; /* BEGIN goes out with the next statement */
+		bool ctx_pending;   /* and so does the context statement */
+		bool checked;       /* the context statement passed at least once */
+		bool read_only;
+		struct db_context ctx;
+	} tx;
 };
 
 static struct {
@@ -36,7 +37,6 @@ static struct {
 	char *url;
 	int timeout_ms;
 	char options[128];
-	atomic_ullong errors;
 	atomic_int next_stmt_id;
 } pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -53,7 +53,7 @@ static PGconn *connect_one(void)
 	                      "3",      "3",     "10000", pool.options, NULL};
 	PGconn *pg = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(pg) != CONNECTION_OK) {
-		atomic_fetch_add(&pool.errors, 1);
+		db_count_error();
 		log_msg("warn", NULL, "database connection failed");
 		PQfinish(pg);
 		return NULL;
@@ -159,7 +159,7 @@ void db_release(struct db_conn *c)
 {
 	if (!c)
 		return;
-	c->guard.stmt = NULL;
+	memset(&c->tx, 0, sizeof c->tx);
 	if (c->pg) {
 		PGresult *res;
 		while ((res = PQgetResult(c->pg)) != NULL)
@@ -187,11 +187,6 @@ void db_pool_stats(int *size, int *in_use, int *waiting)
 	*in_use = pool.in_use;
 	*waiting = pool.waiting;
 	pthread_mutex_unlock(&pool.mu);
-}
-
-unsigned long long db_error_count(void)
-{
-	return atomic_load(&pool.errors);
 }
 
 static int stmt_id(struct stmt *s)
@@ -243,50 +238,54 @@ static int ensure_prepared(struct db_conn *c, struct stmt *s, int id, struct err
 	return -1;
 }
 
-static PGresult *exec_once(struct db_conn *c, struct stmt *s, int id, int nparams,
-                           const char *const *params)
-{
-	PGresult *failed = prepare(c, s, id);
-	if (failed)
-		return failed;
-	char name[16];
-	snprintf(name, sizeof name, "s%d", id);
-	return PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
-}
-
 static int result_ok(const PGresult *res)
 {
 	ExecStatusType st = PQresultStatus(res);
 	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
 }
 
-/* The guard and statement s in one round trip: both sent in pipeline mode, then one sync.
- * Returns s's result (NULL when it was never run) and the guard's in *guard_res; each may be an
- * error result. Both are prepared first, outside the pipeline. */
-static PGresult *exec_guarded_once(struct db_conn *c, struct stmt *s, int id, int nparams,
-                                   const char *const *params, PGresult **guard_res)
+/* Transaction control is prepared like every other statement: no Parse per request. */
+static struct stmt begin_read = STMT("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+static struct stmt begin_write = STMT("BEGIN");
+static struct stmt commit_stmt = STMT("COMMIT");
+
+/* One step of a pipeline: a catalog statement (s) or a parameterless command (sql). */
+struct step {
+	struct stmt *s;
+	const char *sql;
+	int nparams;
+	const char *const *params;
+	PGresult *res; /* filled by pipeline(); NULL when no result came (lost connection) */
+};
+
+/* Sends the steps in pipeline mode with one sync and collects one result per step (an error
+ * result, or PGRES_PIPELINE_ABORTED for steps after a failed one). Every catalog statement is
+ * prepared first, outside the pipeline; a failed prepare is returned (the caller clears it)
+ * and nothing is sent. */
+static PGresult *pipeline(struct db_conn *c, struct step *st, int n)
 {
-	int gid = stmt_id(c->guard.stmt);
-	*guard_res = prepare(c, c->guard.stmt, gid);
-	if (*guard_res)
-		return NULL;
-	PGresult *failed = prepare(c, s, id);
-	if (failed)
-		return failed;
-	char gname[16], name[16];
-	snprintf(gname, sizeof gname, "s%d", gid);
-	snprintf(name, sizeof name, "s%d", id);
-	if (!PQenterPipelineMode(c->pg) ||
-	    !PQsendQueryPrepared(c->pg, gname, c->guard.nparams, c->guard.params, NULL, NULL, 0) ||
-	    !PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0) ||
-	    !PQpipelineSync(c->pg)) {
+	for (int i = 0; i < n; i++) {
+		PGresult *failed = st[i].s ? prepare(c, st[i].s, stmt_id(st[i].s)) : NULL;
+		if (failed)
+			return failed;
+	}
+	int sent = PQenterPipelineMode(c->pg);
+	for (int i = 0; sent && i < n; i++) {
+		char name[16];
+		if (st[i].s) {
+			snprintf(name, sizeof name, "s%d", stmt_id(st[i].s));
+			sent = PQsendQueryPrepared(c->pg, name, st[i].nparams, st[i].params, NULL,
+			                           NULL, 0);
+		} else {
+			sent = PQsendQueryParams(c->pg, st[i].sql, 0, NULL, NULL, NULL, NULL, 0);
+		}
+	}
+	if (!sent || !PQpipelineSync(c->pg)) {
 		mark_broken(c);
 		return NULL;
 	}
-	/* Each statement's result is followed by a NULL, then comes the sync: guard, NULL,
-	 * statement (PIPELINE_ABORTED when the guard failed), NULL, sync. Two NULLs in a row
-	 * only come from a lost connection. */
-	PGresult *got[2] = {NULL, NULL};
+	/* Each step's result is followed by a NULL, then comes the sync. Two NULLs in a row only
+	 * come from a lost connection. */
 	int idx = 0, nulls = 0;
 	for (;;) {
 		PGresult *r = PQgetResult(c->pg);
@@ -301,134 +300,181 @@ static PGresult *exec_guarded_once(struct db_conn *c, struct stmt *s, int id, in
 			PQclear(r);
 			break;
 		}
-		if (idx < 2 && !got[idx])
-			got[idx] = r;
+		if (idx < n && !st[idx].res)
+			st[idx].res = r;
 		else
 			PQclear(r);
 	}
 	if (PQstatus(c->pg) != CONNECTION_OK || !PQexitPipelineMode(c->pg))
 		mark_broken(c);
-	*guard_res = got[0];
-	return got[1];
+	return NULL;
 }
 
-/* 1 when the guard's result says the request may go on. */
-static int guard_passed(const PGresult *g)
+/* 1 when the context statement's result says the request may go on. */
+static int ctx_passed(const PGresult *g)
 {
 	return PQresultStatus(g) == PGRES_TUPLES_OK && PQntuples(g) == 1 && !PQgetisnull(g, 0, 0) &&
 	       PQgetvalue(g, 0, 0)[0] == 't';
 }
 
-/* Turns the guard's outcome into e; 0 when it passed (and is done). */
-static int guard_outcome(struct db_conn *c, const PGresult *g, struct err *e)
+/* A step's failure into e. Returns 1 when it was the connection that failed. */
+static int step_failed(struct db_conn *c, const PGresult *res, struct err *e)
 {
-	if (g && guard_passed(g)) {
-		c->guard.stmt = NULL;
-		return 0;
-	}
-	if (g && PQresultStatus(g) == PGRES_TUPLES_OK)
-		err_set(e, c->guard.status, c->guard.code, "%s", c->guard.detail);
-	else
-		db_error_to_err(g, e);
-	return -1;
+	db_error_to_err(res, e);
+	int lost = !c->pg || is_connection_failure(c->pg, res);
+	if (c->pg && lost)
+		mark_broken(c);
+	return lost;
 }
 
-/* Runs s (with the pending guard, if any) once. NULL with e on failure; *retry set when the
- * failure was a connection lost while the connection was idle, so nothing ran. */
-static PGresult *exec_attempt(struct db_conn *c, struct stmt *s, int id, int nparams,
-                              const char *const *params, bool *retry, struct err *e)
+/* Runs s (NULL: only what the transaction still owes) once, preceded by the pending BEGIN and
+ * context statement and followed by COMMIT when last. 0 with s's result in *out (NULL for
+ * s == NULL), or -1 with e; *retry is set when the connection was lost while it sat idle
+ * (nothing ran), so the caller may reconnect and try again. */
+static int exec_attempt(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
+                        bool last, PGresult **out, bool *retry, struct err *e)
 {
+	struct step st[4];
+	int n = 0, i_begin = -1, i_ctx = -1, i_s = -1, i_commit = -1;
+	memset(st, 0, sizeof st);
 	bool was_idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-	PGresult *guard_res = NULL;
-	PGresult *res = c->guard.stmt ? exec_guarded_once(c, s, id, nparams, params, &guard_res)
-	                              : exec_once(c, s, id, nparams, params);
+	*out = NULL;
 	*retry = false;
-	/* No guard result but a statement result: the statement could not be prepared, so neither
-	 * ran; the guard stays pending and the statement's error is reported. */
-	if (c->guard.stmt && (guard_res || !res)) {
-		int rc = guard_outcome(c, guard_res, e);
-		if (rc != 0) {
-			/* A guard that answered (false) is a refusal, not a lost connection. */
-			bool lost = !c->pg || !guard_res ||
-			            (PQresultStatus(guard_res) != PGRES_TUPLES_OK &&
-			             is_connection_failure(c->pg, guard_res));
-			*retry = was_idle && lost;
-			if (c->pg && lost)
-				mark_broken(c);
-			PQclear(guard_res);
-			PQclear(res);
-			return NULL;
-		}
-		PQclear(guard_res);
+	/* A read whose first statement is also its last needs no BEGIN and COMMIT: the statements
+	 * of one pipeline run in one implicit transaction, which the sync ends, and the context
+	 * statement makes it read-only. */
+	bool implicit = last && c->tx.read_only && c->tx.begin_pending && c->tx.ctx_pending;
+	if (c->tx.begin_pending && !implicit)
+		st[i_begin = n++] = (struct step){.s = c->tx.read_only ? &begin_read : &begin_write};
+	if (c->tx.ctx_pending)
+		st[i_ctx = n++] = (struct step){.s = c->tx.ctx.stmt,
+		                                .nparams = c->tx.ctx.nparams,
+		                                .params = c->tx.ctx.params};
+	if (s)
+		st[i_s = n++] = (struct step){.s = s, .nparams = nparams, .params = params};
+	/* Only a read-only transaction of ours is ended early. */
+	if (last && c->tx.read_only && !implicit && (c->tx.begin_pending || !was_idle))
+		st[i_commit = n++] = (struct step){.s = &commit_stmt};
+
+	PGresult *failed = NULL;
+	if (n == 1 && i_s == 0) {
+		char name[16];
+		snprintf(name, sizeof name, "s%d", stmt_id(s));
+		failed = prepare(c, s, stmt_id(s));
+		if (!failed)
+			st[0].res = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
+	} else if (n > 0) {
+		failed = pipeline(c, st, n);
 	}
-	if (res && result_ok(res))
-		return res;
-	*retry = was_idle && (!c->pg || is_connection_failure(c->pg, res));
-	db_error_to_err(res, e);
-	if (c->pg && is_connection_failure(c->pg, res))
-		mark_broken(c);
-	PQclear(res);
-	return NULL;
+	if (failed) { /* a statement could not be prepared: nothing ran */
+		*retry = was_idle && step_failed(c, failed, e);
+		PQclear(failed);
+		return -1;
+	}
+	/* The first failure decides; the steps after it did not run. */
+	int rc = 0, lost = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		const PGresult *r = st[i].res;
+		if (!r || !result_ok(r)) {
+			lost = step_failed(c, r, e);
+			rc = -1;
+		} else if (i == i_ctx && !ctx_passed(r)) {
+			err_set(e, c->tx.ctx.status, c->tx.ctx.code, "%s", c->tx.ctx.detail);
+			rc = -1;
+		} else if (i == i_begin) {
+			c->tx.begin_pending = false;
+		} else if (i == i_ctx) {
+			c->tx.ctx_pending = false;
+			c->tx.checked = true;
+		} else if (i == i_commit) {
+			/* A statement after this one opens a new transaction, with the context. */
+			c->tx.begin_pending = true;
+			c->tx.ctx_pending = c->tx.ctx.stmt != NULL;
+		}
+	}
+	if (rc == 0 && implicit)
+		c->tx.ctx_pending = true; /* the transaction ended with the sync */
+	if (rc == 0 && i_s >= 0) {
+		*out = st[i_s].res;
+		st[i_s].res = NULL;
+	}
+	for (int i = 0; i < n; i++)
+		PQclear(st[i].res);
+	*retry = rc != 0 && lost && was_idle;
+	return rc;
+}
+
+static int catalog_full(struct db_conn *c, struct stmt *s, struct err *e)
+{
+	if (stmt_id(s) < MAX_STMTS && (!c->tx.ctx.stmt || stmt_id(c->tx.ctx.stmt) < MAX_STMTS))
+		return 0;
+	err_set(e, 500, "internal_error", "internal error");
+	log_msg("error", NULL, "statement catalog full");
+	return 1;
+}
+
+/* exec_attempt, and once more on a fresh connection when the server went away while the
+ * connection sat in the pool (a restart): outside a transaction nothing ran. */
+static int exec_retrying(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
+                         bool last, PGresult **out, struct err *e)
+{
+	if (s && catalog_full(c, s, e))
+		return -1;
+	bool retry;
+	int rc = exec_attempt(c, s, nparams, params, last, out, &retry, e);
+	if (rc == 0 || !retry)
+		return rc;
+	err_clear(e);
+	mark_broken(c);
+	c->pg = connect_one();
+	if (!c->pg) {
+		/* keep the slot usable: the next checkout reconnects */
+		err_set(e, 503, "service_unavailable",
+		        "the database is unavailable; retry shortly");
+		e->retry_after = 1;
+		return -1;
+	}
+	return exec_attempt(c, s, nparams, params, last, out, &retry, e);
 }
 
 PGresult *db_exec(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
                   struct err *e)
 {
-	int id = stmt_id(s);
-	if (id >= MAX_STMTS || (c->guard.stmt && stmt_id(c->guard.stmt) >= MAX_STMTS)) {
-		err_set(e, 500, "internal_error", "internal error");
-		log_msg("error", NULL, "statement catalog full");
-		return NULL;
-	}
-	bool retry;
-	PGresult *res = exec_attempt(c, s, id, nparams, params, &retry, e);
-	if (res || !retry)
-		return res;
-	/* The server went away while the connection sat in the pool (a restart): outside a
-	 * transaction nothing ran, so reconnect once and try again. */
-	err_clear(e);
-	mark_broken(c);
-	c->pg = connect_one();
-	if (!c->pg) {
-		err_set(e, 503, "service_unavailable",
-		        "the database is unavailable; retry shortly");
-		e->retry_after = 1;
-		/* keep the slot usable: the next checkout reconnects */
-		return NULL;
-	}
-	return exec_attempt(c, s, id, nparams, params, &retry, e);
+	PGresult *res = NULL;
+	exec_retrying(c, s, nparams, params, false, &res, e);
+	return res;
 }
 
-void db_guard_set(struct db_conn *c, struct stmt *g, int nparams, const char *const *params,
-                  int status, const char *code, const char *detail)
+PGresult *db_exec_last(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
+                       struct err *e)
 {
-	c->guard.stmt = g;
-	c->guard.nparams = nparams;
-	c->guard.params = params;
-	c->guard.status = status;
-	c->guard.code = code;
-	c->guard.detail = detail;
+	PGresult *res = NULL;
+	exec_retrying(c, s, nparams, params, true, &res, e);
+	return res;
 }
 
-int db_guard_check(struct db_conn *c, struct err *e)
+void db_tx_open(struct db_conn *c, bool read_only, const struct db_context *ctx)
 {
-	if (!c->guard.stmt)
+	memset(&c->tx, 0, sizeof c->tx);
+	c->tx.begin_pending = true;
+	c->tx.read_only = read_only;
+	c->tx.ctx_pending = ctx && ctx->stmt;
+	if (ctx)
+		c->tx.ctx = *ctx;
+}
+
+int db_tx_check(struct db_conn *c, bool last, struct err *e)
+{
+	if (c->tx.checked || !c->tx.ctx_pending)
 		return 0;
-	struct stmt *g = c->guard.stmt;
-	c->guard.stmt = NULL; /* db_exec runs it as a plain statement */
-	PGresult *res = db_exec(c, g, c->guard.nparams, c->guard.params, e);
-	c->guard.stmt = g;
-	if (!res)
-		return -1;
-	int rc = guard_outcome(c, res, e);
-	PQclear(res);
-	return rc;
+	PGresult *none = NULL;
+	return c->pg ? exec_retrying(c, NULL, 0, NULL, last, &none, e) : -1;
 }
 
 int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
               int (*row)(void *ctx, const PGresult *res, int is_last), void *ctx, struct err *e)
 {
-	if (db_guard_check(c, e) != 0)
+	if (db_tx_check(c, false, e) != 0)
 		return -1;
 	int id = stmt_id(s);
 	char name[16];
@@ -464,7 +510,7 @@ int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const 
 	return rc;
 }
 
-/* A utility command, without the guard. */
+/* A utility command: COMMIT or ROLLBACK. */
 static int command(struct db_conn *c, const char *sql, struct err *e)
 {
 	PGresult *res = PQexec(c->pg, sql);
@@ -479,39 +525,25 @@ static int command(struct db_conn *c, const char *sql, struct err *e)
 	return -1;
 }
 
-int db_command(struct db_conn *c, const char *sql, struct err *e)
+int db_tx_end(struct db_conn *c, bool commit, struct err *e)
 {
-	if (db_guard_check(c, e) != 0)
-		return -1;
-	return command(c, sql, e);
-}
-
-/* BEGIN leaves a pending guard for the transaction's first statement to carry: the check then
- * runs in the transaction's snapshot and costs no round trip of its own. */
-int db_begin(struct db_conn *c, struct err *e)
-{
-	return command(c, "BEGIN", e);
-}
-
-int db_commit(struct db_conn *c, struct err *e)
-{
-	return db_command(c, "COMMIT", e);
-}
-
-void db_rollback(struct db_conn *c)
-{
-	if (!c->pg)
-		return;
+	bool never_began = c->tx.begin_pending;
+	memset(&c->tx, 0, sizeof c->tx);
+	if (never_began || !c->pg)
+		return 0;
 	PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+	if (ts == PQTRANS_INTRANS && commit)
+		return command(c, "COMMIT", e);
 	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
 		PGresult *res = PQexec(c->pg, "ROLLBACK");
 		PQclear(res);
 	}
-}
-
-bool db_err_retryable(const struct err *e)
-{
-	return e->code && strcmp(e->code, "serialization_failure") == 0;
+	if (commit && ts == PQTRANS_INERROR) {
+		/* A statement failed and the caller went on as if not: nothing was committed. */
+		log_msg("error", NULL, "commit of a failed transaction");
+		return err_internal(e);
+	}
+	return 0;
 }
 
 long long db_ll(const PGresult *res, int row, int col)
@@ -524,85 +556,4 @@ long long db_ll(const PGresult *res, int row, int col)
 const char *db_str(const PGresult *res, int row, int col)
 {
 	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
-
-/* The rules that SQL functions and triggers raise, with their HTTP status. */
-static const struct {
-	const char *code;
-	int status;
-} sql_rules[] = {
-    {"invalid_status_transition", 409},
-    {"exemption_limit_exceeded", 422},
-    {"invoice_not_draft", 409},
-    {"invoice_not_issued", 409},
-    {"nothing_to_credit", 409},
-    {"issue_date_in_future", 422},
-    {"issue_date_before_last_issued", 422},
-    {"incomplete_invoice_data", 422},
-    {"kor_requires_exempt_lines", 422},
-    {"reverse_charge_without_vat_id", 422},
-    {"no_active_permission", 422},
-    {"below_rate_floor", 422},
-    {"cannot_credit_credit_note", 422},
-    {"credit_exceeds_invoice", 422},
-    {"overpayment", 422},
-};
-
-void db_error_to_err(const PGresult *res, struct err *e)
-{
-	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
-	if (!st)
-		st = "08006";
-	err_clear(e);
-	if (cons)
-		snprintf(e->constraint, sizeof e->constraint, "%s", cons);
-
-	if (strcmp(st, "P0001") == 0 && msg && strchr(msg, ':')) {
-		/* An application rule raised in SQL as "code: detail" (the rules live in sql/). */
-		const char *colon = strchr(msg, ':');
-		size_t n = (size_t)(colon - msg);
-		for (size_t i = 0; i < sizeof sql_rules / sizeof sql_rules[0]; i++) {
-			if (strlen(sql_rules[i].code) == n &&
-			    strncmp(sql_rules[i].code, msg, n) == 0) {
-				const char *detail = colon + 1;
-				while (*detail == ' ')
-					detail++;
-				err_set(e, sql_rules[i].status, sql_rules[i].code, "%s", detail);
-				return;
-			}
-		}
-	}
-	atomic_fetch_add(&pool.errors, 1);
-	/* A data exception's message can quote the value (invalid input syntax for type uuid:
-	 * "..."): the log gets the SQLSTATE and the constraint only. */
-	int quotes_values = strncmp(st, "22", 2) == 0;
-	log_msg("warn", NULL, "database error %s: %s%s%s", st,
-	        quotes_values ? "(data exception)"
-	        : msg         ? msg
-	                      : "(no message)",
-	        cons ? " constraint " : "", cons ? cons : "");
-	if (strcmp(st, "23505") == 0)
-		err_set(e, 409, "already_exists", "a resource with these values already exists");
-	else if (strcmp(st, "23503") == 0)
-		err_set(e, 422, "invalid_reference", "a referenced object does not exist");
-	else if (strcmp(st, "23514") == 0 || strcmp(st, "23P01") == 0 || strcmp(st, "23502") == 0 ||
-	         strncmp(st, "22", 2) == 0)
-		err_set(e, 422, "validation_failed", "the values break a rule of the data");
-	else if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0) {
-		err_set(e, 503, "serialization_failure",
-		        "the request conflicted with another; retry");
-		e->retry_after = 1;
-	} else if (strcmp(st, "57014") == 0)
-		err_set(e, 504, "timeout", "the request took too long");
-	else if (strcmp(st, "55P03") == 0) {
-		err_set(e, 503, "service_unavailable", "the data is busy; retry shortly");
-		e->retry_after = 1;
-	} else if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P0", 4) == 0) {
-		err_set(e, 503, "service_unavailable",
-		        "the database is unavailable; retry shortly");
-		e->retry_after = 1;
-	} else
-		err_set(e, 500, "internal_error", "internal error");
 }

@@ -115,7 +115,7 @@ int require_municipality_ref(struct req *r)
 int coop_open(struct req *r, const char *coop_id)
 {
 	const char *p[] = {coop_id};
-	return authz_coop(r, coop_id) != 0 ? -1 : require_row(r, &coop_exists, 1, p);
+	return authz_coop(&r->who, coop_id, &r->err) != 0 ? -1 : require_row(r, &coop_exists, 1, p);
 }
 
 #define MAX_LIST_PARAMS 12
@@ -136,7 +136,7 @@ int list_query(struct req *r, struct stmt *s, struct stmt *csv, int nfilters,
 	const char *p[MAX_LIST_PARAMS] = {a, l};
 	for (int i = 0; i < nfilters; i++)
 		p[2 + i] = filters[i];
-	PGresult *res = db_exec(r->db, s, 2 + nfilters, p, &r->err);
+	PGresult *res = db_exec_last(r->db, s, 2 + nfilters, p, &r->err);
 	if (!res)
 		return -1;
 	int rc = list_result(r, res, limit);
@@ -154,7 +154,7 @@ int get_one(struct req *r, struct stmt *s, int nparams, const char *const *param
 {
 	if (!req_db(r))
 		return -1;
-	PGresult *res = db_exec(r->db, s, nparams, params, &r->err);
+	PGresult *res = db_exec_last(r->db, s, nparams, params, &r->err);
 	if (!res)
 		return -1;
 	int rc;

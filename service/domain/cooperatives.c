@@ -122,16 +122,9 @@ static int check_coop_body(struct req *r, int creating)
 	return r->err.status ? -1 : 0;
 }
 
-static int coop_write_error(struct req *r)
-{
-	if (r->err.status == 409)
-		err_set(&r->err, 409, "already_exists", "this invoice_prefix is taken");
-	return -1;
-}
-
 int cooperatives_list(struct req *r)
 {
-	const char *f[] = {scope_coop(r)};
+	const char *f[] = {scope_coop(&r->who)};
 	return list_query(r, &coop_list, NULL, 1, f);
 }
 
@@ -146,19 +139,19 @@ int cooperatives_create(struct req *r)
 	struct write_info w = {"cooperative.create", "cooperative", NULL, NULL};
 	int rc = write_one(r, &coop_insert, 1, p, 201, "/v1/cooperatives", &w, r->body);
 	free(body);
-	return rc == 0 ? 0 : coop_write_error(r);
+	return rc;
 }
 
 int cooperatives_get(struct req *r)
 {
-	const char *p[] = {r->params[0], scope_coop(r)};
+	const char *p[] = {r->params[0], scope_coop(&r->who)};
 	return get_one(r, &coop_get, 2, p);
 }
 
 int cooperatives_patch(struct req *r)
 {
 	if (req_validate(r, coop_patch_fields) != 0 || check_coop_body(r, 0) != 0 ||
-	    authz_coop(r, r->params[0]) != 0)
+	    authz_coop(&r->who, r->params[0], &r->err) != 0)
 		return -1;
 	PGresult *row;
 	const char *lp[] = {r->params[0]};
@@ -172,7 +165,7 @@ int cooperatives_patch(struct req *r)
 	struct write_info w = {"cooperative.update", "cooperative", r->params[0], NULL};
 	int rc = write_one(r, &coop_update, 2, p, 200, NULL, &w, r->body);
 	free(body);
-	return rc == 0 ? 0 : coop_write_error(r);
+	return rc;
 }
 
 /* ---- fee policies -------------------------------------------------------------------------- */
@@ -211,7 +204,7 @@ int fee_policies_list(struct req *r)
 
 int fee_policies_get(struct req *r)
 {
-	if (authz_coop(r, r->params[0]) != 0)
+	if (authz_coop(&r->who, r->params[0], &r->err) != 0)
 		return -1;
 	const char *p[] = {r->params[1], r->params[0]};
 	return get_one(r, &fee_get, 2, p);
@@ -240,8 +233,6 @@ int fee_policies_create(struct req *r)
 	struct write_info w = {"fee_policy.create", "fee_policy", r->params[0], NULL};
 	int rc = write_one(r, &fee_insert, 2, p, 201, collection, &w, r->body);
 	free(body);
-	if (rc != 0 && r->err.status == 409)
-		err_set(&r->err, 409, "already_exists", "a fee policy with this valid_from exists");
 	return rc;
 }
 
@@ -282,14 +273,6 @@ static const struct field sh_patch_fields[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
-static int shareholding_error(struct req *r)
-{
-	if (r->err.status == 422 && strcmp(r->err.constraint, "shareholders_no_overlap") == 0)
-		err_set(&r->err, 422, "shareholding_overlap",
-		        "this municipality already holds shares in that period");
-	return -1;
-}
-
 int shareholders_list(struct req *r)
 {
 	return coop_child_list(r, &sh_list);
@@ -297,7 +280,7 @@ int shareholders_list(struct req *r)
 
 int shareholders_get(struct req *r)
 {
-	const char *p[] = {r->params[0], scope_coop(r)};
+	const char *p[] = {r->params[0], scope_coop(&r->who)};
 	return get_one(r, &sh_get, 2, p);
 }
 
@@ -321,7 +304,7 @@ int shareholders_create(struct req *r)
 	struct write_info w = {"shareholder.create", "shareholder", r->params[0], mp[0]};
 	int rc = write_one(r, &sh_insert, 2, p, 201, "/v1/shareholders", &w, r->body);
 	free(body);
-	return rc == 0 ? 0 : shareholding_error(r);
+	return rc;
 }
 
 int shareholders_patch(struct req *r)
@@ -329,7 +312,7 @@ int shareholders_patch(struct req *r)
 	if (req_validate(r, sh_patch_fields) != 0 || !req_db(r))
 		return -1;
 	PGresult *row;
-	const char *lp[] = {r->params[0], scope_coop(r)};
+	const char *lp[] = {r->params[0], scope_coop(&r->who)};
 	if (lock_one(r, &sh_lock, 2, lp, &row) != 0)
 		return -1;
 	char coop[ID_LEN], muni[8];
@@ -344,8 +327,7 @@ int shareholders_patch(struct req *r)
 	}
 	const char *p[] = {r->params[0], until};
 	struct write_info w = {"shareholder.update", "shareholder", coop, muni};
-	return write_one(r, &sh_update, 2, p, 200, NULL, &w, r->body) == 0 ? 0
-	                                                                   : shareholding_error(r);
+	return write_one(r, &sh_update, 2, p, 200, NULL, &w, r->body);
 }
 
 /* ---- rate floors ----------------------------------------------------------------------------- */
@@ -398,7 +380,7 @@ int rate_floors_list(struct req *r)
 
 int rate_floors_get(struct req *r)
 {
-	const char *p[] = {r->params[0], scope_coop(r)};
+	const char *p[] = {r->params[0], scope_coop(&r->who)};
 	return get_one(r, &rf_get, 2, p);
 }
 
@@ -420,9 +402,6 @@ int rate_floors_create(struct req *r)
 	struct write_info w = {"rate_floor.create", "rate_floor", r->params[0], NULL};
 	int rc = write_one(r, &rf_insert, 2, p, 201, "/v1/rate-floors", &w, r->body);
 	free(body);
-	if (rc != 0 && r->err.status == 409)
-		err_set(&r->err, 409, "already_exists",
-		        "a rate floor for this activity_category and unit exists");
 	return rc;
 }
 
@@ -430,7 +409,7 @@ int rate_floors_create(struct req *r)
 static int lock_rate_floor(struct req *r, char coop[ID_LEN])
 {
 	PGresult *row;
-	const char *lp[] = {r->params[0], scope_coop(r)};
+	const char *lp[] = {r->params[0], scope_coop(&r->who)};
 	if (!req_db(r) || lock_one(r, &rf_lock, 2, lp, &row) != 0)
 		return -1;
 	snprintf(coop, ID_LEN, "%s", PQgetvalue(row, 0, 1));

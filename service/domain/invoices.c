@@ -262,7 +262,7 @@ struct locked {
 static int lock_invoice(struct req *r, struct locked *l)
 {
 	PGresult *row;
-	const char *lp[] = {r->params[0], scope_coop(r), scope_member(r)};
+	const char *lp[] = {r->params[0], scope_coop(&r->who), scope_member(&r->who)};
 	if (!req_db(r) || lock_one(r, &lock_stmt, 3, lp, &row) != 0)
 		return -1;
 	snprintf(l->coop, sizeof l->coop, "%s", PQgetvalue(row, 0, 1));
@@ -314,7 +314,7 @@ int invoices_list(struct req *r)
 	static const char *const names[] = {"status",      "kind",        "member_id",
 	                                    "customer_id", "issued_from", "issued_to"};
 	char v[6][40];
-	const char *f[8] = {r->params[0], scope_member(r)};
+	const char *f[8] = {r->params[0], scope_member(&r->who)};
 	for (int i = 0; i < 6; i++) {
 		int got = req_query(r, names[i], v[i], sizeof v[i]);
 		if (got < 0) {
@@ -346,7 +346,7 @@ int invoices_list(struct req *r)
 
 int invoices_get(struct req *r)
 {
-	const char *p[] = {r->params[0], scope_coop(r), scope_member(r)};
+	const char *p[] = {r->params[0], scope_coop(&r->who), scope_member(&r->who)};
 	return get_one(r, &get_stmt, 3, p);
 }
 
@@ -557,7 +557,7 @@ static json_t *document_of(struct req *r, char number[32])
 {
 	if (!req_db(r))
 		return NULL;
-	const char *p[] = {r->params[0], scope_coop(r), scope_member(r)};
+	const char *p[] = {r->params[0], scope_coop(&r->who), scope_member(&r->who)};
 	PGresult *res = db_exec(r->db, &document_stmt, 3, p, &r->err);
 	if (!res)
 		return NULL;
@@ -647,7 +647,7 @@ static const struct field payment_fields[] = {
 
 int payments_list(struct req *r)
 {
-	const char *p[] = {r->params[0], scope_coop(r), scope_member(r)};
+	const char *p[] = {r->params[0], scope_coop(&r->who), scope_member(&r->who)};
 	if (require_row(r, &get_stmt, 3, p) != 0)
 		return -1;
 	const char *f[] = {r->params[0]};
@@ -680,7 +680,7 @@ int payments_create(struct req *r)
 
 int payments_get(struct req *r)
 {
-	const char *p[] = {r->params[0], scope_coop(r)};
+	const char *p[] = {r->params[0], scope_coop(&r->who)};
 	return get_one(r, &payment_get, 2, p);
 }
 

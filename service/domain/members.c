@@ -162,7 +162,7 @@ int members_create(struct req *r)
 
 int members_get(struct req *r)
 {
-	const char *p[] = {r->params[0], scope_coop(r), scope_member(r)};
+	const char *p[] = {r->params[0], scope_coop(&r->who), scope_member(&r->who)};
 	return get_one(r, &member_get, 3, p);
 }
 
@@ -192,7 +192,7 @@ int members_patch(struct req *r)
 	if (req_validate(r, member_patch_fields) != 0 || check_member_body(r, 0) != 0 || !req_db(r))
 		return -1;
 	PGresult *row;
-	const char *lp[] = {r->params[0], scope_coop(r)};
+	const char *lp[] = {r->params[0], scope_coop(&r->who)};
 	if (lock_one(r, &member_lock, 2, lp, &row) != 0)
 		return -1;
 	char coop[ID_LEN];
@@ -352,18 +352,10 @@ static void check_permission_body(struct req *r)
 	json_object_set_new(r->body, "exemption_until", json_string(eud));
 }
 
-static int permission_error(struct req *r)
-{
-	if (r->err.status == 422 && strcmp(r->err.constraint, "permissions_no_overlap") == 0)
-		err_set(&r->err, 422, "permission_overlap",
-		        "the member has another permission in this period");
-	return -1;
-}
-
 int permissions_list(struct req *r)
 {
 	/* The member must be visible: its own record for a member, its cooperative's otherwise. */
-	const char *p[] = {r->params[0], scope_coop(r), scope_member(r)};
+	const char *p[] = {r->params[0], scope_coop(&r->who), scope_member(&r->who)};
 	if (require_row(r, &member_get, 3, p) != 0)
 		return -1;
 	const char *f[] = {r->params[0]};
@@ -372,7 +364,7 @@ int permissions_list(struct req *r)
 
 int permissions_get(struct req *r)
 {
-	const char *p[] = {r->params[0], scope_coop(r), scope_member(r)};
+	const char *p[] = {r->params[0], scope_coop(&r->who), scope_member(&r->who)};
 	return get_one(r, &permission_get, 3, p);
 }
 
@@ -383,7 +375,7 @@ int permissions_create(struct req *r)
 	check_permission_body(r);
 	if (r->err.status || !req_db(r))
 		return -1;
-	const char *mp[] = {r->params[0], scope_coop(r)};
+	const char *mp[] = {r->params[0], scope_coop(&r->who)};
 	PGresult *res = db_exec(r->db, &member_for_permission, 2, mp, &r->err);
 	if (!res)
 		return -1;
@@ -426,7 +418,7 @@ int permissions_create(struct req *r)
 	struct write_info w = {"permission.create", "permission", coop, muni};
 	int rc = write_one(r, &permission_insert, 3, p, 201, "/v1/permissions", &w, r->body);
 	free(body);
-	return rc == 0 ? 0 : permission_error(r);
+	return rc;
 }
 
 static const struct field revoke_fields[] = {
@@ -440,7 +432,7 @@ int permissions_revoke(struct req *r)
 	if (req_validate(r, revoke_fields) != 0 || !req_db(r))
 		return -1;
 	PGresult *row;
-	const char *lp[] = {r->params[0], scope_coop(r)};
+	const char *lp[] = {r->params[0], scope_coop(&r->who)};
 	if (lock_one(r, &permission_lock, 2, lp, &row) != 0)
 		return -1;
 	char coop[ID_LEN], muni[8];
@@ -581,7 +573,7 @@ int customers_create(struct req *r)
 
 int customers_get(struct req *r)
 {
-	const char *p[] = {r->params[0], scope_coop(r)};
+	const char *p[] = {r->params[0], scope_coop(&r->who)};
 	return get_one(r, &customer_get, 2, p);
 }
 
@@ -591,7 +583,7 @@ int customers_patch(struct req *r)
 	    !req_db(r))
 		return -1;
 	PGresult *row;
-	const char *lp[] = {r->params[0], scope_coop(r)};
+	const char *lp[] = {r->params[0], scope_coop(&r->who)};
 	if (lock_one(r, &customer_lock, 2, lp, &row) != 0)
 		return -1;
 	char coop[ID_LEN];

@@ -177,8 +177,6 @@ int policies_create(struct req *r)
 	snprintf(collection, sizeof collection, "/v1/municipalities/%s/policies", r->params[0]);
 	int rc = write_one(r, &policy_insert, 2, p, 201, collection, &w, r->body);
 	free(body);
-	if (rc != 0 && r->err.status == 409)
-		err_set(&r->err, 409, "already_exists", "a policy with this valid_from exists");
 	return rc;
 }
 
@@ -233,7 +231,5 @@ int statutory_create(struct req *r)
 	int rc =
 	    write_one(r, &statutory_insert, 1, p, 201, "/v1/statutory-parameters", &w, r->body);
 	free(body);
-	if (rc != 0 && r->err.status == 409)
-		err_set(&r->err, 409, "already_exists", "parameters with this valid_from exist");
 	return rc;
 }

@@ -129,10 +129,10 @@ int auth_token(struct req *r)
 		return -1;
 	const char *p[] = {name, source, max, lock};
 	PGresult *res = db_exec(r->db, &login_lookup, 4, p, &r->err);
-	db_release(r->db);
-	r->db = NULL;
-	if (!res)
+	if (!res || req_commit(r) != 0) {
+		PQclear(res);
 		return -1;
+	}
 	int wait = (int)db_ll(res, 0, PQfnumber(res, "wait"));
 	if (wait > 0) {
 		PQclear(res);
@@ -285,7 +285,7 @@ int users_create(struct req *r)
 	if (req_validate(r, create_fields) != 0)
 		return -1;
 	enum role role = role_from_name(body_str(r, "role"));
-	if (!is_platform_admin(r) && (role == ROLE_PLATFORM_ADMIN || role == ROLE_MUNICIPALITY)) {
+	if (!is_platform_admin(&r->who) && (role == ROLE_PLATFORM_ADMIN || role == ROLE_MUNICIPALITY)) {
 		err_set(&r->err, 403, "forbidden", "you may not create users with this role");
 		return -1;
 	}
@@ -308,7 +308,7 @@ int users_create(struct req *r)
 		err_field(&r->err, "municipality_code", "invalid_value", "must be GM and 4 digits");
 
 	/* A coop_admin works in its own cooperative; the body cannot widen that. */
-	if (!is_platform_admin(r) && role != ROLE_PLATFORM_ADMIN && role != ROLE_MUNICIPALITY) {
+	if (!is_platform_admin(&r->who) && role != ROLE_PLATFORM_ADMIN && role != ROLE_MUNICIPALITY) {
 		if (!coop)
 			coop = r->who.coop;
 		else if (strcmp(coop, r->who.coop) != 0)
@@ -357,11 +357,8 @@ int users_create(struct req *r)
 	                   need_muni == 1 ? muni : NULL,
 	                   r->who.sub};
 	PGresult *res = db_exec(r->db, &user_insert, 8, p, &r->err);
-	if (!res) {
-		if (r->err.status == 409)
-			err_set(&r->err, 409, "already_exists", "this username is taken");
+	if (!res)
 		return -1;
-	}
 	json_error_t je;
 	json_t *doc = json_loads(PQgetvalue(res, 0, 0), 0, &je);
 	char id[ID_LEN];
@@ -422,7 +419,7 @@ int users_list(struct req *r)
 	}
 	if (!req_db(r))
 		return -1;
-	const char *filters[] = {scope_coop(r), has_coop ? coop : NULL, has_role ? role : NULL,
+	const char *filters[] = {scope_coop(&r->who), has_coop ? coop : NULL, has_role ? role : NULL,
 	                         has_disabled ? disabled : NULL};
 	if (r->csv)
 		return csv_export(r, &user_csv, 4, filters);
@@ -439,7 +436,7 @@ int users_list(struct req *r)
 
 int users_get(struct req *r)
 {
-	const char *p[] = {r->params[0], scope_coop(r)};
+	const char *p[] = {r->params[0], scope_coop(&r->who)};
 	return get_one(r, &user_get, 2, p);
 }
 
@@ -455,7 +452,7 @@ static int lock_user(struct req *r, char kind[16], char coop[ID_LEN])
 	long want;
 	if (req_if_match(r, &want) < 0)
 		return -1;
-	const char *p[] = {r->params[0], scope_coop(r)};
+	const char *p[] = {r->params[0], scope_coop(&r->who)};
 	PGresult *res = db_exec(r->db, &user_lock, 2, p, &r->err);
 	if (!res)
 		return -1;
@@ -552,7 +549,7 @@ int users_bootstrap_admin(const char *password, char *err, size_t errlen)
 		return -1;
 	}
 	int rc = -1;
-	if (!req_db(&r) || db_begin(r.db, &r.err) != 0)
+	if (!req_db(&r))
 		goto cleanup;
 	const char *p[] = {hash};
 	PGresult *res = db_exec(r.db, &bootstrap_insert, 1, p, &r.err);
@@ -569,16 +566,15 @@ int users_bootstrap_admin(const char *password, char *err, size_t errlen)
 		rc = 0; /* there are users already: nothing to do */
 	}
 	PQclear(res);
-	if (rc == 0)
-		rc = db_commit(r.db, &r.err);
 cleanup:
 	if (r.db) {
-		db_rollback(r.db);
+		if (db_tx_end(r.db, rc == 0, &r.err) != 0)
+			rc = -1;
 		db_release(r.db);
 	}
 	if (rc != 0 && r.err.status != 409)
 		snprintf(err, errlen, "cannot create the bootstrap admin: %s",
-		         r.err.code ? r.err.code : "error");
+		         r.err.code[0] ? r.err.code : "error");
 	else
 		rc = 0; /* 409: another instance created it first */
 	err_clear(&r.err);

@@ -12,30 +12,14 @@
 #include <stdint.h>
 
 #include "auth/principal.h"
-#include "auth/revocation.h"
+#include "auth/context.h"
+#include "err.h"
 #include "lib/sbuf.h"
 
 struct mg_connection;
 struct mg_request_info;
 struct db_conn;
 struct route;
-
-/* An error on its way to becoming a problem+json response. */
-struct err {
-	int status;          /* 0 = no error */
-	const char *code;    /* stable machine code, static storage */
-	char detail[256];    /* for the client: short, factual, no internals */
-	json_t *errors;      /* owned array of {field, code, message}, or NULL */
-	int retry_after;     /* seconds for Retry-After, 0 = none */
-	char constraint[64]; /* the violated constraint, when a database constraint failed */
-};
-
-void err_set(struct err *e, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-/* Adds a field error and makes e a 422: code invalid_reference while every field error is one,
- * else validation_failed (unless e already holds another status). */
-void err_field(struct err *e, const char *field, const char *code, const char *message);
-void err_clear(struct err *e);
 
 #define MAX_PATH_PARAMS 4
 
@@ -47,13 +31,13 @@ struct req {
 	int64_t start_us;
 	const char *params[MAX_PATH_PARAMS]; /* typed path parameters, point into param_buf */
 	char param_buf[512];
-	struct principal who;                /* valid when the route needs authentication */
-	struct revocation_params revocation; /* for the check that who's token is still usable */
+	struct principal who;    /* valid when the route needs authentication */
+	struct auth_context ctx; /* who in the database: identity and token check (auth/context.h) */
+	bool read_only;          /* a GET: its transaction is REPEATABLE READ READ ONLY */
 	json_t *body;                        /* owned; NULL when the request had no body */
 	char *raw_body;                      /* owned */
 	size_t raw_len;
 	struct db_conn *db; /* checked out on demand by req_db(), returned by the server */
-	bool in_tx;
 	bool csv; /* the client asked for text/csv and the route offers it */
 
 	/* response */
@@ -72,8 +56,14 @@ struct req {
 typedef int (*handler_fn)(struct req *r);
 
 /* Returns the request's database connection, checking one out of the pool the first time.
- * NULL with r->err set (503) when none could be had in time. */
+ * NULL with r->err set (503) when none could be had in time. The connection comes with the
+ * request's transaction opened (see "One request, one transaction" in server.c): BEGIN and
+ * the caller's context go out with the first statement. The dispatcher ends it. */
 struct db_conn *req_db(struct req *r);
+/* Commits the request's transaction now and returns the connection to the pool; a later
+ * req_db opens a new transaction. For the one handler that must not hold a connection while
+ * it works (the token endpoint hashes a password). 0, or -1 with r->err. */
+int req_commit(struct req *r);
 
 /* --- responses (response.c) --- */
 /* Serialises obj as the body; steals the reference. */

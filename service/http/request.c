@@ -13,40 +13,6 @@
 #include "http.h"
 #include "lib/netaddr.h"
 
-void err_set(struct err *e, int status, const char *code, const char *fmt, ...)
-{
-	e->status = status;
-	e->code = code;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(e->detail, sizeof e->detail, fmt, ap);
-	va_end(ap);
-}
-
-void err_field(struct err *e, const char *field, const char *code, const char *message)
-{
-	/* The top-level code is invalid_reference while every field error is one (SPEC §9),
-	 * validation_failed as soon as another kind joins. */
-	int reference = strcmp(code, "invalid_reference") == 0;
-	if (!e->status) {
-		e->status = 422;
-		e->code = reference ? "invalid_reference" : "validation_failed";
-		snprintf(e->detail, sizeof e->detail, "the request has invalid fields");
-	} else if (!reference && e->code && strcmp(e->code, "invalid_reference") == 0) {
-		e->code = "validation_failed";
-	}
-	if (!e->errors)
-		e->errors = json_array();
-	json_array_append_new(e->errors, json_pack("{s:s, s:s, s:s}", "field", field, "code", code,
-	                                           "message", message));
-}
-
-void err_clear(struct err *e)
-{
-	json_decref(e->errors);
-	memset(e, 0, sizeof *e);
-}
-
 void req_client_addr(const struct req *r, char *out, size_t outlen)
 {
 	const char *peer = r->ri->remote_addr;

@@ -7,8 +7,7 @@
 
 /* Route flags */
 #define RF_PUBLIC        0x01u /* no token needed */
-#define RF_TX            0x02u /* the handler runs inside one transaction, retried on 40001/40P01 */
-#define RF_IDEMPOTENT    0x04u /* honours Idempotency-Key (implies RF_TX) */
+#define RF_IDEMPOTENT    0x04u /* honours Idempotency-Key */
 #define RF_BODY          0x08u /* needs a JSON object body */
 #define RF_BODY_OPTIONAL 0x20u /* takes a JSON object body when one is sent */
 #define RF_CSV           0x10u /* also answers Accept: text/csv */

@@ -16,7 +16,7 @@
 #include "app.h"
 #include "auth/token.h"
 #include "db/db.h"
-#include "domain/idempotency.h"
+#include "idempotency.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -90,22 +90,37 @@ struct db_conn *req_db(struct req *r)
 	if (r->db)
 		return r->db;
 	r->db = db_acquire(&r->err);
-	/* The token was verified without the database; whether it is still usable is checked with
-	 * the first statement the request runs. */
-	if (r->db && r->who.sub[0])
-		revocation_guard(r->db, &r->who, &r->revocation);
+	if (r->db)
+		db_tx_open(r->db, r->read_only, r->who.sub[0] ? &r->ctx.db : NULL);
 	return r->db;
 }
 
-/* For a request that ran no statement (or whose statements all failed before the check): the
- * check runs on its own. 0 when the token is usable. */
+/* Ends the request's transaction and gives the connection back. */
+static int end_tx(struct req *r, bool commit)
+{
+	if (!r->db)
+		return 0;
+	int rc = db_tx_end(r->db, commit, &r->err);
+	db_release(r->db);
+	r->db = NULL;
+	return rc;
+}
+
+int req_commit(struct req *r)
+{
+	return end_tx(r, true);
+}
+
+/* Whether the token is still usable: decided by the context statement, which normally went out
+ * with the request's first statement. For a request that ran none it runs now (and for a read
+ * also ends the transaction in the same round trip). 0 when the token is usable. */
 static int check_revocation(struct req *r)
 {
 	/* Nothing to protect when the request failed for want of the database or was refused. */
 	if (!r->who.sub[0] || r->err.status >= 500 || r->err.status == 401)
 		return 0;
 	struct err e = {0};
-	if (!req_db(r) || db_guard_check(r->db, &e) != 0) {
+	if (!req_db(r) || db_tx_check(r->db, true, &e) != 0) {
 		if (e.status) {
 			err_clear(&r->err);
 			r->err = e;
@@ -170,9 +185,9 @@ static void render_problem(struct req *r)
 {
 	struct err *e = &r->err;
 	json_t *p = json_pack("{s:s+, s:s, s:i, s:s, s:s, s:s}", "type",
-	                      "urn:coopd:problem:", e->code ? e->code : "internal_error", "title",
+	                      "urn:coopd:problem:", e->code[0] ? e->code : "internal_error", "title",
 	                      reason(e->status), "status", e->status, "detail", e->detail, "code",
-	                      e->code ? e->code : "internal_error", "request_id", r->request_id);
+	                      e->code[0] ? e->code : "internal_error", "request_id", r->request_id);
 	if (e->errors)
 		json_object_set(p, "errors", e->errors);
 	char *s = json_dumps(p, JSON_COMPACT);
@@ -311,6 +326,7 @@ static int authenticate(struct req *r)
 		err_set(&r->err, 403, "forbidden", "your role may not use this endpoint");
 		return -1;
 	}
+	auth_context_init(&r->ctx, &r->who, r->read_only);
 	return 0;
 }
 
@@ -403,34 +419,33 @@ static void reset_attempt(struct req *r)
 	r->idem_body = NULL;
 }
 
-/* Runs a writing handler in one transaction: retried on serialization failure or deadlock,
- * with the Idempotency-Key record written in the same transaction as the change. */
-static int run_in_tx(struct req *r)
+/* One request, one transaction. Every request that touches the database runs in one
+ * transaction, which req_db opens with the first statement and this phase ends: read-only
+ * (REPEATABLE READ) for a GET, READ COMMITTED for a write; the caller's identity set in it and
+ * the token checked with its first statement (auth/context.h). Whatever the handler answered,
+ * a revoked token gets 401 instead. A write is retried on serialization failure or deadlock,
+ * with the Idempotency-Key record written in the same transaction as the change; it commits
+ * only when the handler succeeded. */
+static int run_handler(struct req *r)
 {
 	struct idem idem;
 	int rc = idem_parse(r, &idem);
 	if (rc != 0)
 		return rc;
 	for (int attempt = 1;; attempt++) {
-		if (!req_db(r))
-			return -1;
-		rc = db_begin(r->db, &r->err);
-		if (rc == 0) {
-			r->in_tx = true;
+		/* A write always uses the database; its handler may take r->db as given. */
+		rc = r->read_only || (r->route->flags & RF_PUBLIC) || req_db(r) ? 0 : -1;
+		if (rc == 0)
 			rc = idem_claim(r, &idem);
-			if (rc == 0 && !r->replayed)
-				rc = r->route->handler(r);
-			if (rc == 0 && !r->replayed)
-				rc = check_revocation(r);
-			if (rc == 0 && r->status < 300 && !r->replayed)
-				rc = idem_store(r, &idem);
-			if (rc == 0 && !r->replayed)
-				rc = db_commit(r->db, &r->err);
-			if (rc != 0 || r->replayed)
-				db_rollback(r->db);
-			r->in_tx = false;
-		}
-		if (rc == 0 || !db_err_retryable(&r->err))
+		if (rc == 0 && !r->replayed)
+			rc = r->route->handler(r);
+		if (!r->streamed && check_revocation(r) != 0)
+			rc = -1;
+		if (rc == 0 && r->status < 300 && !r->replayed)
+			rc = idem_store(r, &idem);
+		if (end_tx(r, rc == 0 && !r->replayed) != 0)
+			rc = -1;
+		if (rc == 0 || r->streamed || !db_err_retryable(&r->err))
 			break;
 		if (attempt == TX_ATTEMPTS) {
 			err_set(&r->err, 503, "service_unavailable",
@@ -522,6 +537,7 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 		err_set(&r.err, 405, "method_not_allowed", "allowed: %s", allow);
 		break;
 	case MATCH_OK:
+		r.read_only = strcmp(r.route->method, "GET") == 0;
 		if (!(r.route->flags & RF_PUBLIC) && authenticate(&r) != 0)
 			break;
 		if (read_body(&r) != 0)
@@ -530,32 +546,23 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 			const char *accept = mg_get_header(mg, "Accept");
 			r.csv = accept && strstr(accept, "text/csv") != NULL;
 		}
-		if (r.route->flags & (RF_TX | RF_IDEMPOTENT))
-			rc = run_in_tx(&r);
-		else
-			rc = r.route->handler(&r);
-		/* Whatever the handler answered, a revoked token gets 401 instead. */
-		if (!r.streamed && check_revocation(&r) != 0)
-			rc = -1;
+		rc = run_handler(&r);
 		break;
 	}
 	if (r.streamed) {
 		if (rc != 0)
 			log_msg("warn", r.request_id, "stream ended early: %s",
-			        r.err.code ? r.err.code : "client gone");
+			        r.err.code[0] ? r.err.code : "client gone");
 	} else if (rc != 0 || !r.status) {
 		if (!r.err.status)
 			err_set(&r.err, 500, "internal_error", "internal error");
 		if (r.err.status >= 500)
 			log_msg("error", r.request_id, "request failed: %s",
-			        r.err.code ? r.err.code : "internal_error");
+			        r.err.code[0] ? r.err.code : "internal_error");
 		r.etag[0] = r.location[0] = '\0';
 		render_problem(&r);
 	}
-	if (r.db) {
-		db_release(r.db);
-		r.db = NULL;
-	}
+	end_tx(&r, false);
 	if (!r.streamed)
 		send_response(&r, r.err.status == 405 ? allow : NULL);
 
@@ -584,12 +591,12 @@ static int http_error(struct mg_connection *mg, int status, const char *errmsg)
 	err_set(&r.err, status, status == 413 ? "payload_too_large" : "bad_request",
 	        "the request could not be parsed");
 	if (status == 404)
-		r.err.code = "not_found";
+		snprintf(r.err.code, sizeof r.err.code, "not_found");
 	else if (status == 505)
 		snprintf(r.err.detail, sizeof r.err.detail,
 		         "only HTTP/1.0 and HTTP/1.1 are served");
 	if (status == 505)
-		r.err.code = "http_version_not_supported";
+		snprintf(r.err.code, sizeof r.err.code, "http_version_not_supported");
 	/* Civetweb closes the connection after its own errors. */
 	r.close = true;
 	render_problem(&r);

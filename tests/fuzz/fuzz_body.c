@@ -379,7 +379,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!body) {
 		FUZZ_ASSERT(e.status == 400 || e.status == 500);
-		FUZZ_ASSERT(e.code && e.detail[0]);
+		FUZZ_ASSERT(e.code[0] && e.detail[0]);
 		err_clear(&e);
 		return 0;
 	}

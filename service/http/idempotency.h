@@ -5,7 +5,7 @@
 #define COOPD_IDEMPOTENCY_H
 #include <stdbool.h>
 
-#include "http/http.h"
+#include "http.h"
 
 struct idem {
 	bool present;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "db/db.h"
-#include "http/router.h"
+#include "router.h"
 
 static struct stmt lock_key =
     STMT("SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))");
@@ -71,6 +71,8 @@ int idem_claim(struct req *r, struct idem *i)
 	if (!i->present)
 		return 0;
 	const char *p[] = {r->who.sub, i->key};
+	if (!req_db(r))
+		return -1;
 	PGresult *res = db_exec(r->db, &lock_key, 2, p, &r->err);
 	if (!res)
 		return -1;

@@ -1,0 +1,8 @@
+/* Shared between the files of db/ only. */
+#ifndef COOPD_DB_INTERNAL_H
+#define COOPD_DB_INTERNAL_H
+
+/* Counts an unexpected database failure (exported as a metric by db_error_count). */
+void db_count_error(void);
+
+#endif

@@ -1,0 +1,38 @@
+-- Shared helpers: timestamps and dates as the API writes them, text a human typed, the list
+-- key of dated versions, and an address as JSON.
+--
+-- These are the live definitions (README, "SQL functions"): the files of sql/functions/ are
+-- re-applied in one transaction at start whenever one of them changed, so every statement is
+-- CREATE OR REPLACE. A rule raises "code: detail" with SQLSTATE CO + its HTTP status (CO409).
+
+-- A timestamp as the API writes it: UTC, whole seconds, RFC 3339.
+CREATE OR REPLACE FUNCTION rfc3339(t timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+
+-- Business dates use the Dutch calendar (SPEC §9).
+CREATE OR REPLACE FUNCTION today_nl() RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN (now() AT TIME ZONE 'Europe/Amsterdam')::date;
+
+CREATE OR REPLACE FUNCTION month_text(d date) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN to_char(d, 'YYYY-MM');
+
+-- Text a human typed: 1 to n characters, no control characters.
+CREATE OR REPLACE FUNCTION plain_text(t text, n integer) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN length(t) BETWEEN 1 AND n AND t !~ '[[:cntrl:]]';
+
+-- The list position of a dated version: ordered by valid_from, then creation. One bigint, so
+-- that the cursor of such a list is as simple as that of any other (seq < 2^32 here).
+CREATE OR REPLACE FUNCTION dated_key(d date, seq bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (d - date '1900-01-01')::bigint * 4294967296 + seq;
+
+CREATE OR REPLACE FUNCTION address_doc(street text, house_number text, postal_code text, city text,
+                            country text) RETURNS json
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN street IS NULL THEN NULL ELSE json_build_object(
+    'street', street, 'house_number', house_number, 'postal_code', postal_code, 'city', city,
+    'country', country) END;
