@@ -2,12 +2,23 @@
  * The role check here is the first gate (403); scope is checked on every object (404). */
 #include "auth/principal.h"
 #include "domain/audit.h"
+#include "domain/auth_tokens.h"
 #include "domain/cooperatives.h"
+#include "domain/customers.h"
+#include "domain/fee_policies.h"
+#include "domain/invoice_documents.h"
 #include "domain/invoices.h"
 #include "domain/members.h"
 #include "domain/municipalities.h"
+#include "domain/payments.h"
+#include "domain/permissions.h"
+#include "domain/policies.h"
+#include "domain/rate_floors.h"
+#include "domain/shareholders.h"
+#include "domain/statutory.h"
 #include "domain/system.h"
 #include "domain/users.h"
+#include "domain/vat_returns.h"
 #include "http/router.h"
 
 #define ADMINS        (R(ROLE_PLATFORM_ADMIN) | R(ROLE_COOP_ADMIN))

@@ -2,14 +2,18 @@
 
 #include <stdio.h>
 
-/* The identity settings first, the check last: all of them are evaluated, and the check's
- * answer is the column db_tx_open looks at. */
+/* The check first: its answer is the column db_tx_open looks at; every column is evaluated.
+ * A setting the caller has no value for is not set at all (CASE): each set_config costs the
+ * server a little on every request, and the hot reads pay for it. So a setting the caller does
+ * not have reads as NULL, or as '' on a connection where an earlier transaction set it; SQL
+ * reads them with nullif(current_setting('coopd.member_id', true), ''). */
 static struct stmt context_stmt =
     STMT("SELECT token_usable($1, $2, $3::bigint),"
          " set_config('coopd.user_id', $1::text, true), set_config('coopd.role', $4, true),"
-         " set_config('coopd.cooperative_id', $5, true), set_config('coopd.member_id', $6, true),"
-         " set_config('coopd.municipality', $7, true),"
-         " set_config('transaction_read_only', $8, true)");
+         " CASE WHEN $5::text IS NOT NULL THEN set_config('coopd.cooperative_id', $5, true) END,"
+         " CASE WHEN $6::text IS NOT NULL THEN set_config('coopd.member_id', $6, true) END,"
+         " CASE WHEN $7::text IS NOT NULL THEN set_config('coopd.municipality', $7, true) END,"
+         " CASE WHEN $8::boolean THEN set_config('transaction_read_only', 'on', true) END");
 
 void auth_context_init(struct auth_context *ctx, const struct principal *who, bool read_only)
 {
@@ -19,10 +23,10 @@ void auth_context_init(struct auth_context *ctx, const struct principal *who, bo
 	ctx->values[1] = who->jti;
 	ctx->values[2] = ctx->iat;
 	ctx->values[3] = role ? role : "";
-	ctx->values[4] = who->coop;
-	ctx->values[5] = who->member;
-	ctx->values[6] = who->municipality;
-	ctx->values[7] = read_only ? "on" : "off";
+	ctx->values[4] = who->coop[0] ? who->coop : NULL;
+	ctx->values[5] = who->member[0] ? who->member : NULL;
+	ctx->values[6] = who->municipality[0] ? who->municipality : NULL;
+	ctx->values[7] = read_only ? "true" : "false";
 	ctx->db = (struct db_context){.stmt = &context_stmt,
 	                              .nparams = 8,
 	                              .params = ctx->values,

@@ -3,7 +3,8 @@
  * built here. It
  * - sets the caller's identity for that transaction only (set_config(..., true)):
  *   coopd.user_id, coopd.role, coopd.cooperative_id, coopd.member_id, coopd.municipality
- *   ('' when the caller has none) — what row-level security, the audit of personal-data reads
+ *   (not set when the caller has none: read them with nullif(current_setting(.., true), '')),
+ *   and, for a read, transaction_read_only — what row-level security, the audit of personal-data reads
  *   and SQL functions read with current_setting('coopd.role', true);
  * - checks that the verified token is still usable (SPEC §9 "Auth"): its user exists and is
  *   enabled, it was issued after the user's tokens were last revoked, and it was not logged

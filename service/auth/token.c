@@ -27,13 +27,15 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "lib/ids.h"
+#include "lib/parse.h"
+
 #define SECRET_MIN_LEN 32
 #define SECRET_MAX_LEN 4096
 #define KEY_FILE_MAX   65536 /* bytes; a PEM key is a few KiB at most */
 #define NAME_MAX_LEN   255   /* issuer, audience */
 #define TTL_MIN        60
 #define TTL_MAX        3600
-#define UUID_LEN       36
 #define JTI_BYTES      16
 
 struct token_keys {
@@ -88,35 +90,6 @@ static void free_secret(unsigned char *p, int len)
 
 /* ---- shape checks shared by issue and verify ---- */
 
-/* Canonical lowercase UUID text: 8-4-4-4-12 hex digits. */
-static int is_uuid(const char *s)
-{
-	if (!s || strlen(s) != UUID_LEN)
-		return 0;
-	for (size_t i = 0; i < UUID_LEN; i++) {
-		char c = s[i];
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (c != '-')
-				return 0;
-		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/* ^GM[0-9]{4}$ */
-static int is_municipality_code(const char *s)
-{
-	if (!s || strlen(s) != 6 || s[0] != 'G' || s[1] != 'M')
-		return 0;
-	for (size_t i = 2; i < 6; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	}
-	return 1;
-}
-
 /* Whether the scope claims (NULL = absent) fit role r. */
 static int scope_fits(enum role r, const char *coop, const char *member, const char *municipality)
 {
@@ -126,11 +99,11 @@ static int scope_fits(enum role r, const char *coop, const char *member, const c
 	case ROLE_COOP_ADMIN:
 	case ROLE_BOOKKEEPER:
 	case ROLE_AUDITOR:
-		return is_uuid(coop) && !member && !municipality;
+		return text_is_uuid_lower(coop) && !member && !municipality;
 	case ROLE_MEMBER:
-		return is_uuid(coop) && is_uuid(member) && !municipality;
+		return text_is_uuid_lower(coop) && text_is_uuid_lower(member) && !municipality;
 	case ROLE_MUNICIPALITY:
-		return is_municipality_code(municipality) && !coop && !member;
+		return municipality_code_valid(municipality) && !coop && !member;
 	default:
 		return 0;
 	}
@@ -383,7 +356,7 @@ static int self_test(const struct token_keys *k)
 
 	memset(&p, 0, sizeof p);
 	p.role = ROLE_PLATFORM_ADMIN;
-	memcpy(p.sub, "00000000-0000-0000-0000-000000000000", UUID_LEN + 1);
+	memcpy(p.sub, "00000000-0000-0000-0000-000000000000", UUID_TEXT_LEN + 1);
 	tok = token_issue(k, &p, now);
 	if (!tok)
 		return -1;
@@ -528,7 +501,8 @@ char *token_issue(const struct token_keys *k, const struct principal *p, time_t 
 	coop = nonempty_or_null(p->coop);
 	member = nonempty_or_null(p->member);
 	municipality = nonempty_or_null(p->municipality);
-	if (!role || !is_uuid(p->sub) || !scope_fits(p->role, coop, member, municipality))
+	if (!role || !text_is_uuid_lower(p->sub) ||
+	    !scope_fits(p->role, coop, member, municipality))
 		return NULL;
 	if (random_hex(jti, JTI_BYTES) != 0)
 		return NULL;
@@ -671,7 +645,7 @@ enum token_result token_verify(const struct token_keys *k, const char *token, ti
 	sub = json_cstr(json_object_get(claims, "sub"));
 	role_str = json_cstr(json_object_get(claims, "role"));
 	jti = json_cstr(json_object_get(claims, "jti"));
-	if (!is_uuid(sub) || !role_str || !jti || jti[0] == '\0')
+	if (!text_is_uuid_lower(sub) || !role_str || !jti || jti[0] == '\0')
 		goto cleanup;
 	role = role_from_name(role_str);
 	if (role == ROLE_NONE)

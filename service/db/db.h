@@ -96,16 +96,32 @@ int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const 
 /* True when e came from a serialization failure or deadlock: the transaction may be retried. */
 bool db_err_retryable(const struct err *e);
 
-/* The SQLSTATE → HTTP mapping: 23505 → 409 already_exists, 23503 → 422 invalid_reference,
- * 23514/23P01/22xxx → 422 validation_failed, 40001/40P01 → 503 (retryable), 57014 → 504 timeout,
- * 55P03 → 503, connection failures (08xxx, 57P01..03) → 503 service_unavailable, others → 500.
- * Application rules raised in SQL with SQLSTATE 'P0001' and a message "code: detail" map to
- * that code and the status the rule table in pool.c gives it (an unknown code is a 500).
- * The libpq message goes to the log only. */
+/* A failed result into e (sqlerror.c), first match wins:
+ * 1. a rule raised in SQL: SQLSTATE class CO + HTTP status ('CO409', 'CO422'), message
+ *    "code: detail" → that status, code and detail (no code in the message: rule_violation);
+ * 2. a named constraint of the table in sqlerror.c → its status, code and field error;
+ * 3. by SQLSTATE: 23505 → 409 already_exists, 23503 → 422 invalid_reference,
+ *    23514/23P01/23502/22xxx → 422 validation_failed, 40001/40P01 → 503 (retryable),
+ *    57014 → 504 timeout, 55P03 → 503, connection failures (08xxx, 57P01..03) → 503
+ *    service_unavailable, anything else → 500 (logged with its SQLSTATE and counted).
+ * The libpq message goes to the log only, and never for a data exception (it may quote values). */
 void db_error_to_err(const PGresult *res, struct err *e);
 
 /* Applies the migrations embedded in the binary (migrate.c). 0 or -1 with message. */
 int db_migrate(const char *url, char *err, size_t errlen);
+
+/* Columns by name (result.c): a statement names every column it returns (AS where the
+ * expression has no name of its own: `member_doc(m)::text AS doc`) and the code reads them by
+ * that name, never by position. A name the result does not have is a programming error: it reads
+ * as SQL null and is logged. Values are borrowed from res. */
+/* The value, or NULL when the field is SQL null (or the column is missing). */
+const char *db_col(const PGresult *res, int row, const char *name);
+/* The value as a long long; 0 when null or missing. */
+long long db_col_ll(const PGresult *res, int row, const char *name);
+/* 1 when the field is boolean true; 0 when false, null or missing. */
+int db_col_true(const PGresult *res, int row, const char *name);
+/* Copies the value into out (outlen bytes, truncated, NUL-terminated); "" when null or missing. */
+void db_col_copy(const PGresult *res, int row, const char *name, char *out, size_t outlen);
 
 /* Parses the first column of a row as a long long; 0 when null. */
 long long db_ll(const PGresult *res, int row, int col);

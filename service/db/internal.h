@@ -1,4 +1,5 @@
-/* Shared between the files of db/ only. */
+/* Shared between the files of db/ only (pool.c, sqlerror.c); nothing outside db/ includes it.
+ * Owns nothing. */
 #ifndef COOPD_DB_INTERNAL_H
 #define COOPD_DB_INTERNAL_H
 

@@ -226,14 +226,22 @@ static PGresult *prepare(struct db_conn *c, struct stmt *s, int id)
 	return NULL;
 }
 
+/* A step's failure into e. Returns 1 when it was the connection that failed. */
+static int step_failed(struct db_conn *c, const PGresult *res, struct err *e)
+{
+	db_error_to_err(res, e);
+	int lost = !c->pg || is_connection_failure(c->pg, res);
+	if (c->pg && lost)
+		mark_broken(c);
+	return lost;
+}
+
 static int ensure_prepared(struct db_conn *c, struct stmt *s, int id, struct err *e)
 {
 	PGresult *failed = prepare(c, s, id);
 	if (!failed)
 		return 0;
-	db_error_to_err(failed, e);
-	if (is_connection_failure(c->pg, failed))
-		mark_broken(c);
+	step_failed(c, failed, e);
 	PQclear(failed);
 	return -1;
 }
@@ -315,16 +323,6 @@ static int ctx_passed(const PGresult *g)
 {
 	return PQresultStatus(g) == PGRES_TUPLES_OK && PQntuples(g) == 1 && !PQgetisnull(g, 0, 0) &&
 	       PQgetvalue(g, 0, 0)[0] == 't';
-}
-
-/* A step's failure into e. Returns 1 when it was the connection that failed. */
-static int step_failed(struct db_conn *c, const PGresult *res, struct err *e)
-{
-	db_error_to_err(res, e);
-	int lost = !c->pg || is_connection_failure(c->pg, res);
-	if (c->pg && lost)
-		mark_broken(c);
-	return lost;
 }
 
 /* Runs s (NULL: only what the transaction still owes) once, preceded by the pending BEGIN and
@@ -498,9 +496,7 @@ int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const 
 			if (row(ctx, res, 1) != 0)
 				rc = -1;
 		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK) {
-			db_error_to_err(res, e);
-			if (is_connection_failure(c->pg, res))
-				mark_broken(c);
+			step_failed(c, res, e);
 			rc = -1;
 		}
 		PQclear(res);
@@ -514,15 +510,9 @@ int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const 
 static int command(struct db_conn *c, const char *sql, struct err *e)
 {
 	PGresult *res = PQexec(c->pg, sql);
-	if (result_ok(res)) {
-		PQclear(res);
-		return 0;
-	}
-	db_error_to_err(res, e);
-	if (is_connection_failure(c->pg, res))
-		mark_broken(c);
+	int rc = result_ok(res) ? 0 : (step_failed(c, res, e), -1);
 	PQclear(res);
-	return -1;
+	return rc;
 }
 
 int db_tx_end(struct db_conn *c, bool commit, struct err *e)

@@ -63,7 +63,8 @@ static size_t rule_code_len(const char *msg)
 	return n >= 1 && n < 48 && msg[n] == ':' ? n : 0;
 }
 
-/* 1 when st is class CO with a 4xx status and msg a "code: detail" rule message. */
+/* 1 when st is class CO with a 4xx status: the code is the message's "code:" prefix, or
+ * rule_violation when the message has none. */
 static int raised_rule(const char *st, const char *msg, struct err *e)
 {
 	if (strncmp(st, "CO", 2) != 0 || !msg)
@@ -74,9 +75,13 @@ static int raised_rule(const char *st, const char *msg, struct err *e)
 			return 0;
 		status = status * 10 + (st[i] - '0');
 	}
-	size_t n = rule_code_len(msg);
-	if (status < 400 || status > 499 || !n)
+	if (status < 400 || status > 499)
 		return 0;
+	size_t n = rule_code_len(msg);
+	if (!n) { /* a rule without its code still gets its status */
+		err_set(e, status, "rule_violation", "%s", msg);
+		return 1;
+	}
 	char code[48];
 	memcpy(code, msg, n);
 	code[n] = '\0';

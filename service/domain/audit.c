@@ -5,21 +5,20 @@
 #include <string.h>
 
 #include "auth/authz.h"
-#include "common.h"
 #include "db/db.h"
+#include "list.h"
+#include "scope.h"
 
 static struct stmt append = STMT("SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)");
 
-/* chain = cooperative id or 'platform' */
-static struct stmt list =
-    STMT("SELECT audit_doc(e)::text, e.seq FROM audit_events e"
-         " WHERE e.chain = $1 AND e.seq > $2 AND ($3::text IS NULL OR e.action = $3)"
-         "   AND ($4::text IS NULL OR e.object_id = $4)"
-         " ORDER BY e.seq LIMIT $5");
+/* $3 the chain (a cooperative's id or 'platform'), $4 action, $5 object_id. */
+static struct list_stmt list = LIST_STMT("audit_doc(e)::text", "audit_events e", "e.seq",
+                                         "e.chain = $3 AND ($4::text IS NULL OR e.action = $4)"
+                                         " AND ($5::text IS NULL OR e.object_id = $5)");
 
 static struct stmt verify =
-    STMT("SELECT json_build_object('ok', v.ok, 'events', v.events)::text, v.first_bad_event_id"
-         " FROM audit_verify($1) v");
+    STMT("SELECT json_build_object('ok', v.ok, 'events', v.events)::text AS doc,"
+         "  v.first_bad_event_id FROM audit_verify($1) v");
 
 int audit_record(struct req *r, const char *cooperative_id, const char *municipality_code,
                  const char *action, const char *object_type, const char *object_id,
@@ -45,43 +44,31 @@ int audit_record(struct req *r, const char *cooperative_id, const char *municipa
 
 static int list_chain(struct req *r, const char *chain)
 {
-	int limit;
-	long long after;
 	char action[64], object_id[128];
-	if (req_page(r, &limit, &after) != 0)
-		return -1;
 	int has_action = req_query(r, "action", action, sizeof action);
 	int has_object = req_query(r, "object_id", object_id, sizeof object_id);
 	if (has_action < 0 || has_object < 0) {
 		err_set(&r->err, 400, "invalid_parameter", "a filter is too long");
 		return -1;
 	}
-	char a[24], l[12];
-	page_params(after, limit, a, l);
-	const char *p[] = {chain, a, has_action ? action : NULL, has_object ? object_id : NULL, l};
-	PGresult *res = db_exec(r->db, &list, 5, p, &r->err);
-	if (!res)
-		return -1;
-	int rc = list_result(r, res, limit);
-	PQclear(res);
-	return rc;
+	const char *f[] = {chain, has_action ? action : NULL, has_object ? object_id : NULL};
+	return list_query(r, &list, 3, f);
 }
 
 static int verify_chain(struct req *r, const char *chain)
 {
 	const char *p[] = {chain};
-	PGresult *res = db_exec(r->db, &verify, 1, p, &r->err);
+	PGresult *res = db_exec_last(r->db, &verify, 1, p, &r->err);
 	if (!res)
 		return -1;
 	json_error_t je;
-	json_t *doc = json_loads(PQgetvalue(res, 0, 0), 0, &je);
-	if (doc && db_str(res, 0, 1))
-		json_object_set_new(doc, "first_bad_event_id", json_string(db_str(res, 0, 1)));
+	json_t *doc = json_loads(db_col(res, 0, "doc"), 0, &je);
+	const char *bad = db_col(res, 0, "first_bad_event_id");
+	if (doc && bad)
+		json_object_set_new(doc, "first_bad_event_id", json_string(bad));
 	PQclear(res);
-	if (!doc) {
-		err_set(&r->err, 500, "internal_error", "internal error");
-		return -1;
-	}
+	if (!doc)
+		return err_internal(&r->err);
 	return resp_json(r, 200, doc);
 }
 

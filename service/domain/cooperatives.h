@@ -1,5 +1,9 @@
-/* Cooperatives (coöperaties) and what belongs to them directly: fee policies, social
- * shareholders and rate floors. */
+/* Cooperatives (coöperaties): the list (a cooperative's users see their own), creation by the
+ * platform, reading and changes, with statutes and board as nested arrays. What belongs to a
+ * cooperative has a file of its own: fee_policies.h, shareholders.h, rate_floors.h, members.h,
+ * customers.h, invoices.h.
+ *
+ * Route handlers (http.h): each returns 0 with the response set, or -1 with r->err set. */
 #ifndef COOPD_COOPERATIVES_H
 #define COOPD_COOPERATIVES_H
 
@@ -9,17 +13,5 @@ int cooperatives_list(struct req *r);
 int cooperatives_create(struct req *r);
 int cooperatives_get(struct req *r);
 int cooperatives_patch(struct req *r);
-int fee_policies_list(struct req *r);
-int fee_policies_create(struct req *r);
-int fee_policies_get(struct req *r);
-int shareholders_list(struct req *r);
-int shareholders_create(struct req *r);
-int shareholders_get(struct req *r);
-int shareholders_patch(struct req *r);
-int rate_floors_list(struct req *r);
-int rate_floors_create(struct req *r);
-int rate_floors_get(struct req *r);
-int rate_floors_patch(struct req *r);
-int rate_floors_delete(struct req *r);
 
 #endif

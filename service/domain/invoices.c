@@ -1,47 +1,36 @@
+/* Invoices: drafts, issuing and credit notes (invoices.h). */
 #include "invoices.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "audit.h"
 #include "auth/authz.h"
-#include "common.h"
-#include "lib/bigstack.h"
-#include "log.h"
-#include "lib/pdf.h"
-#include "lib/ubl.h"
+#include "body.h"
+#include "lib/parse.h"
+#include "list.h"
+#include "resource.h"
+#include "scope.h"
 
-/* ---- statements --------------------------------------------------------------------------------
- */
+/* ---- statements ----------------------------------------------------------------------------- */
 
-#define INVOICE_FILTERS                                                                            \
-	" AND ($4::uuid IS NULL OR i.member_id = $4) AND ($5::text IS NULL OR i.status = $5)"      \
-	" AND ($6::text IS NULL OR i.kind = $6) AND ($7::uuid IS NULL OR i.member_id = $7)"        \
-	" AND ($8::uuid IS NULL OR i.customer_id = $8) AND ($9::date IS NULL OR i.issue_date >= "  \
-	"$9)"                                                                                      \
-	" AND ($10::date IS NULL OR i.issue_date <= $10)"
-
-/* $3 cooperative, $4 the caller's member scope, then the filters. */
-static struct stmt list_stmt =
-    STMT("SELECT invoice_doc(i)::text, i.seq FROM invoices i"
-         " WHERE i.seq > $1 AND i.cooperative_id = $3" INVOICE_FILTERS " ORDER BY i.seq LIMIT $2");
-
-static struct stmt csv_stmt = STMT(
-    "SELECT i.id, i.kind, i.status, i.number, i.member_id, i.customer_id, i.issue_date,"
+/* $3 cooperative, $4 the caller's member scope, then the filters status, kind, member_id,
+ * customer_id, issued_from, issued_to. */
+static struct list_stmt invoice_list = LIST_STMT_CSV(
+    "invoice_doc(i)::text",
+    "i.id, i.kind, i.status, i.number, i.member_id, i.customer_id, i.issue_date,"
     "  i.supply_date, i.due_date, i.net_cents, i.vat_cents, i.gross_cents, i.paid_cents,"
-    "  i.credit_of, rfc3339(i.created_at) AS created_at"
-    " FROM invoices i WHERE i.cooperative_id = $1"
-    " AND ($2::uuid IS NULL OR i.member_id = $2) AND ($3::text IS NULL OR i.status = $3)"
-    " AND ($4::text IS NULL OR i.kind = $4) AND ($5::uuid IS NULL OR i.member_id = $5)"
-    " AND ($6::uuid IS NULL OR i.customer_id = $6) AND ($7::date IS NULL OR i.issue_date >= $7)"
-    " AND ($8::date IS NULL OR i.issue_date <= $8)"
-    " ORDER BY i.seq");
+    "  i.credit_of, rfc3339(i.created_at) AS created_at",
+    "invoices i", "i.seq",
+    "i.cooperative_id = $3"
+    " AND ($4::uuid IS NULL OR i.member_id = $4) AND ($5::text IS NULL OR i.status = $5)"
+    " AND ($6::text IS NULL OR i.kind = $6) AND ($7::uuid IS NULL OR i.member_id = $7)"
+    " AND ($8::uuid IS NULL OR i.customer_id = $8) AND ($9::date IS NULL OR i.issue_date >= $9)"
+    " AND ($10::date IS NULL OR i.issue_date <= $10)");
 
 /* $2 cooperative scope, $3 member scope. */
 static struct stmt get_stmt =
-    STMT("SELECT invoice_doc(i)::text, i.row_version FROM invoices i"
+    STMT("SELECT invoice_doc(i)::text AS doc, i.row_version FROM invoices i"
          " WHERE i.id = $1 AND ($2::uuid IS NULL OR i.cooperative_id = $2)"
          "   AND ($3::uuid IS NULL OR i.member_id = $3)");
 
@@ -51,16 +40,18 @@ static struct stmt lock_stmt =
          "   AND ($3::uuid IS NULL OR i.member_id = $3) FOR UPDATE");
 
 static struct stmt doc_stmt =
-    STMT("SELECT invoice_doc(i)::text, i.id, i.row_version FROM invoices i WHERE i.id = $1");
+    STMT("SELECT invoice_doc(i)::text AS doc, i.id, i.row_version FROM invoices i WHERE i.id = $1");
 
-/* What a draft needs from its cooperative, member and customer ($1 coop, $2 member, $3 customer).
- */
+/* What a draft needs from its cooperative, member and customer ($1 coop, $2 member, $3
+ * customer). */
 static struct stmt draft_context =
-    STMT("SELECT c.vat_scheme, m.id IS NOT NULL, m.activity_category, (SELECT 1 FROM customers u"
-         "  WHERE u.id = $3 AND u.cooperative_id = $1) IS NOT NULL"
+    STMT("SELECT c.vat_scheme, m.id IS NOT NULL AS member_found, m.activity_category,"
+         "  (SELECT 1 FROM customers u WHERE u.id = $3 AND u.cooperative_id = $1) IS NOT NULL"
+         "   AS customer_found"
          " FROM cooperatives c LEFT JOIN members m ON m.id = $2 AND m.cooperative_id = c.id"
          " WHERE c.id = $1");
 
+/* $1 the body, $2 the cooperative, $3 the user who drafts. */
 static struct stmt insert_stmt = STMT(
     "INSERT INTO invoices AS i (cooperative_id, member_id, customer_id, supply_date, issue_date,"
     "  due_date, description, created_by)"
@@ -68,11 +59,12 @@ static struct stmt insert_stmt = STMT(
     "  b.description, $3 FROM jsonb_populate_record(NULL::invoices, $1::jsonb) b"
     " RETURNING i.id");
 
+/* $1 the body, $2 the invoice. */
 static struct stmt update_stmt =
     STMT("UPDATE invoices i SET (customer_id, supply_date, issue_date, due_date, description) ="
          "  (SELECT b.customer_id, b.supply_date, b.issue_date, b.due_date, b.description"
-         "   FROM jsonb_populate_record(i, $2::jsonb) b),"
-         "  row_version = i.row_version + 1, updated_at = now() WHERE i.id = $1");
+         "   FROM jsonb_populate_record(i, $1::jsonb) b),"
+         "  row_version = i.row_version + 1, updated_at = now() WHERE i.id = $2 RETURNING i.id");
 
 static struct stmt delete_lines = STMT("DELETE FROM invoice_lines WHERE invoice_id = $1");
 
@@ -87,11 +79,13 @@ static struct stmt insert_lines =
          "  vat_rate_bp integer)");
 
 static struct stmt delete_stmt =
-    STMT("DELETE FROM invoices i WHERE i.id = $1 RETURNING invoice_doc(i)::text, i.id, 0");
+    STMT("DELETE FROM invoices i WHERE i.id = $1"
+         " RETURNING invoice_doc(i)::text AS doc, i.id, 0 AS row_version");
 
-static struct stmt submit_stmt = STMT(
-    "UPDATE invoices i SET status = 'submitted', row_version = i.row_version + 1,"
-    "  updated_at = now() WHERE i.id = $1 RETURNING invoice_doc(i)::text, i.id, i.row_version");
+static struct stmt submit_stmt =
+    STMT("UPDATE invoices i SET status = 'submitted', row_version = i.row_version + 1,"
+         "  updated_at = now() WHERE i.id = $1"
+         " RETURNING invoice_doc(i)::text AS doc, i.id, i.row_version");
 
 /* The issuing transaction's one statement: every check and the number (sql/004). */
 static struct stmt issue_stmt =
@@ -100,42 +94,14 @@ static struct stmt issue_stmt =
 static struct stmt credit_stmt =
     STMT("SELECT x.id, x.number FROM credit_note_create($1, $2::jsonb, $3, $4::date, $5) x");
 
-static struct stmt document_stmt =
-    STMT("SELECT json_build_object('invoice', invoice_doc(i)::jsonb || jsonb_build_object("
-         "   'credit_of_number', o.number, 'credit_of_issue_date', o.issue_date,"
-         "   'payment_reference', i.number, 'open_cents', i.gross_cents - i.paid_cents),"
-         "  'supplier', i.supplier, 'customer', i.customer, 'member', i.member)::text, i.number"
-         " FROM invoices i LEFT JOIN invoices o ON o.id = i.credit_of"
-         " WHERE i.id = $1 AND ($2::uuid IS NULL OR i.cooperative_id = $2)"
-         "   AND ($3::uuid IS NULL OR i.member_id = $3)");
+/* ---- helpers -------------------------------------------------------------------------------- */
 
-static struct stmt payment_list =
-    STMT("SELECT payment_doc(p)::text, p.seq FROM payments p"
-         " WHERE p.seq > $1 AND p.invoice_id = $3 ORDER BY p.seq LIMIT $2");
-
-static struct stmt payment_insert = STMT(
-    "SELECT payment_doc(p)::text, p.id, 1 FROM payment_record($1, $2, $3::date, $4, $5, $6) p");
-
-static struct stmt payment_get =
-    STMT("SELECT payment_doc(p)::text, 1 FROM payments p"
-         " WHERE p.id = $1 AND ($2::uuid IS NULL OR p.cooperative_id = $2)");
-
-static struct stmt vat_return_stmt =
-    STMT("SELECT (jsonb_build_object('cooperative_id', $1::uuid, 'period', $4::text)"
-         "  || vat_return($1, $2::date, $3::date)::jsonb)::text");
-
-/* ---- helpers ------------------------------------------------------------------------------------
- */
-
-static const char *const units[] = {"hour", "piece", "day", "km", NULL};
 static const char *const vat_categories[] = {"S", "Z", "E", "AE", NULL};
-
-#define MAX_PRICE 10000000000LL /* € 100 million a unit: well inside int64 after × quantity */
 
 static const struct field line_fields[] = {
     {"description", F_STRING, FIELD_REQUIRED, 1, 500, NULL},
     {"quantity", F_STRING, FIELD_REQUIRED, 1, 14, NULL},
-    {"unit", F_ENUM, FIELD_REQUIRED, 0, 0, units},
+    {"unit", F_ENUM, FIELD_REQUIRED, 0, 0, unit_names},
     {"unit_price_cents", F_CENTS, FIELD_REQUIRED, 0, MAX_PRICE, NULL},
     {"activity_category", F_STRING, 0, 1, 64, NULL},
     {"vat_category", F_ENUM, 0, 0, 0, vat_categories},
@@ -156,7 +122,8 @@ static void check_lines(struct req *r, const char *default_category, int kor)
 	json_array_foreach(lines, i, l)
 	{
 		const char *q = json_string_value(json_object_get(l, "quantity"));
-		if (!decimal3_valid(q) || strspn(q, "0.") == strlen(q)) {
+		int64_t milli;
+		if (parse_decimal(q, 3, DECIMAL3_LIMIT, 0, &milli) != 0 || milli == 0) {
 			snprintf(field, sizeof field, "lines[%zu].quantity", i);
 			err_field(
 			    &r->err, field, "invalid_value",
@@ -204,11 +171,10 @@ static void check_dates(struct req *r)
 		err_field(&r->err, "due_date", "invalid_value", "must not be before issue_date");
 }
 
-/* Reads the context of a draft: whether the cooperative is under the KOR, and the member's
- * activity category. The member and the customer (when given) must be of the cooperative.
- * 0, or -1 with r->err. */
-static int draft_context_of(struct req *r, const char *coop, const char *member,
-                            const char *customer, char category[72], int *kor)
+/* Reads what a draft needs of its context and checks the body's lines against it (check_lines):
+ * whether the cooperative is under the KOR, and the member's activity category. The member and
+ * the customer (when given) must be of the cooperative. 0, or -1 with r->err. */
+static int check_draft(struct req *r, const char *coop, const char *member, const char *customer)
 {
 	const char *p[] = {coop, member, customer};
 	PGresult *res = db_exec(r->db, &draft_context, 3, p, &r->err);
@@ -216,33 +182,52 @@ static int draft_context_of(struct req *r, const char *coop, const char *member,
 		return -1;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		return not_found(r);
+		return err_not_found(&r->err);
 	}
-	*kor = strcmp(PQgetvalue(res, 0, 0), "kor") == 0;
-	snprintf(category, 72, "%s", PQgetvalue(res, 0, 2));
-	if (member && PQgetvalue(res, 0, 1)[0] != 't')
+	const char *scheme = db_col(res, 0, "vat_scheme");
+	int kor = scheme && strcmp(scheme, "kor") == 0;
+	char category[72];
+	db_col_copy(res, 0, "activity_category", category, sizeof category);
+	if (member && !db_col_true(res, 0, "member_found"))
 		err_field(&r->err, "member_id", "invalid_reference",
 		          "no such member in this cooperative");
-	if (customer && PQgetvalue(res, 0, 3)[0] != 't')
+	if (customer && !db_col_true(res, 0, "customer_found"))
 		err_field(&r->err, "customer_id", "invalid_reference",
 		          "no such customer in this cooperative");
 	PQclear(res);
+	if (r->err.status)
+		return -1;
+	check_lines(r, category[0] ? category : NULL, kor);
 	return r->err.status ? -1 : 0;
 }
 
-static int save_lines(struct req *r, const char *invoice_id)
+/* Writes a draft: statement s with the body ($1), key ($2: the cooperative of a new draft, or
+ * the invoice changed) and by ($3: the user who drafts a new one; NULL for a change), then its
+ * lines when the body has them. Copies the invoice's id. 0, or -1 with r->err. */
+static int save_draft(struct req *r, struct stmt *s, const char *key, const char *by,
+                      char id[ID_LEN])
 {
+	char *body = body_text(r);
+	if (!body)
+		return -1;
+	const char *p[] = {body, key, by};
+	PGresult *res = db_exec(r->db, s, by ? 3 : 2, p, &r->err);
+	free(body);
+	if (!res)
+		return -1;
+	db_col_copy(res, 0, "id", id, ID_LEN);
+	PQclear(res);
 	json_t *lines = json_object_get(r->body, "lines");
 	if (!lines)
 		return 0;
-	const char *dp[] = {invoice_id};
-	PGresult *res = db_exec(r->db, &delete_lines, 1, dp, &r->err);
+	const char *dp[] = {id};
+	res = db_exec(r->db, &delete_lines, 1, dp, &r->err);
 	if (!res)
 		return -1;
 	PQclear(res);
 	char *text = json_dumps(lines, JSON_COMPACT);
-	const char *p[] = {invoice_id, text};
-	res = db_exec(r->db, &insert_lines, 2, p, &r->err);
+	const char *lp[] = {id, text};
+	res = db_exec(r->db, &insert_lines, 2, lp, &r->err);
 	free(text);
 	if (!res)
 		return -1;
@@ -250,25 +235,16 @@ static int save_lines(struct req *r, const char *invoice_id)
 	return 0;
 }
 
-/* What a change needs to know of the invoice it locked. */
-struct locked {
-	char coop[ID_LEN];
-	char status[16];
-	char kind[16];
-	char member[ID_LEN];
-};
-
-/* Locks the invoice in the caller's scope and checks If-Match. */
-static int lock_invoice(struct req *r, struct locked *l)
+int lock_invoice(struct req *r, struct locked_invoice *l)
 {
 	PGresult *row;
 	const char *lp[] = {r->params[0], scope_coop(&r->who), scope_member(&r->who)};
-	if (!req_db(r) || lock_one(r, &lock_stmt, 3, lp, &row) != 0)
+	if (lock_one(r, &lock_stmt, 3, lp, &row) != 0)
 		return -1;
-	snprintf(l->coop, sizeof l->coop, "%s", PQgetvalue(row, 0, 1));
-	snprintf(l->status, sizeof l->status, "%s", PQgetvalue(row, 0, 2));
-	snprintf(l->kind, sizeof l->kind, "%s", PQgetvalue(row, 0, 3));
-	snprintf(l->member, sizeof l->member, "%s", PQgetvalue(row, 0, 4));
+	db_col_copy(row, 0, "cooperative_id", l->coop, sizeof l->coop);
+	db_col_copy(row, 0, "status", l->status, sizeof l->status);
+	db_col_copy(row, 0, "kind", l->kind, sizeof l->kind);
+	db_col_copy(row, 0, "member_id", l->member, sizeof l->member);
 	PQclear(row);
 	return 0;
 }
@@ -341,13 +317,12 @@ int invoices_list(struct req *r)
 		err_set(&r->err, 400, "invalid_parameter", "a filter has an invalid value");
 		return -1;
 	}
-	return list_query(r, &list_stmt, &csv_stmt, 8, f);
+	return list_query(r, &invoice_list, 8, f);
 }
 
 int invoices_get(struct req *r)
 {
-	const char *p[] = {r->params[0], scope_coop(&r->who), scope_member(&r->who)};
-	return get_one(r, &get_stmt, 3, p);
+	return get_in_scope(r, &get_stmt);
 }
 
 int invoices_create(struct req *r)
@@ -367,27 +342,10 @@ int invoices_create(struct req *r)
 	} else if (!member) {
 		err_field(&r->err, "member_id", "required", "is required");
 	}
-	if (r->err.status || coop_open(r, r->params[0]) != 0)
-		return -1;
-	char category[72];
-	int kor;
-	if (draft_context_of(r, r->params[0], member, body_str(r, "customer_id"), category, &kor))
-		return -1;
-	check_lines(r, category[0] ? category : NULL, kor);
-	if (r->err.status)
-		return -1;
-	char *body = body_text(r);
-	if (!body)
-		return -1;
-	const char *p[] = {body, r->params[0], r->who.sub};
-	PGresult *res = db_exec(r->db, &insert_stmt, 3, p, &r->err);
-	free(body);
-	if (!res)
-		return -1;
 	char id[ID_LEN];
-	snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (save_lines(r, id) != 0)
+	if (r->err.status || coop_open(r, r->params[0]) != 0 ||
+	    check_draft(r, r->params[0], member, body_str(r, "customer_id")) != 0 ||
+	    save_draft(r, &insert_stmt, r->params[0], r->who.sub, id) != 0)
 		return -1;
 	const char *dp[] = {id};
 	struct write_info w = {"invoice.create", "invoice", r->params[0], NULL};
@@ -399,38 +357,23 @@ int invoices_patch(struct req *r)
 	if (req_validate(r, patch_fields) != 0)
 		return -1;
 	check_dates(r);
-	struct locked l;
+	struct locked_invoice l;
 	if (r->err.status || lock_invoice(r, &l) != 0 || require_editable(r, l.status) != 0)
 		return -1;
-	if (json_object_get(r->body, "lines") || body_has(r, "customer_id")) {
-		char category[72];
-		int kor;
-		if (draft_context_of(r, l.coop, l.member, body_str(r, "customer_id"), category,
-		                     &kor))
-			return -1;
-		check_lines(r, category[0] ? category : NULL, kor);
-		if (r->err.status)
-			return -1;
-	}
-	char *body = body_text(r);
-	if (!body)
+	if ((json_object_get(r->body, "lines") || body_has(r, "customer_id")) &&
+	    check_draft(r, l.coop, l.member, body_str(r, "customer_id")) != 0)
 		return -1;
-	const char *up[] = {r->params[0], body};
-	PGresult *res = db_exec(r->db, &update_stmt, 2, up, &r->err);
-	free(body);
-	if (!res)
+	char id[ID_LEN];
+	if (save_draft(r, &update_stmt, r->params[0], NULL, id) != 0)
 		return -1;
-	PQclear(res);
-	if (save_lines(r, r->params[0]) != 0)
-		return -1;
-	const char *dp[] = {r->params[0]};
+	const char *dp[] = {id};
 	struct write_info w = {"invoice.update", "invoice", l.coop, NULL};
 	return write_one(r, &doc_stmt, 1, dp, 200, NULL, &w, r->body);
 }
 
 int invoices_delete(struct req *r)
 {
-	struct locked l;
+	struct locked_invoice l;
 	if (lock_invoice(r, &l) != 0 || require_editable(r, l.status) != 0)
 		return -1;
 	const char *p[] = {r->params[0]};
@@ -440,7 +383,7 @@ int invoices_delete(struct req *r)
 
 int invoices_submit(struct req *r)
 {
-	struct locked l;
+	struct locked_invoice l;
 	if (lock_invoice(r, &l) != 0)
 		return -1;
 	if (strcmp(l.status, "draft") != 0) {
@@ -470,8 +413,8 @@ static int numbered(struct req *r, struct stmt *s, int n, const char *const *p, 
 	if (!res)
 		return -1;
 	char id[ID_LEN];
-	snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
-	json_object_set_new(changes, "number", json_string(PQgetvalue(res, 0, 1)));
+	db_col_copy(res, 0, "id", id, sizeof id);
+	json_object_set_new(changes, "number", json_string(db_col(res, 0, "number")));
 	PQclear(res);
 	const char *dp[] = {id};
 	struct write_info w = {action, "invoice", coop, NULL};
@@ -489,7 +432,7 @@ int invoices_issue(struct req *r)
 		err_set(&r->err, 403, "forbidden", "only a coop_admin may override a rate floor");
 		return -1;
 	}
-	struct locked l;
+	struct locked_invoice l;
 	if (r->err.status || lock_invoice(r, &l) != 0 || require_editable(r, l.status) != 0)
 		return -1;
 	char *override = NULL;
@@ -519,7 +462,7 @@ int invoices_credit(struct req *r)
 {
 	if (req_validate(r, credit_fields) != 0)
 		return -1;
-	struct locked l;
+	struct locked_invoice l;
 	if (lock_invoice(r, &l) != 0)
 		return -1;
 	char *lines = NULL;
@@ -531,12 +474,7 @@ int invoices_credit(struct req *r)
 			    "give the lines to credit, or leave lines out to credit the rest");
 			return -1;
 		}
-		char category[72];
-		int kor;
-		if (draft_context_of(r, l.coop, l.member, NULL, category, &kor) != 0)
-			return -1;
-		check_lines(r, category[0] ? category : NULL, kor);
-		if (r->err.status)
+		if (check_draft(r, l.coop, l.member, NULL) != 0)
 			return -1;
 		lines = json_dumps(arr, JSON_COMPACT);
 	}
@@ -547,160 +485,5 @@ int invoices_credit(struct req *r)
 	int rc = numbered(r, &credit_stmt, 5, p, 201, "invoice.credit", l.coop, changes);
 	json_decref(changes);
 	free(lines);
-	return rc;
-}
-
-/* ---- documents ------------------------------------------------------------------------------ */
-
-/* The issued invoice as one JSON document for the renderers (contract: lib/pdf.h, lib/ubl.h). */
-static json_t *document_of(struct req *r, char number[32])
-{
-	if (!req_db(r))
-		return NULL;
-	const char *p[] = {r->params[0], scope_coop(&r->who), scope_member(&r->who)};
-	PGresult *res = db_exec(r->db, &document_stmt, 3, p, &r->err);
-	if (!res)
-		return NULL;
-	json_t *doc = NULL;
-	if (PQntuples(res) != 1) {
-		not_found(r);
-	} else if (PQgetisnull(res, 0, 1)) {
-		err_set(&r->err, 409, "invoice_not_issued", "a draft has no legal document yet");
-	} else {
-		snprintf(number, 32, "%s", PQgetvalue(res, 0, 1));
-		json_error_t je;
-		doc = json_loads(PQgetvalue(res, 0, 0), 0, &je);
-		if (!doc)
-			err_set(&r->err, 500, "internal_error", "internal error");
-	}
-	PQclear(res);
-	return doc;
-}
-
-int invoices_pdf(struct req *r)
-{
-	char number[32], err[128];
-	json_t *doc = document_of(r, number);
-	if (!doc)
-		return -1;
-	size_t len;
-	/* pdf_render draws on a thread with a large stack of its own. */
-	unsigned char *pdf = pdf_render(doc, &len, err, sizeof err);
-	json_decref(doc);
-	if (!pdf) {
-		log_msg("error", r->request_id, "pdf: %s", err);
-		err_set(&r->err, 500, "internal_error", "the PDF could not be made");
-		return -1;
-	}
-	resp_body(r, 200, "application/pdf", (const char *)pdf, len);
-	free(pdf);
-	return 0;
-}
-
-/* The UBL renderer (libxml2) runs on a thread with a large stack (lib/bigstack.h): civetweb's
- * workers have 100 KiB. */
-struct ubl_call {
-	json_t *doc;
-	char *out;
-	size_t len;
-	char err[128];
-};
-
-static void ubl_call(void *arg)
-{
-	struct ubl_call *x = arg;
-	x->out = ubl_render(x->doc, &x->len, x->err, sizeof x->err);
-}
-
-int invoices_ubl(struct req *r)
-{
-	char number[32];
-	struct ubl_call x = {.doc = document_of(r, number)};
-	if (!x.doc)
-		return -1;
-	if (run_with_stack(ubl_call, &x, BIGSTACK_BYTES) != 0)
-		snprintf(x.err, sizeof x.err, "no thread for rendering");
-	json_decref(x.doc);
-	if (!x.out) {
-		/* The e-invoice rules ask more than a legal invoice does (e.g. a Dutch buyer's KvK
-		 * number): such an invoice has a PDF but no UBL. */
-		err_set(&r->err, 422, "ubl_not_possible",
-		        "no SI-UBL e-invoice for this invoice: %s", x.err);
-		return -1;
-	}
-	resp_body(r, 200, "application/xml; charset=utf-8", x.out, x.len);
-	free(x.out);
-	return 0;
-}
-
-/* ---- payments ------------------------------------------------------------------------------- */
-
-static const char *const methods[] = {"bank", "cash", "other", NULL};
-
-static const struct field payment_fields[] = {
-    {"amount_cents", F_CENTS, FIELD_REQUIRED, -MAX_PRICE * 1000, MAX_PRICE * 1000, NULL},
-    {"received_on", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
-    {"method", F_ENUM, FIELD_REQUIRED, 0, 0, methods},
-    {"reference", F_STRING, FIELD_NULLABLE, 1, 200, NULL},
-    {NULL, 0, 0, 0, 0, NULL},
-};
-
-int payments_list(struct req *r)
-{
-	const char *p[] = {r->params[0], scope_coop(&r->who), scope_member(&r->who)};
-	if (require_row(r, &get_stmt, 3, p) != 0)
-		return -1;
-	const char *f[] = {r->params[0]};
-	return list_query(r, &payment_list, NULL, 1, f);
-}
-
-int payments_create(struct req *r)
-{
-	if (req_validate(r, payment_fields) != 0)
-		return -1;
-	if (json_integer_value(json_object_get(r->body, "amount_cents")) == 0) {
-		err_field(&r->err, "amount_cents", "invalid_value", "must not be 0");
-		return -1;
-	}
-	struct locked l;
-	if (lock_invoice(r, &l) != 0)
-		return -1;
-	char amount[24];
-	snprintf(amount, sizeof amount, "%lld",
-	         (long long)json_integer_value(json_object_get(r->body, "amount_cents")));
-	const char *p[] = {r->params[0],
-	                   amount,
-	                   body_str(r, "received_on"),
-	                   body_str(r, "method"),
-	                   body_str(r, "reference"),
-	                   r->who.sub};
-	struct write_info w = {"payment.create", "payment", l.coop, NULL};
-	return write_one(r, &payment_insert, 6, p, 201, "/v1/payments", &w, r->body);
-}
-
-int payments_get(struct req *r)
-{
-	const char *p[] = {r->params[0], scope_coop(&r->who)};
-	return get_one(r, &payment_get, 2, p);
-}
-
-/* ---- VAT return ----------------------------------------------------------------------------- */
-
-int vat_returns_get(struct req *r)
-{
-	if (coop_open(r, r->params[0]) != 0)
-		return -1;
-	const char *q = r->params[1]; /* YYYY-Qn, checked by the router */
-	int year = atoi(q), quarter = q[6] - '0';
-	static const char *const ends[] = {"03-31", "06-30", "09-30", "12-31"};
-	char from[24], to[24];
-	snprintf(from, sizeof from, "%04d-%02d-01", year, 3 * (quarter - 1) + 1);
-	snprintf(to, sizeof to, "%04d-%s", year, ends[quarter - 1]);
-	const char *p[] = {r->params[0], from, to, q};
-	PGresult *res = db_exec(r->db, &vat_return_stmt, 4, p, &r->err);
-	if (!res)
-		return -1;
-	int rc = resp_json_text(r, 200, PQgetvalue(res, 0, 0));
-	PQclear(res);
 	return rc;
 }

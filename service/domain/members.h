@@ -1,4 +1,8 @@
-/* Members (leden) and their municipal permissions (toestemmingen); customers (klanten). */
+/* Members (leden) of a cooperative: the list (JSON and CSV, with filters), creation, reading and
+ * changes along the member lifecycle (applicant → active ⇄ suspended → ended, SPEC §9).
+ * Their permissions: permissions.h.
+ *
+ * Route handlers (http.h): each returns 0 with the response set, or -1 with r->err set. */
 #ifndef COOPD_MEMBERS_H
 #define COOPD_MEMBERS_H
 
@@ -8,13 +12,5 @@ int members_list(struct req *r);
 int members_create(struct req *r);
 int members_get(struct req *r);
 int members_patch(struct req *r);
-int permissions_list(struct req *r);
-int permissions_create(struct req *r);
-int permissions_get(struct req *r);
-int permissions_revoke(struct req *r);
-int customers_list(struct req *r);
-int customers_create(struct req *r);
-int customers_get(struct req *r);
-int customers_patch(struct req *r);
 
 #endif

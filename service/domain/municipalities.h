@@ -1,4 +1,8 @@
-/* Municipalities (gemeenten), their dated policies, and the national statutory parameters. */
+/* Municipalities (gemeenten), identified by their CBS code (GM0363): the list, creation and
+ * renaming by the platform, reading (a municipality user sees its own). Their dated policies:
+ * policies.h.
+ *
+ * Route handlers (http.h): each returns 0 with the response set, or -1 with r->err set. */
 #ifndef COOPD_MUNICIPALITIES_H
 #define COOPD_MUNICIPALITIES_H
 
@@ -8,11 +12,5 @@ int municipalities_list(struct req *r);
 int municipalities_create(struct req *r);
 int municipalities_get(struct req *r);
 int municipalities_patch(struct req *r);
-int policies_list(struct req *r);
-int policies_create(struct req *r);
-int policies_get(struct req *r);
-int statutory_list(struct req *r);
-int statutory_create(struct req *r);
-int statutory_get(struct req *r);
 
 #endif

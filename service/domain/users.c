@@ -1,62 +1,43 @@
+/* Users and API clients (users.h). */
 #include "users.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "app.h"
 #include "audit.h"
 #include "auth/authz.h"
-#include "auth/token.h"
 #include "auth/password.h"
-#include "common.h"
 #include "db/db.h"
+#include "lib/ids.h"
+#include "lib/parse.h"
+#include "list.h"
+#include "resource.h"
 
 /* ---- statements ---------------------------------------------------------------------- */
 
-/* Counts the attempt first (login_attempt, sql/005), then reads the user: one round trip. */
-static struct stmt login_lookup =
-    STMT("SELECT a.wait, u.id, u.secret_hash, u.kind, u.role, u.cooperative_id, u.member_id,"
-         "       u.municipality_code, u.disabled"
-         " FROM (SELECT login_attempt($1, $2, $3, $4) AS wait) a"
-         " LEFT JOIN users u ON lower(u.username) = lower($1)");
-
-static struct stmt login_ok =
-    STMT("DELETE FROM login_throttle WHERE username = lower($1) AND source = $2");
-
-static struct stmt logout = STMT("SELECT token_revoke($1, $2, $3)");
-
-static struct stmt user_me = STMT("SELECT user_doc(u)::text FROM users u WHERE u.id = $1");
+static struct stmt user_me = STMT("SELECT user_doc(u)::text AS doc FROM users u WHERE u.id = $1");
 
 /* $2: the caller's cooperative, NULL for a platform admin. Also the benchmark's statement. */
 static struct stmt user_get =
-    STMT("SELECT user_doc(u)::text, u.row_version FROM users u"
+    STMT("SELECT user_doc(u)::text AS doc, u.row_version FROM users u"
          " WHERE u.id = $1 AND ($2::uuid IS NULL OR u.cooperative_id = $2)");
 
-static struct stmt user_list =
-    STMT("SELECT user_doc(u)::text, u.seq FROM users u"
-         " WHERE u.seq > $1 AND ($2::uuid IS NULL OR u.cooperative_id = $2)"
-         "   AND ($3::uuid IS NULL OR u.cooperative_id = $3) AND ($4::text IS NULL OR u.role = $4)"
-         "   AND ($5::boolean IS NULL OR u.disabled = $5)"
-         " ORDER BY u.seq LIMIT $6");
-
-/* The CSV export: every user in scope that passes the filters, in creation order. */
-static struct stmt user_csv =
-    STMT("SELECT u.id, u.username, u.kind, u.role, u.cooperative_id, u.member_id,"
-         "       u.municipality_code, u.disabled, rfc3339(u.created_at) AS created_at,"
-         "       rfc3339(u.updated_at) AS updated_at"
-         " FROM users u"
-         " WHERE ($1::uuid IS NULL OR u.cooperative_id = $1)"
-         "   AND ($2::uuid IS NULL OR u.cooperative_id = $2) AND ($3::text IS NULL OR u.role = $3)"
-         "   AND ($4::boolean IS NULL OR u.disabled = $4)"
-         " ORDER BY u.seq");
+/* $3 the caller's cooperative (NULL for a platform admin), then the filters cooperative_id,
+ * role, disabled. */
+static struct list_stmt user_list = LIST_STMT_CSV(
+    "user_doc(u)::text",
+    "u.id, u.username, u.kind, u.role, u.cooperative_id, u.member_id, u.municipality_code,"
+    "  u.disabled, rfc3339(u.created_at) AS created_at, rfc3339(u.updated_at) AS updated_at",
+    "users u", "u.seq",
+    "($3::uuid IS NULL OR u.cooperative_id = $3) AND ($4::uuid IS NULL OR u.cooperative_id = $4)"
+    " AND ($5::text IS NULL OR u.role = $5) AND ($6::boolean IS NULL OR u.disabled = $6)");
 
 static struct stmt user_insert =
     STMT("INSERT INTO users AS u (username, kind, secret_hash, role, cooperative_id, member_id,"
          "                        municipality_code, created_by)"
          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-         " RETURNING user_doc(u)::text, u.id, u.row_version");
+         " RETURNING user_doc(u)::text AS doc, u.id, u.row_version");
 
 static struct stmt user_lock =
     STMT("SELECT u.kind, u.row_version, u.cooperative_id FROM users u"
@@ -66,7 +47,7 @@ static struct stmt user_update =
     STMT("UPDATE users u SET secret_hash = coalesce($2, u.secret_hash),"
          "       disabled = coalesce($3::boolean, u.disabled),"
          "       row_version = u.row_version + 1, updated_at = now()"
-         " WHERE u.id = $1 RETURNING user_doc(u)::text, u.row_version");
+         " WHERE u.id = $1 RETURNING user_doc(u)::text AS doc, u.row_version");
 
 static struct stmt bootstrap_insert =
     STMT("INSERT INTO users (username, kind, secret_hash, role)"
@@ -76,128 +57,6 @@ static struct stmt bootstrap_insert =
 static struct stmt cooperative_check = STMT("SELECT 1 FROM cooperatives WHERE id = $1");
 static struct stmt member_check =
     STMT("SELECT 1 FROM members WHERE id = $1 AND cooperative_id = $2");
-static struct stmt municipality_check = STMT("SELECT 1 FROM municipalities WHERE code = $1");
-
-/* ---- token endpoint ------------------------------------------------------------------ */
-
-static const char *const grant_types[] = {"password", "client_credentials", NULL};
-
-static const struct field token_fields[] = {
-    {"grant_type", F_ENUM, FIELD_REQUIRED, 0, 0, grant_types},
-    {"username", F_STRING, 0, 1, 200, NULL},
-    {"password", F_STRING, 0, 1, 1024, NULL},
-    {"client_id", F_STRING, 0, 1, 200, NULL},
-    {"client_secret", F_STRING, 0, 1, 1024, NULL},
-    {NULL, 0, 0, 0, 0, NULL},
-};
-
-static void copy_column(char *dst, size_t n, const PGresult *res, const char *column)
-{
-	const char *v = db_str(res, 0, PQfnumber(res, column));
-	snprintf(dst, n, "%s", v ? v : "");
-}
-
-int auth_token(struct req *r)
-{
-	if (req_validate(r, token_fields) != 0)
-		return -1;
-	int is_client = strcmp(body_str(r, "grant_type"), "client_credentials") == 0;
-	const char *name_field = is_client ? "client_id" : "username";
-	const char *secret_field = is_client ? "client_secret" : "password";
-	const char *other[] = {is_client ? "username" : "client_id",
-	                       is_client ? "password" : "client_secret"};
-	if (!body_has(r, name_field))
-		err_field(&r->err, name_field, "required", "is required for this grant_type");
-	if (!body_has(r, secret_field))
-		err_field(&r->err, secret_field, "required", "is required for this grant_type");
-	for (int i = 0; i < 2; i++)
-		if (json_object_get(r->body, other[i]))
-			err_field(&r->err, other[i], "unknown_field",
-			          "is not a field of this grant_type");
-	if (r->err.status)
-		return -1;
-	const char *name = body_str(r, name_field);
-	const char *secret = body_str(r, secret_field);
-	char source[64], max[12], lock[12];
-	req_client_addr(r, source, sizeof source);
-	snprintf(max, sizeof max, "%d", app.cfg.login_max_failures);
-	snprintf(lock, sizeof lock, "%d", app.cfg.login_lockout_seconds);
-
-	/* Count the attempt and look the user up, then hash without holding a connection: hashing
-	 * is the slow part. The attempt counts as a failure until it succeeds. */
-	if (!req_db(r))
-		return -1;
-	const char *p[] = {name, source, max, lock};
-	PGresult *res = db_exec(r->db, &login_lookup, 4, p, &r->err);
-	if (!res || req_commit(r) != 0) {
-		PQclear(res);
-		return -1;
-	}
-	int wait = (int)db_ll(res, 0, PQfnumber(res, "wait"));
-	if (wait > 0) {
-		PQclear(res);
-		err_set(&r->err, 429, "too_many_attempts",
-		        "too many failed attempts; try again later");
-		r->err.retry_after = wait;
-		return -1;
-	}
-	const char *hash = db_str(res, 0, PQfnumber(res, "secret_hash"));
-	int ok = 0;
-	struct principal who;
-	memset(&who, 0, sizeof who);
-	if (!hash) {
-		password_burn(secret);
-	} else {
-		ok = password_verify(secret, hash) &&
-		     strcmp(db_str(res, 0, PQfnumber(res, "kind")),
-		            is_client ? "client" : "person") == 0 &&
-		     db_str(res, 0, PQfnumber(res, "disabled"))[0] == 'f';
-		copy_column(who.sub, sizeof who.sub, res, "id");
-		who.role = role_from_name(db_str(res, 0, PQfnumber(res, "role")));
-		copy_column(who.coop, sizeof who.coop, res, "cooperative_id");
-		copy_column(who.member, sizeof who.member, res, "member_id");
-		copy_column(who.municipality, sizeof who.municipality, res, "municipality_code");
-	}
-	PQclear(res);
-	if (!ok) {
-		err_set(&r->err, 401, "invalid_credentials", "the credentials are not valid");
-		return -1;
-	}
-
-	if (!req_db(r))
-		return -1;
-	const char *okp[] = {name, source};
-	res = db_exec(r->db, &login_ok, 2, okp, &r->err);
-	if (!res)
-		return -1;
-	PQclear(res);
-
-	char *token = token_issue(app.keys, &who, time(NULL));
-	if (!token) {
-		err_set(&r->err, 500, "internal_error", "internal error");
-		return -1;
-	}
-	json_t *out = json_pack("{s:s, s:s, s:i}", "access_token", token, "token_type", "Bearer",
-	                        "expires_in", token_ttl(app.keys));
-	free(token);
-	return resp_json(r, 200, out);
-}
-
-/* POST /v1/auth/logout: the presented token is refused from now on (until it would have
- * expired). Other tokens of the same user stay valid. */
-int auth_logout(struct req *r)
-{
-	if (!req_db(r))
-		return -1;
-	char exp[24];
-	snprintf(exp, sizeof exp, "%lld", r->who.exp);
-	const char *p[] = {r->who.sub, r->who.jti, exp};
-	PGresult *res = db_exec(r->db, &logout, 3, p, &r->err);
-	if (!res)
-		return -1;
-	PQclear(res);
-	return resp_empty(r, 204);
-}
 
 /* ---- /v1/me ------------------------------------------------------------------------------ */
 
@@ -206,10 +65,11 @@ int me_get(struct req *r)
 	if (!req_db(r))
 		return -1;
 	const char *p[] = {r->who.sub};
-	PGresult *res = db_exec(r->db, &user_me, 1, p, &r->err);
+	PGresult *res = db_exec_last(r->db, &user_me, 1, p, &r->err);
 	if (!res)
 		return -1;
-	int rc = PQntuples(res) == 1 ? resp_json_text(r, 200, PQgetvalue(res, 0, 0)) : not_found(r);
+	int rc = PQntuples(res) == 1 ? resp_json_text(r, 200, db_col(res, 0, "doc"))
+	                             : err_not_found(&r->err);
 	PQclear(res);
 	return rc;
 }
@@ -236,16 +96,6 @@ static int valid_username(const char *s)
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '@' || *s == '-'))
-			return 0;
-	return 1;
-}
-
-static int valid_municipality_code(const char *s)
-{
-	if (strlen(s) != 6 || s[0] != 'G' || s[1] != 'M')
-		return 0;
-	for (int i = 2; i < 6; i++)
-		if (s[i] < '0' || s[i] > '9')
 			return 0;
 	return 1;
 }
@@ -285,7 +135,8 @@ int users_create(struct req *r)
 	if (req_validate(r, create_fields) != 0)
 		return -1;
 	enum role role = role_from_name(body_str(r, "role"));
-	if (!is_platform_admin(&r->who) && (role == ROLE_PLATFORM_ADMIN || role == ROLE_MUNICIPALITY)) {
+	if (!is_platform_admin(&r->who) &&
+	    (role == ROLE_PLATFORM_ADMIN || role == ROLE_MUNICIPALITY)) {
 		err_set(&r->err, 403, "forbidden", "you may not create users with this role");
 		return -1;
 	}
@@ -304,11 +155,12 @@ int users_create(struct req *r)
 		          "clients get a generated secret; send no password");
 	if (!is_client && !body_has(r, "password"))
 		err_field(&r->err, "password", "required", "is required for a person");
-	if (muni && !valid_municipality_code(muni))
+	if (muni && !municipality_code_valid(muni))
 		err_field(&r->err, "municipality_code", "invalid_value", "must be GM and 4 digits");
 
 	/* A coop_admin works in its own cooperative; the body cannot widen that. */
-	if (!is_platform_admin(&r->who) && role != ROLE_PLATFORM_ADMIN && role != ROLE_MUNICIPALITY) {
+	if (!is_platform_admin(&r->who) && role != ROLE_PLATFORM_ADMIN &&
+	    role != ROLE_MUNICIPALITY) {
 		if (!coop)
 			coop = r->who.coop;
 		else if (strcmp(coop, r->who.coop) != 0)
@@ -336,11 +188,8 @@ int users_create(struct req *r)
 		if (require_ref(r, &member_check, 2, p, "member_id") != 0)
 			return -1;
 	}
-	if (need_muni == 1) {
-		const char *p[] = {muni};
-		if (require_ref(r, &municipality_check, 1, p, "municipality_code") != 0)
-			return -1;
-	}
+	if (need_muni == 1 && require_municipality_ref(r) != 0)
+		return -1;
 
 	char secret[65] = "", hash[256];
 	if (is_client && random_hex(secret, 32) != 0)
@@ -360,10 +209,10 @@ int users_create(struct req *r)
 	if (!res)
 		return -1;
 	json_error_t je;
-	json_t *doc = json_loads(PQgetvalue(res, 0, 0), 0, &je);
+	json_t *doc = json_loads(db_col(res, 0, "doc"), 0, &je);
 	char id[ID_LEN];
-	snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 1));
-	resp_set_etag(r, PQgetvalue(res, 0, 2));
+	db_col_copy(res, 0, "id", id, sizeof id);
+	resp_set_etag(r, db_col(res, 0, "row_version"));
 	PQclear(res);
 	if (!doc)
 		goto internal;
@@ -396,10 +245,6 @@ internal:
 
 int users_list(struct req *r)
 {
-	int limit;
-	long long after;
-	if (req_page(r, &limit, &after) != 0)
-		return -1;
 	char role[32], coop[64], disabled[8];
 	int has_role = req_query(r, "role", role, sizeof role);
 	int has_coop = req_query(r, "cooperative_id", coop, sizeof coop);
@@ -417,27 +262,14 @@ int users_list(struct req *r)
 		err_set(&r->err, 400, "invalid_parameter", "disabled must be true or false");
 		return -1;
 	}
-	if (!req_db(r))
-		return -1;
-	const char *filters[] = {scope_coop(&r->who), has_coop ? coop : NULL, has_role ? role : NULL,
-	                         has_disabled ? disabled : NULL};
-	if (r->csv)
-		return csv_export(r, &user_csv, 4, filters);
-	char a[24], l[12];
-	page_params(after, limit, a, l);
-	const char *p[] = {a, filters[0], filters[1], filters[2], filters[3], l};
-	PGresult *res = db_exec(r->db, &user_list, 6, p, &r->err);
-	if (!res)
-		return -1;
-	int rc = list_result(r, res, limit);
-	PQclear(res);
-	return rc;
+	const char *f[] = {scope_coop(&r->who), has_coop ? coop : NULL, has_role ? role : NULL,
+	                   has_disabled ? disabled : NULL};
+	return list_query(r, &user_list, 4, f);
 }
 
 int users_get(struct req *r)
 {
-	const char *p[] = {r->params[0], scope_coop(&r->who)};
-	return get_one(r, &user_get, 2, p);
+	return get_in_coop(r, &user_get);
 }
 
 static const struct field patch_fields[] = {
@@ -446,29 +278,15 @@ static const struct field patch_fields[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
-/* Locks the user in scope and checks If-Match. Fills kind and coop; -1 with 404/412. */
+/* Locks the user in scope and checks If-Match. Fills kind and coop ("" for none); -1 with
+ * 404/412. */
 static int lock_user(struct req *r, char kind[16], char coop[ID_LEN])
 {
-	long want;
-	if (req_if_match(r, &want) < 0)
+	PGresult *row;
+	if (lock_in_coop(r, &user_lock, coop, &row) != 0)
 		return -1;
-	const char *p[] = {r->params[0], scope_coop(&r->who)};
-	PGresult *res = db_exec(r->db, &user_lock, 2, p, &r->err);
-	if (!res)
-		return -1;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return not_found(r);
-	}
-	snprintf(kind, 16, "%s", PQgetvalue(res, 0, 0));
-	snprintf(coop, ID_LEN, "%s", db_str(res, 0, 2) ? db_str(res, 0, 2) : "");
-	long version = (long)db_ll(res, 0, 1);
-	PQclear(res);
-	if (want > 0 && want != version) {
-		err_set(&r->err, 412, "precondition_failed",
-		        "If-Match does not match the current version");
-		return -1;
-	}
+	db_col_copy(row, 0, "kind", kind, 16);
+	PQclear(row);
 	return 0;
 }
 
@@ -479,9 +297,9 @@ static int update_user(struct req *r, const char *hash, const char *disabled, co
 	PGresult *res = db_exec(r->db, &user_update, 3, p, &r->err);
 	if (!res)
 		return -1;
-	resp_set_etag(r, PQgetvalue(res, 0, 1));
+	resp_set_etag(r, db_col(res, 0, "row_version"));
 	if (status == 200)
-		resp_json_text(r, 200, PQgetvalue(res, 0, 0));
+		resp_json_text(r, 200, db_col(res, 0, "doc"));
 	else
 		resp_empty(r, status);
 	PQclear(res);
@@ -557,7 +375,7 @@ int users_bootstrap_admin(const char *password, char *err, size_t errlen)
 		goto cleanup;
 	if (PQntuples(res) == 1) {
 		char id[ID_LEN];
-		snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
+		db_col_copy(res, 0, "id", id, sizeof id);
 		json_t *changes =
 		    json_pack("{s:s, s:s}", "username", "admin", "role", "platform_admin");
 		rc = audit_record(&r, NULL, NULL, "user.bootstrap", "user", id, changes);

@@ -14,6 +14,7 @@
 #include "auth/principal.h"
 #include "auth/context.h"
 #include "err.h"
+#include "lib/parse.h"
 #include "lib/sbuf.h"
 
 struct mg_connection;
@@ -140,9 +141,8 @@ struct field {
 /* Checks r->body (must be present) against fields: unknown fields, required fields, types and
  * ranges. Collects every field error; returns -1 with r->err 422 when any. */
 int req_validate(struct req *r, const struct field *fields);
-/* Text checks shared by validation and query filters. */
-int text_is_date(const char *s); /* YYYY-MM-DD, a real day */
-int text_is_uuid(const char *s);
+/* Text checks shared by validation and query filters: text_is_date and text_is_uuid come from
+ * lib/parse.h (included above), and: */
 int text_has_control(const char *s); /* C0, DEL, C1, U+2028/2029: refused in every text field */
 /* Today in the Europe/Amsterdam calendar (business dates, SPEC §9), as YYYY-MM-DD. */
 void today_amsterdam(char out[11]);

@@ -1,6 +1,10 @@
-/* Idempotency-Key (SPEC §3): the first successful response of a (user, key) is stored in the
- * same transaction as the change it reports and replayed for the same body; another body is
- * 422 idempotency_key_reused; a duplicate arriving while the first runs is 409. */
+/* Idempotency-Key (SPEC §3), a phase of the dispatcher for writing routes (RF_IDEMPOTENT):
+ * the first successful response of a (user, key) is stored in the same transaction as the
+ * change it reports and replayed for the same body; another body is 422
+ * idempotency_key_reused; a duplicate arriving while the first runs is 409.
+ *
+ * Owns its rows of idempotency_keys (purged after 48 hours) and nothing in memory: struct idem
+ * lives on the dispatcher's stack. Every function returns 0, or -1 with r->err set. */
 #ifndef COOPD_IDEMPOTENCY_H
 #define COOPD_IDEMPOTENCY_H
 #include <stdbool.h>

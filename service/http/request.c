@@ -1,7 +1,6 @@
 /* Reading requests: headers, query parameters, pagination, If-Match and strict body
  * validation. Civetweb's strings are borrowed for the duration of the callback only. */
 #include <civetweb.h>
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -150,36 +149,6 @@ int req_if_match(struct req *r, long *version)
 	}
 	err_set(&r->err, 412, "precondition_failed", "If-Match does not match the current version");
 	return -1;
-}
-
-int text_is_date(const char *s)
-{
-	/* YYYY-MM-DD, a real day of a year from 1900 */
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-			return 0;
-	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (y < 1900 || m < 1 || m > 12 || d < 1)
-		return 0;
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return d <= days[m - 1] + (m == 2 && leap);
-}
-
-int text_is_uuid(const char *s)
-{
-	if (strlen(s) != 36)
-		return 0;
-	for (int i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!isxdigit((unsigned char)s[i]))
-			return 0;
-	}
-	return 1;
 }
 
 /* ---- the request body ------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 #include "router.h"
 
+#include "lib/ids.h"
+#include "lib/parse.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,26 +28,17 @@ static int all_digits(const char *s, size_t n)
 	return 1;
 }
 
+/* Whether the path segment [s, s + n) is a value of type t. UUIDs, municipality codes and
+ * months are checked by lib/'s one parser of each; quarters and years are parsed only here. */
 static int fits(enum seg_type t, const char *s, size_t n)
 {
 	switch (t) {
 	case SEG_UUID:
-		if (n != 36)
-			return 0;
-		for (size_t i = 0; i < n; i++) {
-			if (i == 8 || i == 13 || i == 18 || i == 23) {
-				if (s[i] != '-')
-					return 0;
-			} else if (!isxdigit((unsigned char)s[i])) {
-				return 0;
-			}
-		}
-		return 1;
+		return uuid_valid(s, n, 0);
 	case SEG_MUNICIPALITY:
-		return n == 6 && s[0] == 'G' && s[1] == 'M' && all_digits(s + 2, 4);
+		return municipality_code_valid_n(s, n);
 	case SEG_PERIOD:
-		return n == 7 && all_digits(s, 4) && s[4] == '-' && all_digits(s + 5, 2) &&
-		       ((s[5] == '0' && s[6] >= '1') || (s[5] == '1' && s[6] <= '2'));
+		return parse_month(s, n, NULL) == 0;
 	case SEG_QUARTER:
 		return n == 7 && all_digits(s, 4) && s[4] == '-' && s[5] == 'Q' && s[6] >= '1' &&
 		       s[6] <= '4';

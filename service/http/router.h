@@ -13,8 +13,8 @@
 #define RF_CSV           0x10u /* also answers Accept: text/csv */
 
 /* Path patterns use typed parameters: {name:uuid}, {name:municipality} (GMnnnn),
- * {name:period} (YYYY-MM), {name:quarter} (YYYY-Qn), {name:year} (YYYY). A segment that does not
- * fit its type does not match, so a malformed id is a 404 like an unknown one. */
+ * {name:period} (YYYY-MM from 1900), {name:quarter} (YYYY-Qn), {name:year} (YYYY). A segment
+ * that does not fit its type does not match, so a malformed id is a 404 like an unknown one. */
 struct route {
 	const char *method;
 	const char *pattern;

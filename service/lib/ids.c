@@ -206,9 +206,14 @@ void postal_code_nl_normalize(const char *in, char *out, size_t n)
 }
 
 /* RULES.md §4: "GM" + 4 digits (CBS). */
+int municipality_code_valid_n(const char *s, size_t n)
+{
+	return s && n == 6 && s[0] == 'G' && s[1] == 'M' && digits(s + 2, 4);
+}
+
 int municipality_code_valid(const char *s)
 {
-	return s && strlen(s) == 6 && s[0] == 'G' && s[1] == 'M' && digits(s + 2, 4);
+	return s && municipality_code_valid_n(s, strlen(s));
 }
 
 /* ISO 9362: bank (4 letters), country (2 letters), location (2 alnum), branch (3 alnum,

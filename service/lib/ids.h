@@ -45,8 +45,10 @@ int postal_code_nl_valid(const char *s);
  * Nothing is written when out is NULL or n is 0. */
 void postal_code_nl_normalize(const char *in, char *out, size_t n);
 
-/* CBS municipality code: "GM" + 4 digits. */
+/* CBS municipality code: "GM" + 4 digits. The _n form reads exactly n bytes of s (no NUL
+ * needed): the router checks path segments with it. */
 int municipality_code_valid(const char *s);
+int municipality_code_valid_n(const char *s, size_t n);
 
 /* BIC (ISO 9362): 4 letters (bank) + 2 letters (country) + 2 letters or digits (location)
  * + optionally 3 letters or digits (branch): 8 or 11 upper-case characters. */

@@ -1,7 +1,10 @@
 /* The PDF invoice renderer (see pdf.h).
  *
- * Two phases. parse() checks the JSON document and fills a struct view of borrowed pointers
- * and integers; nothing is drawn until the whole document is known to be good. Then draw()
+ * Two phases. invoice_doc_read (invoice_doc.h) checks the JSON document and fills a struct
+ * invoice_doc of borrowed pointers and integers, and check_print() adds what a printed invoice
+ * needs besides; nothing is drawn until the whole document is known to be good. Its text limits
+ * (INVOICE_TEXT_*, in characters) bound the height of every block, so that the fixed layout of
+ * the first page cannot overflow and a single table row always fits on a page. Then draw()
  * lays the invoice out with libharu, on a thread of its own with a large stack (libharu's
  * CIDFontType2_New, which makes every UTF-8 font, alone puts 128 KiB on the stack: more than a
  * civetweb worker has). libharu reports errors through a handler; ours longjmps back to run(),
@@ -26,6 +29,8 @@
 #include "pdf.h"
 
 #include "bigstack.h"
+#include "errbuf.h"
+#include "invoice_doc.h"
 
 #include <errno.h>
 #include <fribidi/fribidi.h>
@@ -33,23 +38,11 @@
 #include <hpdf_doc.h>
 #include <hpdf_fontdef.h>
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uninorm.h>
-
-/* ---- input limits ---------------------------------------------------------------------------
- * In characters (code points), as the API counts them. They bound the height of every block,
- * so that the fixed layout of the first page cannot overflow and a single table row always fits
- * on a page. */
-#define SHORT_MAX      200  /* names, address parts, phone */
-#define EMAIL_MAX      254  /* e-mail addresses */
-#define ACTIVITY_MAX   500  /* the member's activity description */
-#define LONG_MAX       1000 /* line descriptions, invoice description, credit reason */
-#define CODE_MAX       64   /* numbers, identifiers, dates, quantities */
-#define QTY_INT_DIGITS 12
 
 #define NBSP "\xc2\xa0" /* UTF-8 no-break space: keeps "€ 12,00" and IBAN groups together */
 
@@ -60,393 +53,17 @@
 #define NFACES   2
 static const char *const font_files[NFACES] = {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf"};
 
-enum vat_cat { CAT_S, CAT_Z, CAT_E, CAT_AE };
+/* ---- what the PDF needs beyond a consistent invoice (invoice_doc.h checks the rest) ------- */
 
-struct address {
-	const char *street, *house_number, *postal_code, *city, *country;
-};
-
-/* The checked document: borrowed from the json_t, valid as long as it is. */
-struct view {
-	int credit_note;
-	const char *number, *issue_date, *supply_date, *due_date, *description;
-	const char *credit_of_number, *credit_of_issue_date, *reason, *payment_reference;
-	const json_t *lines, *vat;
-	int64_t net, vat_total, gross, paid, open;
-
-	const char *s_legal, *s_trade, *s_kvk, *s_vat, *s_iban, *s_bic, *s_email, *s_phone;
-	struct address s_addr;
-	int kor;
-
-	const char *c_name, *c_kvk, *c_vat, *c_email;
-	struct address c_addr;
-	int c_has_addr;
-
-	const char *m_first, *m_last, *m_activity;
-	int any_ae, any_e;
-};
-
-/* ---- errors ---------------------------------------------------------------------------------- */
-
-struct errbuf {
-	char *s;
-	size_t n;
-};
-
-static int bad(struct errbuf *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int bad(struct errbuf *e, const char *fmt, ...)
+static int check_print(struct errbuf *e, const struct invoice_doc *d)
 {
-	if (e->s && e->n) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(e->s, e->n, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-/* ---- checking the document ------------------------------------------------------------------- */
-
-/* The number of code points of UTF-8 text (the bytes that do not continue a sequence). */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
-}
-
-/* *out = NULL when the key is absent, null or ""; an error when it is another type or longer
- * than max characters. */
-static int opt_str(struct errbuf *e, const json_t *o, const char *obj, const char *key, size_t max,
-                   const char **out)
-{
-	const json_t *v = json_object_get(o, key);
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return bad(e, "%s.%s: not a string", obj, key);
-	if (utf8_chars(json_string_value(v)) > max)
-		return bad(e, "%s.%s: longer than %zu characters", obj, key, max);
-	if (json_string_length(v) > 0)
-		*out = json_string_value(v);
-	return 0;
-}
-
-static int req_str(struct errbuf *e, const json_t *o, const char *obj, const char *key, size_t max,
-                   const char **out)
-{
-	if (opt_str(e, o, obj, key, max, out) != 0)
-		return -1;
-	if (!*out)
-		return bad(e, "%s.%s: missing", obj, key);
-	return 0;
-}
-
-/* Money must be a JSON integer: 12.5 or 1e2 (reals) are refused. */
-static int req_cents(struct errbuf *e, const json_t *o, const char *obj, const char *key,
-                     int64_t *out)
-{
-	const json_t *v = json_object_get(o, key);
-	if (!json_is_integer(v))
-		return bad(e, "%s.%s: not an integer amount in cents", obj, key);
-	*out = (int64_t)json_integer_value(v);
-	return 0;
-}
-
-static int is_digit(char ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-/* YYYY-MM-DD with a month of 1..12 and a day of 1..31. */
-static int date_ok(const char *s)
-{
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && !is_digit(s[i]))
-			return 0;
-	int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-	return m >= 1 && m <= 12 && d >= 1 && d <= 31;
-}
-
-static int req_date(struct errbuf *e, const json_t *o, const char *obj, const char *key,
-                    int required, const char **out)
-{
-	if (opt_str(e, o, obj, key, CODE_MAX, out) != 0)
-		return -1;
-	if (!*out)
-		return required ? bad(e, "%s.%s: missing", obj, key) : 0;
-	if (!date_ok(*out))
-		return bad(e, "%s.%s: not a date (YYYY-MM-DD)", obj, key);
-	return 0;
-}
-
-/* An optional '-', 1..12 digits, optionally '.' and 1..3 digits. */
-static int quantity_ok(const char *s)
-{
-	if (*s == '-')
-		s++;
-	int n = 0;
-	while (is_digit(*s)) {
-		s++;
-		n++;
-	}
-	if (n < 1 || n > QTY_INT_DIGITS)
-		return 0;
-	if (*s == '.') {
-		s++;
-		n = 0;
-		while (is_digit(*s)) {
-			s++;
-			n++;
-		}
-		if (n < 1 || n > 3)
-			return 0;
-	}
-	return *s == '\0';
-}
-
-static int vat_cat_parse(const char *s, enum vat_cat *out)
-{
-	static const struct {
-		const char *code;
-		enum vat_cat cat;
-	} cats[] = {{"S", CAT_S}, {"Z", CAT_Z}, {"E", CAT_E}, {"AE", CAT_AE}};
-	for (size_t i = 0; s && i < sizeof cats / sizeof cats[0]; i++)
-		if (strcmp(s, cats[i].code) == 0) {
-			*out = cats[i].cat;
-			return 0;
-		}
-	return -1;
-}
-
-/* Category and rate of a line or breakdown entry: S has a positive rate, the others 0. */
-static int vat_of(struct errbuf *e, const json_t *o, const char *obj, enum vat_cat *cat,
-                  int64_t *rate_bp)
-{
-	const char *c;
-	if (req_str(e, o, obj, "vat_category", CODE_MAX, &c) != 0)
-		return -1;
-	if (vat_cat_parse(c, cat) != 0)
-		return bad(e, "%s.vat_category: not S, Z, E or AE", obj);
-	if (req_cents(e, o, obj, "vat_rate_bp", rate_bp) != 0)
-		return -1;
-	if (*rate_bp < 0 || *rate_bp > 10000)
-		return bad(e, "%s.vat_rate_bp: out of range", obj);
-	if ((*cat == CAT_S) != (*rate_bp > 0))
-		return bad(e, "%s.vat_rate_bp: %s", obj,
-		           *cat == CAT_S ? "category S needs a rate" : "must be 0 for Z, E and AE");
-	return 0;
-}
-
-static int parse_address(struct errbuf *e, const json_t *a, const char *obj, struct address *out)
-{
-	if (!json_is_object(a))
-		return bad(e, "%s: not an object", obj);
-	if (req_str(e, a, obj, "street", SHORT_MAX, &out->street) != 0 ||
-	    opt_str(e, a, obj, "house_number", CODE_MAX, &out->house_number) != 0 ||
-	    req_str(e, a, obj, "postal_code", CODE_MAX, &out->postal_code) != 0 ||
-	    req_str(e, a, obj, "city", SHORT_MAX, &out->city) != 0 ||
-	    opt_str(e, a, obj, "country", CODE_MAX, &out->country) != 0)
-		return -1;
-	return 0;
-}
-
-static int add_checked(struct errbuf *e, int64_t *sum, int64_t v, const char *what)
-{
-	if (__builtin_add_overflow(*sum, v, sum))
-		return bad(e, "%s: sum out of range", what);
-	return 0;
-}
-
-static int parse_lines(struct errbuf *e, struct view *v)
-{
-	size_t n = json_array_size(v->lines);
-	int64_t sum = 0;
-	if (!json_is_array(v->lines))
-		return bad(e, "invoice.lines: not an array");
-	if (n == 0)
-		return bad(e, "invoice.lines: empty");
-	for (size_t i = 0; i < n; i++) {
-		const json_t *l = json_array_get(v->lines, i);
-		char obj[48];
-		const char *s;
-		int64_t cents = 0, rate = 0;
-		enum vat_cat cat;
-		snprintf(obj, sizeof obj, "invoice.lines[%zu]", i);
-		if (!json_is_object(l))
-			return bad(e, "%s: not an object", obj);
-		if (req_str(e, l, obj, "description", LONG_MAX, &s) != 0)
-			return -1;
-		if (req_str(e, l, obj, "quantity", CODE_MAX, &s) != 0)
-			return -1;
-		if (!quantity_ok(s))
-			return bad(e, "%s.quantity: not a decimal with at most 3 decimals", obj);
-		if (req_str(e, l, obj, "unit", CODE_MAX, &s) != 0)
-			return -1;
-		if (strcmp(s, "hour") && strcmp(s, "piece") && strcmp(s, "day") && strcmp(s, "km"))
-			return bad(e, "%s.unit: not hour, piece, day or km", obj);
-		if (req_cents(e, l, obj, "unit_price_cents", &cents) != 0)
-			return -1;
-		if (vat_of(e, l, obj, &cat, &rate) != 0)
-			return -1;
-		if (v->kor && cat != CAT_E)
-			return bad(e, "%s.vat_category: must be E under the KOR", obj);
-		v->any_ae |= cat == CAT_AE;
-		v->any_e |= cat == CAT_E;
-		if (req_cents(e, l, obj, "net_cents", &cents) != 0)
-			return -1;
-		if (add_checked(e, &sum, cents, "invoice.lines") != 0)
-			return -1;
-		/* every line's category and rate has its row in the breakdown */
-		int found = 0;
-		for (size_t j = 0; !found && j < json_array_size(v->vat); j++) {
-			const json_t *t = json_array_get(v->vat, j);
-			const char *c = json_string_value(json_object_get(t, "vat_category"));
-			enum vat_cat tc;
-			found = vat_cat_parse(c, &tc) == 0 && tc == cat &&
-			        json_integer_value(json_object_get(t, "vat_rate_bp")) == rate;
-		}
-		if (!found)
-			return bad(e,
-			           "%s: no row for its VAT category and rate in invoice.totals.vat",
-			           obj);
-	}
-	if (sum != v->net)
-		return bad(e, "invoice.lines: net amounts add up to %lld, totals.net_cents is %lld",
-		           (long long)sum, (long long)v->net);
-	return 0;
-}
-
-static int parse_totals(struct errbuf *e, const json_t *inv, struct view *v)
-{
-	const json_t *t = json_object_get(inv, "totals");
-	int64_t base_sum = 0, vat_sum = 0, gross;
-	if (!json_is_object(t))
-		return bad(e, "invoice.totals: not an object");
-	if (req_cents(e, t, "invoice.totals", "net_cents", &v->net) != 0 ||
-	    req_cents(e, t, "invoice.totals", "vat_cents", &v->vat_total) != 0 ||
-	    req_cents(e, t, "invoice.totals", "gross_cents", &v->gross) != 0 ||
-	    req_cents(e, inv, "invoice", "paid_cents", &v->paid) != 0 ||
-	    req_cents(e, inv, "invoice", "open_cents", &v->open) != 0)
-		return -1;
-	v->vat = json_object_get(t, "vat");
-	if (!json_is_array(v->vat) || json_array_size(v->vat) == 0)
-		return bad(e, "invoice.totals.vat: not a non-empty array");
-	for (size_t i = 0; i < json_array_size(v->vat); i++) {
-		const json_t *r = json_array_get(v->vat, i);
-		char obj[48];
-		enum vat_cat cat;
-		int64_t rate = 0, base = 0, vat = 0;
-		snprintf(obj, sizeof obj, "invoice.totals.vat[%zu]", i);
-		if (!json_is_object(r))
-			return bad(e, "%s: not an object", obj);
-		if (vat_of(e, r, obj, &cat, &rate) != 0 ||
-		    req_cents(e, r, obj, "base_cents", &base) != 0 ||
-		    req_cents(e, r, obj, "vat_cents", &vat) != 0)
-			return -1;
-		if (cat != CAT_S && vat != 0)
-			return bad(e, "%s.vat_cents: must be 0 for Z, E and AE", obj);
-		if (add_checked(e, &base_sum, base, obj) != 0 ||
-		    add_checked(e, &vat_sum, vat, obj) != 0)
-			return -1;
-	}
-	if (base_sum != v->net)
-		return bad(e, "invoice.totals.vat: bases add up to %lld, net_cents is %lld",
-		           (long long)base_sum, (long long)v->net);
-	if (vat_sum != v->vat_total)
-		return bad(e, "invoice.totals.vat: VAT adds up to %lld, vat_cents is %lld",
-		           (long long)vat_sum, (long long)v->vat_total);
-	if (__builtin_add_overflow(v->net, v->vat_total, &gross) || gross != v->gross)
-		return bad(e, "invoice.totals: net_cents + vat_cents != gross_cents");
-	if (__builtin_sub_overflow(v->gross, v->paid, &gross) || gross != v->open)
-		return bad(e, "invoice: gross_cents - paid_cents != open_cents");
-	return 0;
-}
-
-static int parse(struct errbuf *e, const json_t *doc, struct view *v)
-{
-	const json_t *inv = json_object_get(doc, "invoice");
-	const json_t *sup = json_object_get(doc, "supplier");
-	const json_t *cus = json_object_get(doc, "customer");
-	const json_t *mem = json_object_get(doc, "member");
-	const char *s;
-
-	memset(v, 0, sizeof *v);
-	if (!json_is_object(doc))
-		return bad(e, "document: not an object");
-	if (!json_is_object(inv))
-		return bad(e, "invoice: not an object");
-	if (!json_is_object(sup))
-		return bad(e, "supplier: not an object");
-	if (!json_is_object(cus))
-		return bad(e, "customer: not an object");
-	if (!json_is_object(mem))
-		return bad(e, "member: not an object");
-
-	if (req_str(e, inv, "invoice", "kind", CODE_MAX, &s) != 0)
-		return -1;
-	if (strcmp(s, "invoice") != 0 && strcmp(s, "credit_note") != 0)
-		return bad(e, "invoice.kind: not invoice or credit_note");
-	v->credit_note = strcmp(s, "credit_note") == 0;
-	if (req_str(e, inv, "invoice", "number", CODE_MAX, &v->number) != 0 ||
-	    req_date(e, inv, "invoice", "issue_date", 1, &v->issue_date) != 0 ||
-	    req_date(e, inv, "invoice", "supply_date", 0, &v->supply_date) != 0 ||
-	    req_date(e, inv, "invoice", "due_date", !v->credit_note, &v->due_date) != 0 ||
-	    opt_str(e, inv, "invoice", "description", LONG_MAX, &v->description) != 0 ||
-	    opt_str(e, inv, "invoice", "reason", LONG_MAX, &v->reason) != 0 ||
-	    opt_str(e, inv, "invoice", "payment_reference", CODE_MAX, &v->payment_reference) != 0)
-		return -1;
-	if (v->credit_note &&
-	    (req_str(e, inv, "invoice", "credit_of_number", CODE_MAX, &v->credit_of_number) != 0 ||
-	     req_date(e, inv, "invoice", "credit_of_issue_date", 1, &v->credit_of_issue_date) != 0))
-		return -1;
-
-	if (req_str(e, sup, "supplier", "legal_name", SHORT_MAX, &v->s_legal) != 0 ||
-	    opt_str(e, sup, "supplier", "trade_name", SHORT_MAX, &v->s_trade) != 0 ||
-	    req_str(e, sup, "supplier", "kvk_number", CODE_MAX, &v->s_kvk) != 0 ||
-	    opt_str(e, sup, "supplier", "vat_id", CODE_MAX, &v->s_vat) != 0 ||
-	    req_str(e, sup, "supplier", "iban", CODE_MAX, &v->s_iban) != 0 ||
-	    opt_str(e, sup, "supplier", "bic", CODE_MAX, &v->s_bic) != 0 ||
-	    opt_str(e, sup, "supplier", "email", EMAIL_MAX, &v->s_email) != 0 ||
-	    opt_str(e, sup, "supplier", "phone", SHORT_MAX, &v->s_phone) != 0 ||
-	    parse_address(e, json_object_get(sup, "address"), "supplier.address", &v->s_addr) != 0)
-		return -1;
-	if (opt_str(e, sup, "supplier", "vat_scheme", CODE_MAX, &s) != 0)
-		return -1;
-	if (s && strcmp(s, "standard") != 0 && strcmp(s, "kor") != 0)
-		return bad(e, "supplier.vat_scheme: not standard or kor");
-	v->kor = s && strcmp(s, "kor") == 0;
-
-	if (req_str(e, cus, "customer", "name", SHORT_MAX, &v->c_name) != 0 ||
-	    opt_str(e, cus, "customer", "kvk_number", CODE_MAX, &v->c_kvk) != 0 ||
-	    opt_str(e, cus, "customer", "vat_id", CODE_MAX, &v->c_vat) != 0 ||
-	    opt_str(e, cus, "customer", "email", EMAIL_MAX, &v->c_email) != 0)
-		return -1;
-	/* only a draft may lack the customer's address (contract4.md) */
-	const json_t *ca = json_object_get(cus, "address");
-	if (ca && !json_is_null(ca)) {
-		if (parse_address(e, ca, "customer.address", &v->c_addr) != 0)
-			return -1;
-		v->c_has_addr = 1;
-	}
-
-	if (req_str(e, mem, "member", "first_name", SHORT_MAX, &v->m_first) != 0 ||
-	    req_str(e, mem, "member", "last_name", SHORT_MAX, &v->m_last) != 0 ||
-	    opt_str(e, mem, "member", "activity_description", ACTIVITY_MAX, &v->m_activity) != 0)
-		return -1;
-
-	if (parse_totals(e, inv, v) != 0)
-		return -1;
-	v->lines = json_object_get(inv, "lines");
-	if (parse_lines(e, v) != 0)
-		return -1;
-	if (v->any_ae && !v->c_vat)
-		return bad(e, "customer.vat_id: required when VAT is reverse-charged (AE)");
+	/* an invoice, and anything with an amount to pay, says "Gelieve … vóór <due date> …" */
+	if ((!d->credit_note || d->open_cents > 0) && !d->due_date)
+		return errbuf_set(e, "invoice.due_date: missing");
+	if (d->credit_note && !d->credit_of_issue_date)
+		return errbuf_set(e, "invoice.credit_of_issue_date: missing");
+	if (!d->supplier.iban)
+		return errbuf_set(e, "supplier.iban: missing");
 	return 0;
 }
 
@@ -478,28 +95,19 @@ static void fmt_money(int64_t cents, char *out, size_t n)
 	snprintf(out, n, "€" NBSP "%s%s,%02u", cents < 0 ? "-" : "", g, (unsigned)(m % 100));
 }
 
-/* A checked quantity "-1500.250" -> "-1.500,25": grouped, trailing fraction zeros dropped. */
-static void fmt_quantity(const char *s, char *out, size_t n)
+/* Thousandths -> Dutch decimal: -1500250 -> "-1.500,25": grouped, trailing fraction zeros
+ * dropped, no sign on zero. */
+static void fmt_quantity(int64_t milli, char *out, size_t n)
 {
-	int neg = *s == '-';
-	uint64_t whole = 0;
-	char frac[4] = "";
-	size_t fl = 0;
-	if (neg)
-		s++;
-	for (; is_digit(*s); s++)
-		whole = whole * 10 + (uint64_t)(*s - '0');
-	if (*s == '.')
-		for (s++; is_digit(*s) && fl < 3; s++)
-			frac[fl++] = *s;
+	uint64_t m = milli < 0 ? (uint64_t)0 - (uint64_t)milli : (uint64_t)milli;
+	char g[32], frac[4];
+	unsigned f = (unsigned)(m % 1000), fl = 3;
+	snprintf(frac, sizeof frac, "%03u", f);
 	while (fl && frac[fl - 1] == '0')
 		fl--;
 	frac[fl] = '\0';
-	if (whole == 0 && fl == 0)
-		neg = 0;
-	char g[32];
-	fmt_grouped(whole, g);
-	snprintf(out, n, "%s%s%s%s", neg ? "-" : "", g, fl ? "," : "", frac);
+	fmt_grouped(m / 1000, g);
+	snprintf(out, n, "%s%s%s%s", milli < 0 ? "-" : "", g, fl ? "," : "", frac);
 }
 
 /* 2100 -> "21%", 550 -> "5,5%", 925 -> "9,25%" */
@@ -534,15 +142,10 @@ static void fmt_iban(const char *s, char *out, size_t n)
 	out[o] = '\0';
 }
 
-static const char *unit_name(const char *unit)
+static const char *unit_name(enum invoice_unit u)
 {
-	if (strcmp(unit, "hour") == 0)
-		return "uur";
-	if (strcmp(unit, "piece") == 0)
-		return "stuk";
-	if (strcmp(unit, "day") == 0)
-		return "dag";
-	return "km";
+	static const char *const names[] = {"uur", "stuk", "dag", "km"}; /* enum invoice_unit */
+	return names[u];
 }
 
 static const char *country_name(const char *code)
@@ -568,12 +171,13 @@ static const char *country_name(const char *code)
 #define BOTTOM   76.0f /* content stays above; the footer is below */
 #define FOOTER_Y 40.0f
 
-/* Code points of one text block: the longest input (LONG_MAX characters) even after NFC, which
- * can make three of one; a longer text is cut (its block would be cut by MAX_LINES anyway). */
+/* Code points of one text block: the longest input (INVOICE_TEXT_LONG characters) even after
+ * NFC, which can make three of one; a longer text is cut (its block would be cut by MAX_LINES
+ * anyway). */
 #define TEXT_CAP     4096
 #define MAX_LINES    64
 #define FMT_CAP      4096 /* bytes of one composed text: two names and an activity, 4 bytes each */
-#define IBAN_CAP     320  /* an IBAN of CODE_MAX characters with its no-break spaces */
+#define IBAN_CAP     320  /* an IBAN of INVOICE_TEXT_CODE characters with its no-break spaces */
 #define RENDER_STACK (1u << 20) /* libharu takes 128 KiB of it for a UTF-8 font (see the top) */
 
 struct rgb {
@@ -626,7 +230,7 @@ struct ctx {
 	HPDF_Page page;
 	unsigned npages;
 	float y; /* the top of the free space on the current page */
-	const struct view *v;
+	const struct invoice_doc *v;
 	HPDF_STATUS error, detail;
 	long steps, fail_step; /* test hook: libharu reports an error at drawing step fail_step */
 	int failed;
@@ -670,16 +274,14 @@ static int font_path(int i, char *path, size_t cap)
 
 int pdf_fonts_check(char *err, size_t errlen)
 {
-	struct errbuf e = {err, errlen};
+	struct errbuf e = errbuf_of(err, errlen);
 	char path[PATH_CAP];
-	if (err && errlen)
-		err[0] = '\0';
 	for (int i = 0; i < NFACES; i++) {
 		if (font_path(i, path, sizeof path) != 0)
-			return bad(&e, "COOPD_FONT_DIR: too long");
+			return errbuf_set(&e, "COOPD_FONT_DIR: too long");
 		FILE *f = fopen(path, "rb");
 		if (!f)
-			return bad(
+			return errbuf_set(
 			    &e,
 			    "font %s: %s (install fonts-dejavu-core, or set COOPD_FONT_DIR to "
 			    "the directory of DejaVuSans.ttf and DejaVuSans-Bold.ttf)",
@@ -689,17 +291,17 @@ int pdf_fonts_check(char *err, size_t errlen)
 		fclose(f);
 		if (got != sizeof magic ||
 		    (memcmp(magic, "\0\1\0\0", 4) != 0 && memcmp(magic, "true", 4) != 0))
-			return bad(&e, "font %s: not a TrueType font", path);
+			return errbuf_set(&e, "font %s: not a TrueType font", path);
 		/* and libharu reads it as the renderer will */
 		HPDF_Doc pdf = HPDF_New(NULL, NULL);
 		if (!pdf)
-			return bad(&e, "out of memory");
+			return errbuf_set(&e, "out of memory");
 		const char *name = HPDF_LoadTTFontFromFile(pdf, path, HPDF_TRUE);
 		HPDF_STATUS st = HPDF_GetError(pdf);
 		HPDF_Free(pdf);
 		if (!name)
-			return bad(&e, "font %s: libharu cannot read it (error 0x%04X)", path,
-			           (unsigned)st);
+			return errbuf_set(&e, "font %s: libharu cannot read it (error 0x%04X)",
+			                  path, (unsigned)st);
 	}
 	return 0;
 }
@@ -1145,12 +747,12 @@ static void fill_rect(struct ctx *c, float x, float y, float w, float h, struct 
 }
 /* ---- pages ----------------------------------------------------------------------------------- */
 
-static const char *brand(const struct view *v)
+static const char *brand(const struct invoice_doc *v)
 {
-	return v->s_trade ? v->s_trade : v->s_legal;
+	return v->supplier.trade_name ? v->supplier.trade_name : v->supplier.legal_name;
 }
 
-static const char *title(const struct view *v)
+static const char *title(const struct invoice_doc *v)
 {
 	return v->credit_note ? "Creditnota" : "Factuur";
 }
@@ -1165,7 +767,7 @@ static void start_page(struct ctx *c)
 	if (c->npages == 1)
 		return;
 	/* a continuation page: who and which invoice, above a rule */
-	char buf[4 * CODE_MAX + 32];
+	char buf[4 * INVOICE_TEXT_CODE + 32];
 	snprintf(buf, sizeof buf, "%s %s (vervolg)", title(c->v), c->v->number);
 	set_fill(c, ACCENT);
 	put(c, c->bold, 11, LEFT, TOP - 10, WIDTH * 0.5f, brand(c->v), AL_LEFT);
@@ -1232,7 +834,7 @@ static void ensure(struct ctx *c, float h, int with_table_header)
 
 /* ---- the first page's head ------------------------------------------------------------------- */
 
-static void address_lines(const struct address *a, char *l1, char *l2, char *l3, size_t n)
+static void address_lines(const struct invoice_address *a, char *l1, char *l2, char *l3, size_t n)
 {
 	snprintf(l1, n, "%s%s%s", a->street, a->house_number ? " " : "",
 	         a->house_number ? a->house_number : "");
@@ -1243,37 +845,37 @@ static void address_lines(const struct address *a, char *l1, char *l2, char *l3,
 
 static float supplier_block(struct ctx *c)
 {
-	const struct view *v = c->v;
+	const struct invoice_doc *v = c->v;
 	const float x = LEFT + 318, w = RIGHT - x, size = 8.5f, lead = 11.5f;
 	char *l1 = c->fmt[0], *l2 = c->fmt[1], *l3 = c->fmt[2], *buf = c->fmt[3];
 	float y = TOP - 8;
 
 	set_fill(c, INK);
-	y = block(c, c->bold, size, x, y, w, lead, v->s_legal, 3);
-	address_lines(&v->s_addr, l1, l2, l3, FMT_CAP);
+	y = block(c, c->bold, size, x, y, w, lead, v->supplier.legal_name, 3);
+	address_lines(&v->supplier.address, l1, l2, l3, FMT_CAP);
 	y = block(c, c->regular, size, x, y, w, lead, l1, 2);
 	y = block(c, c->regular, size, x, y, w, lead, l2, 2);
 	if (*l3)
 		y = block(c, c->regular, size, x, y, w, lead, l3, 1);
 	y -= 5;
-	snprintf(buf, FMT_CAP, "KvK %s", v->s_kvk);
+	snprintf(buf, FMT_CAP, "KvK %s", v->supplier.kvk_number);
 	y = block(c, c->regular, size, x, y, w, lead, buf, 1);
-	if (v->s_vat) {
-		snprintf(buf, FMT_CAP, "Btw-id %s", v->s_vat);
+	if (v->supplier.vat_id) {
+		snprintf(buf, FMT_CAP, "Btw-id %s", v->supplier.vat_id);
 		y = block(c, c->regular, size, x, y, w, lead, buf, 1);
 	}
 	char iban[IBAN_CAP];
-	fmt_iban(v->s_iban, iban, sizeof iban);
+	fmt_iban(v->supplier.iban, iban, sizeof iban);
 	snprintf(buf, FMT_CAP, "IBAN %s", iban);
 	y = block(c, c->regular, size, x, y, w, lead, buf, 1);
-	if (v->s_bic) {
-		snprintf(buf, FMT_CAP, "BIC %s", v->s_bic);
+	if (v->supplier.bic) {
+		snprintf(buf, FMT_CAP, "BIC %s", v->supplier.bic);
 		y = block(c, c->regular, size, x, y, w, lead, buf, 1);
 	}
-	if (v->s_email)
-		y = block(c, c->regular, size, x, y, w, lead, v->s_email, 1);
-	if (v->s_phone) {
-		snprintf(buf, FMT_CAP, "Tel. %s", v->s_phone);
+	if (v->supplier.email)
+		y = block(c, c->regular, size, x, y, w, lead, v->supplier.email, 1);
+	if (v->supplier.phone) {
+		snprintf(buf, FMT_CAP, "Tel. %s", v->supplier.phone);
 		y = block(c, c->regular, size, x, y, w, lead, buf, 1);
 	}
 	return y;
@@ -1281,7 +883,7 @@ static float supplier_block(struct ctx *c)
 
 static float customer_block(struct ctx *c)
 {
-	const struct view *v = c->v;
+	const struct invoice_doc *v = c->v;
 	const float x = LEFT, w = 270;
 	char *l1 = c->fmt[0], *l2 = c->fmt[1], *l3 = c->fmt[2], *buf = c->fmt[3];
 	float y = TOP - 104;
@@ -1291,22 +893,22 @@ static float customer_block(struct ctx *c)
 	    AL_LEFT);
 	y -= 15;
 	set_fill(c, INK);
-	y = block(c, c->bold, 10.5f, x, y, w, 13.5f, v->c_name, 3);
-	if (v->c_has_addr) {
-		address_lines(&v->c_addr, l1, l2, l3, FMT_CAP);
+	y = block(c, c->bold, 10.5f, x, y, w, 13.5f, v->customer.name, 3);
+	if (v->customer.has_address) {
+		address_lines(&v->customer.address, l1, l2, l3, FMT_CAP);
 		y = block(c, c->regular, 10, x, y, w, 13.5f, l1, 2);
 		y = block(c, c->regular, 10, x, y, w, 13.5f, l2, 2);
 		if (*l3)
 			y = block(c, c->regular, 10, x, y, w, 13.5f, l3, 1);
 	}
-	if (v->c_kvk || v->c_vat)
+	if (v->customer.kvk_number || v->customer.vat_id)
 		y -= 3;
-	if (v->c_kvk) {
-		snprintf(buf, FMT_CAP, "KvK %s", v->c_kvk);
+	if (v->customer.kvk_number) {
+		snprintf(buf, FMT_CAP, "KvK %s", v->customer.kvk_number);
 		y = block(c, c->regular, 8.5f, x, y, w, 11.5f, buf, 1);
 	}
-	if (v->c_vat) {
-		snprintf(buf, FMT_CAP, "Btw-id %s", v->c_vat);
+	if (v->customer.vat_id) {
+		snprintf(buf, FMT_CAP, "Btw-id %s", v->customer.vat_id);
 		y = block(c, c->regular, 8.5f, x, y, w, 11.5f, buf, 1);
 	}
 	return y;
@@ -1340,7 +942,7 @@ static void brand_name(struct ctx *c)
 
 static void head(struct ctx *c)
 {
-	const struct view *v = c->v;
+	const struct invoice_doc *v = c->v;
 	char *buf = c->fmt[0], d[4][16];
 
 	brand_name(c);
@@ -1404,19 +1006,20 @@ static void head(struct ctx *c)
 	}
 	if (v->description)
 		labelled(c, "Betreft:", v->description, 4);
-	snprintf(buf, FMT_CAP, "%s %s%s%s", v->m_first, v->m_last, v->m_activity ? " — " : "",
-	         v->m_activity ? v->m_activity : "");
+	snprintf(buf, FMT_CAP, "%s %s%s%s", v->member.first_name, v->member.last_name,
+	         v->member.activity_description ? " — " : "",
+	         v->member.activity_description ? v->member.activity_description : "");
 	labelled(c, "Uitgevoerd door:", buf, 3);
 	c->y -= 12;
 }
 
 /* ---- lines ----------------------------------------------------------------------------------- */
 
-static void vat_cell(enum vat_cat cat, int64_t bp, char *out, size_t n)
+static void vat_cell(enum invoice_vat_category cat, int64_t bp, char *out, size_t n)
 {
-	if (cat == CAT_E)
+	if (cat == INVOICE_VAT_E)
 		snprintf(out, n, "vrijgesteld");
-	else if (cat == CAT_AE)
+	else if (cat == INVOICE_VAT_AE)
 		snprintf(out, n, "verlegd");
 	else
 		fmt_rate(bp, out, n);
@@ -1424,16 +1027,14 @@ static void vat_cell(enum vat_cat cat, int64_t bp, char *out, size_t n)
 
 static void lines(struct ctx *c)
 {
-	const json_t *arr = c->v->lines;
 	const struct column *desc = &columns[0];
-	for (size_t i = 0; i < json_array_size(arr); i++) {
-		const json_t *l = json_array_get(arr, i);
+	for (size_t i = 0; i < c->v->nlines; i++) {
+		const struct invoice_line *l = &c->v->lines[i];
 		struct text *t = &c->blk;
 		char qty[48], price[48], net[48], rate[24];
-		enum vat_cat cat = CAT_S;
 
 		layout(c, t, c->regular, ROW_SIZE, desc->x1 - desc->x0 - 2 * CELL_PAD,
-		       json_string_value(json_object_get(l, "description")), MAX_LINES);
+		       l->description, MAX_LINES);
 		float h = (float)t->n * ROW_LEADING + 8;
 		if (i == 0) { /* the header never stands alone at the foot of a page */
 			ensure(c, HEADER_H + h, 0);
@@ -1441,16 +1042,11 @@ static void lines(struct ctx *c)
 		}
 		ensure(c, h, 1);
 
-		fmt_quantity(json_string_value(json_object_get(l, "quantity")), qty, sizeof qty);
-		fmt_money(json_integer_value(json_object_get(l, "unit_price_cents")), price,
-		          sizeof price);
-		fmt_money(json_integer_value(json_object_get(l, "net_cents")), net, sizeof net);
-		vat_cat_parse(json_string_value(json_object_get(l, "vat_category")), &cat);
-		vat_cell(cat, json_integer_value(json_object_get(l, "vat_rate_bp")), rate,
-		         sizeof rate);
-		const char *cells[NCOLUMNS] = {
-		    NULL,  qty,  unit_name(json_string_value(json_object_get(l, "unit"))),
-		    price, rate, net};
+		fmt_quantity(l->quantity_milli, qty, sizeof qty);
+		fmt_money(l->unit_price_cents, price, sizeof price);
+		fmt_money(l->net_cents, net, sizeof net);
+		vat_cell(l->vat_category, l->vat_rate_bp, rate, sizeof rate);
+		const char *cells[NCOLUMNS] = {NULL, qty, unit_name(l->unit), price, rate, net};
 
 		float base = c->y - 12;
 		set_fill(c, INK);
@@ -1467,12 +1063,12 @@ static void lines(struct ctx *c)
 
 /* ---- VAT breakdown, totals, notes ------------------------------------------------------------ */
 
-static void vat_label(enum vat_cat cat, int64_t bp, char *out, size_t n)
+static void vat_label(enum invoice_vat_category cat, int64_t bp, char *out, size_t n)
 {
 	char r[24];
-	if (cat == CAT_E) {
+	if (cat == INVOICE_VAT_E) {
 		snprintf(out, n, "Vrijgesteld");
-	} else if (cat == CAT_AE) {
+	} else if (cat == INVOICE_VAT_AE) {
 		snprintf(out, n, "Btw verlegd");
 	} else {
 		fmt_rate(bp, r, sizeof r);
@@ -1480,15 +1076,27 @@ static void vat_label(enum vat_cat cat, int64_t bp, char *out, size_t n)
 	}
 }
 
-#define SUM_LEAD 14.0f
+#define SUM_LEAD      14.0f
+#define TOTAL_LABEL_X (LEFT + 290)
+
+/* One line of the totals, right: the label and the amount, bold for a total to pay. */
+static void total_row(struct ctx *c, int bold, float y, const char *label, int64_t cents)
+{
+	char a[48];
+	fmt_money(cents, a, sizeof a);
+	const struct face *f = bold ? c->bold : c->regular;
+	float size = bold ? 10.5f : 9.5f;
+	put(c, f, size, TOTAL_LABEL_X, y, 110, label, AL_LEFT);
+	put(c, f, size, RIGHT - CELL_PAD, y, 100, a, AL_RIGHT);
+}
 
 static void summary(struct ctx *c)
 {
-	const struct view *v = c->v;
-	size_t nvat = json_array_size(v->vat);
-	int ntot = v->paid ? 5 : 3;
+	const struct invoice_doc *v = c->v;
+	size_t nvat = v->nvat;
+	int ntot = v->paid_cents ? 5 : 3;
 	float vat_h = 12 + (float)nvat * SUM_LEAD;
-	float tot_h = (float)ntot * SUM_LEAD + (v->paid ? 12 : 6);
+	float tot_h = (float)ntot * SUM_LEAD + (v->paid_cents ? 12 : 6);
 	ensure(c, 18 + (vat_h > tot_h ? vat_h : tot_h), 0);
 	c->y -= 18;
 
@@ -1504,13 +1112,10 @@ static void summary(struct ctx *c)
 	y -= 9 + SUM_LEAD;
 	set_fill(c, INK);
 	for (size_t i = 0; i < nvat; i++) {
-		const json_t *r = json_array_get(v->vat, i);
-		enum vat_cat cat = CAT_S;
-		vat_cat_parse(json_string_value(json_object_get(r, "vat_category")), &cat);
-		vat_label(cat, json_integer_value(json_object_get(r, "vat_rate_bp")), lab,
-		          sizeof lab);
-		fmt_money(json_integer_value(json_object_get(r, "base_cents")), a, sizeof a);
-		fmt_money(json_integer_value(json_object_get(r, "vat_cents")), b, sizeof b);
+		const struct invoice_vat *r = &v->vat[i];
+		vat_label(r->category, r->rate_bp, lab, sizeof lab);
+		fmt_money(r->base_cents, a, sizeof a);
+		fmt_money(r->vat_cents, b, sizeof b);
 		put(c, c->regular, 9, vx, y, 90, lab, AL_LEFT);
 		put(c, c->regular, 9, vg, y, 80, a, AL_RIGHT);
 		put(c, c->regular, 9, vb, y, 66, b, AL_RIGHT);
@@ -1518,30 +1123,19 @@ static void summary(struct ctx *c)
 	}
 
 	/* the totals, right */
-	const float tl = LEFT + 290, tr = RIGHT - CELL_PAD;
 	y = c->y - 9;
-	fmt_money(v->net, a, sizeof a);
-	put(c, c->regular, 9.5f, tl, y, 110, "Totaal excl. btw", AL_LEFT);
-	put(c, c->regular, 9.5f, tr, y, 100, a, AL_RIGHT);
+	total_row(c, 0, y, "Totaal excl. btw", v->net_cents);
 	y -= SUM_LEAD;
-	fmt_money(v->vat_total, a, sizeof a);
-	put(c, c->regular, 9.5f, tl, y, 110, "Btw", AL_LEFT);
-	put(c, c->regular, 9.5f, tr, y, 100, a, AL_RIGHT);
-	hline(c, tl, RIGHT, y - 5, 0.8f, ACCENT);
+	total_row(c, 0, y, "Btw", v->vat_cents);
+	hline(c, TOTAL_LABEL_X, RIGHT, y - 5, 0.8f, ACCENT);
 	y -= SUM_LEAD + 3;
-	fmt_money(v->gross, a, sizeof a);
-	put(c, c->bold, 10.5f, tl, y, 110, "Totaal incl. btw", AL_LEFT);
-	put(c, c->bold, 10.5f, tr, y, 100, a, AL_RIGHT);
-	if (v->paid) {
+	total_row(c, 1, y, "Totaal incl. btw", v->gross_cents);
+	if (v->paid_cents) {
 		y -= SUM_LEAD + 3;
-		fmt_money(v->paid, a, sizeof a);
-		put(c, c->regular, 9.5f, tl, y, 110, "Reeds betaald", AL_LEFT);
-		put(c, c->regular, 9.5f, tr, y, 100, a, AL_RIGHT);
-		hline(c, tl, RIGHT, y - 5, 0.5f, RULE);
+		total_row(c, 0, y, "Reeds betaald", v->paid_cents);
+		hline(c, TOTAL_LABEL_X, RIGHT, y - 5, 0.5f, RULE);
 		y -= SUM_LEAD + 3;
-		fmt_money(v->open, a, sizeof a);
-		put(c, c->bold, 10.5f, tl, y, 110, "Te betalen", AL_LEFT);
-		put(c, c->bold, 10.5f, tr, y, 100, a, AL_RIGHT);
+		total_row(c, 1, y, "Te betalen", v->open_cents);
 	}
 	c->y -= vat_h > tot_h ? vat_h : tot_h;
 }
@@ -1560,34 +1154,34 @@ static void note(struct ctx *c, const struct face *f, const char *utf8)
 
 static void notes(struct ctx *c)
 {
-	const struct view *v = c->v;
+	const struct invoice_doc *v = c->v;
 	char *buf = c->fmt[0], amount[48], iban[IBAN_CAP], due[16];
 
 	c->y -= 16;
-	if (v->kor)
+	if (v->supplier.kor)
 		note(c, c->regular,
 		     "Vrijgesteld van btw op grond van de kleineondernemersregeling (KOR).");
-	else if (v->any_e)
+	else if (v->any_exempt)
 		note(c, c->regular,
 		     "Vrijgesteld van btw op grond van artikel 11 van de Wet op de omzetbelasting "
 		     "1968.");
-	if (v->any_ae) {
-		snprintf(buf, FMT_CAP, "Btw verlegd. Btw-id afnemer: %s.", v->c_vat);
+	if (v->any_reverse_charge) {
+		snprintf(buf, FMT_CAP, "Btw verlegd. Btw-id afnemer: %s.", v->customer.vat_id);
 		note(c, c->bold, buf);
 	}
 
 	/* the payment instruction, in a shaded box */
-	if (v->open > 0) {
-		fmt_money(v->open, amount, sizeof amount);
+	if (v->open_cents > 0) {
+		fmt_money(v->open_cents, amount, sizeof amount);
 		fmt_date(v->due_date, due, sizeof due);
-		fmt_iban(v->s_iban, iban, sizeof iban);
+		fmt_iban(v->supplier.iban, iban, sizeof iban);
 		snprintf(
 		    buf, FMT_CAP,
 		    "Gelieve %s vóór %s over te maken op %s t.n.v. %s onder vermelding van %s.",
-		    amount, due, iban, v->s_legal,
+		    amount, due, iban, v->supplier.legal_name,
 		    v->payment_reference ? v->payment_reference : v->number);
-	} else if (v->open < 0) {
-		fmt_money(-v->open, amount, sizeof amount);
+	} else if (v->open_cents < 0) {
+		fmt_money(-v->open_cents, amount, sizeof amount);
 		snprintf(buf, FMT_CAP, "Het bedrag van %s wordt verrekend of naar u overgemaakt.",
 		         amount);
 	} else {
@@ -1608,14 +1202,14 @@ static void notes(struct ctx *c)
 
 static void footers(struct ctx *c)
 {
-	const struct view *v = c->v;
+	const struct invoice_doc *v = c->v;
 	char *line = c->fmt[0], iban[IBAN_CAP], page[48];
 	int o;
 
-	fmt_iban(v->s_iban, iban, sizeof iban);
-	o = snprintf(line, FMT_CAP, "%s · KvK %s", v->s_legal, v->s_kvk);
-	if (v->s_vat)
-		o += snprintf(line + o, FMT_CAP - (size_t)o, " · Btw-id %s", v->s_vat);
+	fmt_iban(v->supplier.iban, iban, sizeof iban);
+	o = snprintf(line, FMT_CAP, "%s · KvK %s", v->supplier.legal_name, v->supplier.kvk_number);
+	if (v->supplier.vat_id)
+		o += snprintf(line + o, FMT_CAP - (size_t)o, " · Btw-id %s", v->supplier.vat_id);
 	snprintf(line + o, FMT_CAP - (size_t)o, " · IBAN %s", iban);
 	for (unsigned i = 0; i < c->npages; i++) {
 		c->page = HPDF_GetPageByIndex(c->pdf, i);
@@ -1631,10 +1225,10 @@ static void footers(struct ctx *c)
 
 static void draw(struct ctx *c)
 {
-	char title_ascii[CODE_MAX + 1];
+	char title_ascii[INVOICE_TEXT_CODE + 1];
 	size_t n = 0;
 	/* the title is a PDF text string: printable ASCII only (invoice numbers are) */
-	for (const char *p = c->v->number; *p && n < CODE_MAX; p++)
+	for (const char *p = c->v->number; *p && n < INVOICE_TEXT_CODE; p++)
 		title_ascii[n++] = *p >= 0x20 && *p < 0x7F ? *p : '?';
 	title_ascii[n] = '\0';
 	HPDF_SetCompressionMode(c->pdf, HPDF_COMP_ALL);
@@ -1714,22 +1308,21 @@ static void run(void *arg)
 static unsigned char *render(const json_t *doc, size_t *len, char *err, size_t errlen,
                              long fail_step)
 {
-	struct errbuf e = {err, errlen};
-	struct view v;
+	struct errbuf e = errbuf_of(err, errlen);
+	struct invoice_doc v;
 	unsigned char *out = NULL;
 
-	if (err && errlen)
-		err[0] = '\0';
 	if (!len) {
-		bad(&e, "len: NULL");
+		errbuf_set(&e, "len: NULL");
 		return NULL;
 	}
 	*len = 0;
-	if (parse(&e, doc, &v) != 0)
+	if (invoice_doc_read(doc, &v, err, errlen) != 0)
 		return NULL;
-	struct ctx *c = calloc(1, sizeof *c);
+	struct ctx *c = check_print(&e, &v) == 0 ? calloc(1, sizeof *c) : NULL;
 	if (!c) {
-		bad(&e, "out of memory");
+		errbuf_set(&e, "out of memory"); /* unless check_print said why */
+		invoice_doc_release(&v);
 		return NULL;
 	}
 	c->v = &v;
@@ -1740,19 +1333,20 @@ static unsigned char *render(const json_t *doc, size_t *len, char *err, size_t e
 	if (!c->failed && run_with_stack(run, c, RENDER_STACK) != 0)
 		c->failed = 4;
 	if (c->failed == 2)
-		bad(&e, "out of memory");
+		errbuf_set(&e, "out of memory");
 	else if (c->failed == 3)
-		bad(&e, "COOPD_FONT_DIR: too long");
+		errbuf_set(&e, "COOPD_FONT_DIR: too long");
 	else if (c->failed == 4)
-		bad(&e, "pdf: no thread for rendering");
+		errbuf_set(&e, "pdf: no thread for rendering");
 	else if (c->failed)
-		bad(&e, "pdf: libharu error 0x%04X (detail %u)", (unsigned)c->error,
-		    (unsigned)c->detail);
+		errbuf_set(&e, "pdf: libharu error 0x%04X (detail %u)", (unsigned)c->error,
+		           (unsigned)c->detail);
 	else {
 		out = c->out;
 		*len = c->out_len;
 	}
 	free(c);
+	invoice_doc_release(&v);
 	return out;
 }
 

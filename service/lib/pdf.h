@@ -7,7 +7,9 @@
  * characters (code points, as the API counts them), and the arithmetic the PDF prints (lines
  * add up to the net total, the VAT breakdown to the net and VAT totals, net + VAT = gross,
  * gross - paid = open). A document that would print a wrong or contradictory invoice is refused
- * rather than rendered.
+ * rather than rendered. These checks are lib/invoice_doc.h's, shared with the UBL renderer; a
+ * printed invoice also needs a due date whenever it asks for payment, the issue date of the
+ * invoice a credit note credits, and the cooperative's IBAN.
  *
  * Every valid UTF-8 text renders: it is drawn in DejaVu Sans and DejaVu Sans Bold, embedded
  * (only the glyphs used), read from COOPD_FONT_DIR or else /usr/share/fonts/truetype/dejavu

@@ -20,7 +20,9 @@
  * official SI-UBL 2.0 rules: the totals must add up (lines → VAT breakdown → totals → open
  * amount), each line's net must be its quantity × unit price rounded to the cent, the supplier
  * needs a KvK number, a VAT id and an address, a Dutch customer needs a KvK number (or an OIN as
- * peppol_id "0190:…"), and reverse-charged lines need the customer's VAT id.
+ * peppol_id "0190:…"), and reverse-charged lines need the customer's VAT id. The checks of the
+ * document itself are lib/invoice_doc.h's (shared with the PDF renderer); the SI-UBL ones are
+ * ubl.c's.
  * Keeps no state; call xmlInitParser() once before threads start when used from several. */
 char *ubl_render(const json_t *doc, size_t *len, char *err, size_t errlen);
 

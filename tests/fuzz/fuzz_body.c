@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain/common.h"
+#include "domain/body.h"
 #include "http/http.h"
 #include "fuzz.h"
 

@@ -768,7 +768,24 @@ static void bad_unit(json_t *d)
 }
 static void lines_do_not_add_up(json_t *d)
 {
+	json_object_set_new(json_object_get(inv(d), "totals"), "net_cents", json_integer(108415));
+}
+static void line_net_not_quantity_times_price(json_t *d)
+{
 	json_object_set_new(line0(d), "net_cents", json_integer(13501));
+}
+/* A credit note with an amount to pay prints the payment instruction: it needs a due date
+ * (this crashed the renderer once). */
+static void credit_note_to_pay_without_due_date(json_t *d)
+{
+	json_object_set_new(inv(d), "kind", json_string("credit_note"));
+	json_object_set_new(inv(d), "credit_of_number", json_string("WERK2026-00000"));
+	json_object_set_new(inv(d), "credit_of_issue_date", json_string("2026-03-01"));
+	json_object_set_new(inv(d), "due_date", json_null());
+}
+static void no_such_day(json_t *d)
+{
+	json_object_set_new(inv(d), "supply_date", json_string("2026-02-29"));
 }
 static void gross_wrong(json_t *d)
 {
@@ -842,7 +859,12 @@ static void test_documents_that_would_print_a_wrong_invoice_are_refused(void)
 	refused(four_decimals, "invoice.lines[0].quantity", __LINE__);
 	refused(bad_date, "invoice.issue_date: not a date", __LINE__);
 	refused(bad_unit, "invoice.lines[0].unit", __LINE__);
-	refused(lines_do_not_add_up, "net amounts add up to 108415", __LINE__);
+	refused(lines_do_not_add_up, "net amounts add up to 108414, totals.net_cents is 108415",
+	        __LINE__);
+	refused(line_net_not_quantity_times_price,
+	        "invoice.lines[0].net_cents: not quantity × unit price", __LINE__);
+	refused(no_such_day, "invoice.supply_date: not a date", __LINE__);
+	refused(credit_note_to_pay_without_due_date, "invoice.due_date: missing", __LINE__);
 	refused(gross_wrong, "gross_cents", __LINE__);
 	refused(open_wrong, "open_cents", __LINE__);
 	refused(reverse_charge_without_vat_id, "customer.vat_id: required", __LINE__);

@@ -622,7 +622,7 @@ static void test_documents_the_rules_would_reject_are_refused(void)
 
 	j = load("standard_21"); /* no breakdown for the line's rate */
 	json_object_set_new(line_at(j, 1), "vat_rate_bp", json_integer(900));
-	refused(j, "no invoice.totals.vat entry");
+	refused(j, "no row for its VAT category and rate in invoice.totals.vat");
 
 	j = load("standard_21"); /* BR-CO-10 */
 	set(j, "invoice", "lines", json_pack("[O]", line_at(j, 0)));
