@@ -7,6 +7,8 @@
  * server a little on every request, and the hot reads pay for it. So a setting the caller does
  * not have reads as NULL, or as '' on a connection where an earlier transaction set it; SQL
  * reads them with nullif(current_setting('coopd.member_id', true), ''). */
+static struct stmt check_stmt = STMT("SELECT token_usable($1, $2, $3::bigint)");
+
 static struct stmt context_stmt =
     STMT("SELECT token_usable($1, $2, $3::bigint),"
          " set_config('coopd.user_id', $1::text, true), set_config('coopd.role', $4, true),"
@@ -30,6 +32,8 @@ void auth_context_init(struct auth_context *ctx, const struct principal *who, bo
 	ctx->db = (struct db_context){.stmt = &context_stmt,
 	                              .nparams = 8,
 	                              .params = ctx->values,
+	                              .check = &check_stmt,
+	                              .check_nparams = 3,
 	                              .status = 401,
 	                              .code = "unauthorized",
 	                              .detail = "the token has been revoked"};

@@ -59,7 +59,8 @@ unsigned long long db_error_count(void);
  *   the caller may go on (the token is still usable). When it says no, the call that carried
  *   it fails with ctx->status, code and detail. ctx and its params must stay valid until the
  *   transaction ends.
- * db_exec_last ends a read-only transaction in the same round trip as its statement;
+ * db_exec_last ends a read-only transaction in the same round trip as its statement (a read
+ * whose first statement is its last runs as one implicit transaction with ctx->check);
  * db_tx_end ends it otherwise (COMMIT when commit and nothing failed, else ROLLBACK). A
  * transaction whose BEGIN never went out ends without a round trip. db_release rolls back
  * whatever is still open. */
@@ -67,6 +68,14 @@ struct db_context {
 	struct stmt *stmt;
 	int nparams;
 	const char *const *params;
+	/* For a read of one statement (the hot single-resource reads and list pages): the check
+	 * alone, taking the first check_nparams of params, without the identity settings. Such a
+	 * statement carries the caller's scope as parameters of its own, and the settings'
+	 * per-transaction cost would be most of what the context adds to it (make bench). NULL:
+	 * always the full statement (a route whose SQL reads the identity, e.g. row-level
+	 * security, will pass NULL). */
+	struct stmt *check;
+	int check_nparams;
 	int status;
 	const char *code, *detail; /* static strings */
 };

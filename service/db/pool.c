@@ -20,7 +20,7 @@ struct db_conn {
 	PGconn *pg; /* NULL until connected; reset to NULL when broken */
 	unsigned char prepared[MAX_STMTS / 8];
 	bool in_use;
-	struct { /* the request's transaction (db_tx_open) */
+	struct {                    /* the request's transaction (db_tx_open) */
 		bool begin_pending; /* BEGIN goes out with the next statement */
 		bool ctx_pending;   /* and so does the context statement */
 		bool checked;       /* the context statement passed at least once */
@@ -339,15 +339,20 @@ static int exec_attempt(struct db_conn *c, struct stmt *s, int nparams, const ch
 	*out = NULL;
 	*retry = false;
 	/* A read whose first statement is also its last needs no BEGIN and COMMIT: the statements
-	 * of one pipeline run in one implicit transaction, which the sync ends, and the context
-	 * statement makes it read-only. */
+	 * of one pipeline run in one implicit transaction, which the sync ends. With it goes the
+	 * context's check alone when it has one (db.h), else the full context statement, which
+	 * also makes the transaction read-only. */
 	bool implicit = last && c->tx.read_only && c->tx.begin_pending && c->tx.ctx_pending;
 	if (c->tx.begin_pending && !implicit)
-		st[i_begin = n++] = (struct step){.s = c->tx.read_only ? &begin_read : &begin_write};
-	if (c->tx.ctx_pending)
-		st[i_ctx = n++] = (struct step){.s = c->tx.ctx.stmt,
-		                                .nparams = c->tx.ctx.nparams,
+		st[i_begin = n++] =
+		    (struct step){.s = c->tx.read_only ? &begin_read : &begin_write};
+	if (c->tx.ctx_pending && implicit && c->tx.ctx.check)
+		st[i_ctx = n++] = (struct step){.s = c->tx.ctx.check,
+		                                .nparams = c->tx.ctx.check_nparams,
 		                                .params = c->tx.ctx.params};
+	else if (c->tx.ctx_pending)
+		st[i_ctx = n++] = (struct step){
+		    .s = c->tx.ctx.stmt, .nparams = c->tx.ctx.nparams, .params = c->tx.ctx.params};
 	if (s)
 		st[i_s = n++] = (struct step){.s = s, .nparams = nparams, .params = params};
 	/* Only a read-only transaction of ours is ended early. */
@@ -404,7 +409,8 @@ static int exec_attempt(struct db_conn *c, struct stmt *s, int nparams, const ch
 
 static int catalog_full(struct db_conn *c, struct stmt *s, struct err *e)
 {
-	if (stmt_id(s) < MAX_STMTS && (!c->tx.ctx.stmt || stmt_id(c->tx.ctx.stmt) < MAX_STMTS))
+	if (stmt_id(s) < MAX_STMTS && (!c->tx.ctx.stmt || stmt_id(c->tx.ctx.stmt) < MAX_STMTS) &&
+	    (!c->tx.ctx.check || stmt_id(c->tx.ctx.check) < MAX_STMTS))
 		return 0;
 	err_set(e, 500, "internal_error", "internal error");
 	log_msg("error", NULL, "statement catalog full");

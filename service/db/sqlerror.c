@@ -57,8 +57,8 @@ static const struct {
 static size_t rule_code_len(const char *msg)
 {
 	size_t n = 0;
-	while (n < 48 && (islower((unsigned char)msg[n]) || isdigit((unsigned char)msg[n]) ||
-	                  msg[n] == '_'))
+	while (n < 48 &&
+	       (islower((unsigned char)msg[n]) || isdigit((unsigned char)msg[n]) || msg[n] == '_'))
 		n++;
 	return n >= 1 && n < 48 && msg[n] == ':' ? n : 0;
 }

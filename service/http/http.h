@@ -33,13 +33,13 @@ struct req {
 	const char *params[MAX_PATH_PARAMS]; /* typed path parameters, point into param_buf */
 	char param_buf[512];
 	struct principal who;    /* valid when the route needs authentication */
-	struct auth_context ctx; /* who in the database: identity and token check (auth/context.h) */
+	struct auth_context ctx; /* identity and token check in the database (auth/context.h) */
 	bool read_only;          /* a GET: its transaction is REPEATABLE READ READ ONLY */
-	json_t *body;                        /* owned; NULL when the request had no body */
-	char *raw_body;                      /* owned */
+	json_t *body;            /* owned; NULL when the request had no body */
+	char *raw_body;          /* owned */
 	size_t raw_len;
 	struct db_conn *db; /* checked out on demand by req_db(), returned by the server */
-	bool csv; /* the client asked for text/csv and the route offers it */
+	bool csv;           /* the client asked for text/csv and the route offers it */
 
 	/* response */
 	int status;

@@ -184,10 +184,11 @@ static const char *reason(int status)
 static void render_problem(struct req *r)
 {
 	struct err *e = &r->err;
-	json_t *p = json_pack("{s:s+, s:s, s:i, s:s, s:s, s:s}", "type",
-	                      "urn:coopd:problem:", e->code[0] ? e->code : "internal_error", "title",
-	                      reason(e->status), "status", e->status, "detail", e->detail, "code",
-	                      e->code[0] ? e->code : "internal_error", "request_id", r->request_id);
+	json_t *p =
+	    json_pack("{s:s+, s:s, s:i, s:s, s:s, s:s}", "type",
+	              "urn:coopd:problem:", e->code[0] ? e->code : "internal_error", "title",
+	              reason(e->status), "status", e->status, "detail", e->detail, "code",
+	              e->code[0] ? e->code : "internal_error", "request_id", r->request_id);
 	if (e->errors)
 		json_object_set(p, "errors", e->errors);
 	char *s = json_dumps(p, JSON_COMPACT);
