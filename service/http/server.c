@@ -373,6 +373,15 @@ static int read_raw_body(struct req *r, long long declared)
 	r->raw_body[r->raw_len] = '\0';
 	return 0;
 too_large:
+	/* Lingering close (RFC 9112 §9.6): closing a socket with unread data makes the kernel
+	 * answer with a reset, which can destroy the 413 before the client reads it. A body that
+	 * declared at most twice the limit is read and dropped first; a client that declares more
+	 * gets the close at once (it could otherwise make us read without end). */
+	if (declared > limit && declared <= 2LL * limit) {
+		char sink[16384];
+		while (mg_read(r->mg, sink, sizeof sink) > 0)
+			;
+	}
 	close_after(r);
 	err_set(&r->err, 413, "payload_too_large", "the body exceeds %ld bytes", limit);
 	return -1;
