@@ -376,10 +376,12 @@ too_large:
 	/* Lingering close (RFC 9112 §9.6): closing a socket with unread data makes the kernel
 	 * answer with a reset, which can destroy the 413 before the client reads it. A body that
 	 * declared at most twice the limit is read and dropped first; a client that declares more
-	 * gets the close at once (it could otherwise make us read without end). */
+	 * gets the close at once (it could otherwise make us read without end), and so does one
+	 * that trickles it past the time a whole request may take. */
 	if (declared > limit && declared <= 2LL * limit) {
+		int64_t deadline = r->start_us + (int64_t)app.cfg.request_timeout_ms * 1000;
 		char sink[16384];
-		while (mg_read(r->mg, sink, sizeof sink) > 0)
+		while (now_us() < deadline && mg_read(r->mg, sink, sizeof sink) > 0)
 			;
 	}
 	close_after(r);
