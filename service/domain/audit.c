@@ -6,10 +6,13 @@
 
 #include "auth/authz.h"
 #include "db/db.h"
+#include "lib/sbuf.h"
 #include "list.h"
 #include "scope.h"
 
 static struct stmt append = STMT("SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)");
+static struct stmt append_many =
+    STMT("SELECT audit_append_many($1, $2, $3, $4, $5, $6, $7, $8::jsonb)");
 
 /* $3 the chain (a cooperative's id or 'platform'), $4 action, $5 object_id. */
 static struct list_stmt list = LIST_STMT("audit_doc(e)::text", "audit_events e", "e.seq",
@@ -20,26 +23,68 @@ static struct stmt verify =
     STMT("SELECT json_build_object('ok', v.ok, 'events', v.events)::text AS doc,"
          "  v.first_bad_event_id FROM audit_verify($1) v");
 
+/* Runs s with the event's common parameters ($1 chain .. $6 object type) followed by the
+ * statement's own, last (at most 3). */
+static int append_events(struct req *r, struct stmt *s, const char *cooperative_id,
+                         const char *municipality_code, const char *action, const char *object_type,
+                         int nown, const char *const *own)
+{
+	const char *p[9] = {cooperative_id,
+	                    municipality_code,
+	                    r->who.sub[0] ? r->who.sub : NULL,
+	                    r->who.role ? role_name(r->who.role) : NULL,
+	                    action,
+	                    object_type};
+	for (int i = 0; i < nown; i++)
+		p[6 + i] = own[i];
+	PGresult *res = db_exec(r->db, s, 6 + nown, p, &r->err);
+	if (!res)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 int audit_record(struct req *r, const char *cooperative_id, const char *municipality_code,
                  const char *action, const char *object_type, const char *object_id,
                  json_t *changes)
 {
 	char *ch = changes ? json_dumps(changes, JSON_COMPACT) : NULL;
-	const char *p[] = {cooperative_id,
-	                   municipality_code,
-	                   r->who.sub[0] ? r->who.sub : NULL,
-	                   r->who.role ? role_name(r->who.role) : NULL,
-	                   action,
-	                   object_type,
-	                   object_id,
-	                   r->request_id,
-	                   ch ? ch : "{}"};
-	PGresult *res = db_exec(r->db, &append, 9, p, &r->err);
+	const char *own[] = {object_id, r->request_id, ch ? ch : "{}"};
+	int rc = append_events(r, &append, cooperative_id, municipality_code, action, object_type,
+	                       3, own);
 	free(ch);
-	if (!res)
-		return -1;
-	PQclear(res);
-	return 0;
+	return rc;
+}
+
+int audit_record_rows(struct req *r, const char *cooperative_id, const char *municipality_code,
+                      const char *action, const char *object_type, const PGresult *rows)
+{
+	int n = PQntuples(rows), with_changes = PQfnumber(rows, "changes") >= 0, bad = 0;
+	if (n == 0)
+		return 0;
+	/* [{"id": ..., "changes": ...}, ...]: the changes are the database's own JSON text. */
+	struct sbuf events = {0};
+	for (int i = 0; i < n; i++) {
+		const char *id = db_col(rows, i, "id");
+		const char *changes = with_changes ? db_col(rows, i, "changes") : NULL;
+		bad |= id == NULL;
+		sbuf_puts(&events, i ? ",{\"id\":\"" : "[{\"id\":\"");
+		sbuf_json_escape(&events, id ? id : "");
+		sbuf_puts(&events, "\",\"changes\":");
+		sbuf_puts(&events, changes ? changes : "{}");
+		sbuf_puts(&events, "}");
+	}
+	sbuf_puts(&events, "]");
+	int rc;
+	if (bad || events.oom) {
+		rc = err_internal(&r->err); /* a row without id: the statement is wrong */
+	} else {
+		const char *own[] = {r->request_id, events.data};
+		rc = append_events(r, &append_many, cooperative_id, municipality_code, action,
+		                   object_type, 2, own);
+	}
+	sbuf_free(&events);
+	return rc;
 }
 
 static int list_chain(struct req *r, const char *chain)

@@ -25,7 +25,7 @@ static struct stmt logout = STMT("SELECT token_revoke($1, $2, $3)");
 
 static const char *const grant_types[] = {"password", "client_credentials", NULL};
 
-static const struct field token_fields[] = {
+const struct field auth_token_fields[] = {
     {"grant_type", F_ENUM, FIELD_REQUIRED, 0, 0, grant_types},
     {"username", F_STRING, 0, 1, 200, NULL},
     {"password", F_STRING, 0, 1, 1024, NULL},
@@ -36,8 +36,6 @@ static const struct field token_fields[] = {
 
 int auth_token(struct req *r)
 {
-	if (req_validate(r, token_fields) != 0)
-		return -1;
 	int is_client = strcmp(body_str(r, "grant_type"), "client_credentials") == 0;
 	const char *name_field = is_client ? "client_id" : "username";
 	const char *secret_field = is_client ? "client_secret" : "password";

@@ -15,4 +15,7 @@
 int auth_token(struct req *r);
 int auth_logout(struct req *r);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field auth_token_fields[];
+
 #endif

@@ -64,7 +64,7 @@ int validate_items(struct req *r, const char *name, const struct field *fields)
 	return rc;
 }
 
-static const struct field address_fields[] = {
+const struct field address_fields[] = {
     {"street", F_STRING, FIELD_REQUIRED, 1, 200, NULL},
     {"house_number", F_STRING, FIELD_REQUIRED, 1, 20, NULL},
     {"postal_code", F_STRING, FIELD_REQUIRED, 1, 20, NULL},

@@ -30,6 +30,8 @@ char *body_text(struct req *r);
  * postal_code, city, country (null address: all null), checking each part; a Dutch postal code is
  * normalised to "1234 AB". Field errors go to r->err. */
 void flatten_address(struct req *r, int required);
+/* The fields of a postal address object, as flatten_address checks them. */
+extern const struct field address_fields[];
 
 /* Identifier checks on body fields that are present and not null; each failure adds a field
  * error with the identifier's code (invalid_kvk_number, ...). An IBAN is rewritten in its

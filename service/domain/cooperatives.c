@@ -53,10 +53,10 @@ static const char *const vat_schemes[] = {"standard", "kor", NULL};
 		NULL, 0, 0, 0, 0, NULL                                                             \
 	}
 
-static const struct field coop_create_fields[] = {COOP_FIELDS(FIELD_REQUIRED)};
-static const struct field coop_patch_fields[] = {COOP_FIELDS(0)};
+const struct field cooperatives_create_fields[] = {COOP_FIELDS(FIELD_REQUIRED)};
+const struct field cooperatives_patch_fields[] = {COOP_FIELDS(0)};
 
-static const struct field statute_fields[] = {
+const struct field cooperative_statute_fields[] = {
     {"title", F_STRING, FIELD_REQUIRED, 1, 200, NULL},
     {"adopted_on", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
     {"document_url", F_STRING, FIELD_NULLABLE, 1, 500, NULL},
@@ -64,7 +64,7 @@ static const struct field statute_fields[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
-static const struct field board_fields[] = {
+const struct field cooperative_board_fields[] = {
     {"name", F_STRING, FIELD_REQUIRED, 1, 200, NULL},
     {"position", F_STRING, FIELD_REQUIRED, 1, 100, NULL},
     {"since", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
@@ -88,8 +88,8 @@ static int check_coop_body(struct req *r, int creating)
 	if (prefix && !valid_prefix(prefix))
 		err_field(&r->err, "invoice_prefix", "invalid_value",
 		          "must be 1 to 10 characters A-Z and 0-9");
-	validate_items(r, "statutes", statute_fields);
-	validate_items(r, "board", board_fields);
+	validate_items(r, "statutes", cooperative_statute_fields);
+	validate_items(r, "board", cooperative_board_fields);
 	/* Normalise statutes: special_statute defaults to false, document_url to null. */
 	json_t *arr = json_object_get(r->body, "statutes");
 	size_t i;
@@ -120,7 +120,7 @@ int cooperatives_list(struct req *r)
 
 int cooperatives_create(struct req *r)
 {
-	if (req_validate(r, coop_create_fields) != 0 || check_coop_body(r, 1) != 0)
+	if (check_coop_body(r, 1) != 0)
 		return -1;
 	struct write_info w = {"cooperative.create", "cooperative", NULL, NULL};
 	return write_body(r, &coop_insert, NULL, 201, "/v1/cooperatives", &w);
@@ -133,8 +133,7 @@ int cooperatives_get(struct req *r)
 
 int cooperatives_patch(struct req *r)
 {
-	if (req_validate(r, coop_patch_fields) != 0 || check_coop_body(r, 0) != 0 ||
-	    authz_coop(&r->who, r->params[0], &r->err) != 0)
+	if (check_coop_body(r, 0) != 0 || authz_coop(&r->who, r->params[0], &r->err) != 0)
 		return -1;
 	PGresult *row;
 	const char *lp[] = {r->params[0]};

@@ -14,4 +14,9 @@ int cooperatives_create(struct req *r);
 int cooperatives_get(struct req *r);
 int cooperatives_patch(struct req *r);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field cooperatives_create_fields[], cooperatives_patch_fields[];
+/* The items of a cooperative's statutes[] and board[]. */
+extern const struct field cooperative_statute_fields[], cooperative_board_fields[];
+
 #endif

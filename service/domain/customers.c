@@ -48,8 +48,8 @@ static struct stmt customer_update =
 		NULL, 0, 0, 0, 0, NULL                                                             \
 	}
 
-static const struct field customer_create_fields[] = {CUSTOMER_FIELDS(FIELD_REQUIRED)};
-static const struct field customer_patch_fields[] = {CUSTOMER_FIELDS(0)};
+const struct field customers_create_fields[] = {CUSTOMER_FIELDS(FIELD_REQUIRED)};
+const struct field customers_patch_fields[] = {CUSTOMER_FIELDS(0)};
 
 /* "0106:12345678": a four-digit scheme, a colon and the identifier. */
 static int peppol_id_valid(const char *s)
@@ -96,8 +96,7 @@ int customers_list(struct req *r)
 
 int customers_create(struct req *r)
 {
-	if (req_validate(r, customer_create_fields) != 0 || check_customer_body(r, 1) != 0 ||
-	    coop_open(r, r->params[0]) != 0)
+	if (check_customer_body(r, 1) != 0 || coop_open(r, r->params[0]) != 0)
 		return -1;
 	struct write_info w = {"customer.create", "customer", r->params[0], NULL};
 	return write_body(r, &customer_insert, r->params[0], 201, "/v1/customers", &w);
@@ -111,8 +110,7 @@ int customers_get(struct req *r)
 int customers_patch(struct req *r)
 {
 	char coop[ID_LEN];
-	if (req_validate(r, customer_patch_fields) != 0 || check_customer_body(r, 0) != 0 ||
-	    lock_in_coop(r, &customer_lock, coop, NULL) != 0)
+	if (check_customer_body(r, 0) != 0 || lock_in_coop(r, &customer_lock, coop, NULL) != 0)
 		return -1;
 	struct write_info w = {"customer.update", "customer", coop, NULL};
 	return write_body(r, &customer_update, r->params[0], 200, NULL, &w);

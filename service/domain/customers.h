@@ -12,4 +12,7 @@ int customers_create(struct req *r);
 int customers_get(struct req *r);
 int customers_patch(struct req *r);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field customers_create_fields[], customers_patch_fields[];
+
 #endif

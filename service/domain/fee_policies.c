@@ -28,7 +28,7 @@ static struct stmt fee_insert = STMT(
     " FROM jsonb_populate_record(NULL::fee_policies, $1::jsonb) b"
     " RETURNING fee_policy_doc(f)::text AS doc, f.id, 1 AS row_version");
 
-static const struct field fee_fields[] = {
+const struct field fee_policies_create_fields[] = {
     {"valid_from", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
     {"percentage_bp", F_INT, 0, 0, 10000, NULL},
     {"fixed_monthly_cents", F_CENTS, 0, 0, MAX_CENTS, NULL},
@@ -53,8 +53,6 @@ int fee_policies_get(struct req *r)
 
 int fee_policies_create(struct req *r)
 {
-	if (req_validate(r, fee_fields) != 0)
-		return -1;
 	json_t *min = json_object_get(r->body, "minimum_monthly_cents");
 	json_t *max = json_object_get(r->body, "maximum_monthly_cents");
 	if (json_is_integer(min) && json_is_integer(max) &&

@@ -12,4 +12,7 @@ int fee_policies_list(struct req *r);
 int fee_policies_create(struct req *r);
 int fee_policies_get(struct req *r);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field fee_policies_create_fields[];
+
 #endif

@@ -98,7 +98,7 @@ static struct stmt credit_stmt =
 
 static const char *const vat_categories[] = {"S", "Z", "E", "AE", NULL};
 
-static const struct field line_fields[] = {
+const struct field invoice_line_fields[] = {
     {"description", F_STRING, FIELD_REQUIRED, 1, 500, NULL},
     {"quantity", F_STRING, FIELD_REQUIRED, 1, 14, NULL},
     {"unit", F_ENUM, FIELD_REQUIRED, 0, 0, unit_names},
@@ -113,7 +113,7 @@ static const struct field line_fields[] = {
  * VAT category S at 21% (E at 0% under the KOR). Field errors name lines[i].field. */
 static void check_lines(struct req *r, const char *default_category, int kor)
 {
-	if (validate_items(r, "lines", line_fields) != 0)
+	if (validate_items(r, "lines", invoice_line_fields) != 0)
 		return;
 	json_t *lines = json_object_get(r->body, "lines");
 	size_t i;
@@ -262,7 +262,7 @@ static int require_editable(struct req *r, const char *status)
 
 /* ---- drafts -------------------------------------------------------------------------------- */
 
-static const struct field draft_fields[] = {
+const struct field invoices_create_fields[] = {
     {"member_id", F_UUID, 0, 0, 0, NULL},
     {"customer_id", F_UUID, FIELD_REQUIRED, 0, 0, NULL},
     {"supply_date", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
@@ -273,7 +273,7 @@ static const struct field draft_fields[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
-static const struct field patch_fields[] = {
+const struct field invoices_patch_fields[] = {
     {"customer_id", F_UUID, 0, 0, 0, NULL},
     {"supply_date", F_DATE, 0, 0, 0, NULL},
     {"issue_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
@@ -327,8 +327,6 @@ int invoices_get(struct req *r)
 
 int invoices_create(struct req *r)
 {
-	if (req_validate(r, draft_fields) != 0)
-		return -1;
 	check_dates(r);
 	/* A member drafts for itself only; the body cannot widen that. */
 	const char *member = body_str(r, "member_id");
@@ -354,8 +352,6 @@ int invoices_create(struct req *r)
 
 int invoices_patch(struct req *r)
 {
-	if (req_validate(r, patch_fields) != 0)
-		return -1;
 	check_dates(r);
 	struct locked_invoice l;
 	if (r->err.status || lock_invoice(r, &l) != 0 || require_editable(r, l.status) != 0)
@@ -397,7 +393,7 @@ int invoices_submit(struct req *r)
 
 /* ---- issuing and crediting ------------------------------------------------------------------ */
 
-static const struct field issue_fields[] = {
+const struct field invoices_issue_fields[] = {
     {"issue_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
     {"rate_floor_override_reason", F_STRING, FIELD_NULLABLE, 1, 500, NULL},
     {NULL, 0, 0, 0, 0, NULL},
@@ -425,8 +421,6 @@ int invoices_issue(struct req *r)
 {
 	if (!r->body)
 		r->body = json_object();
-	if (req_validate(r, issue_fields) != 0)
-		return -1;
 	const char *reason = body_str(r, "rate_floor_override_reason");
 	if (reason && r->who.role != ROLE_COOP_ADMIN && r->who.role != ROLE_PLATFORM_ADMIN) {
 		err_set(&r->err, 403, "forbidden", "only a coop_admin may override a rate floor");
@@ -451,7 +445,7 @@ int invoices_issue(struct req *r)
 	return rc;
 }
 
-static const struct field credit_fields[] = {
+const struct field invoices_credit_fields[] = {
     {"reason", F_STRING, FIELD_REQUIRED, 1, 500, NULL},
     {"supply_date", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
     {"lines", F_ARRAY, FIELD_NULLABLE, 0, 0, NULL},
@@ -460,8 +454,6 @@ static const struct field credit_fields[] = {
 
 int invoices_credit(struct req *r)
 {
-	if (req_validate(r, credit_fields) != 0)
-		return -1;
 	struct locked_invoice l;
 	if (lock_invoice(r, &l) != 0)
 		return -1;

@@ -35,4 +35,10 @@ struct locked_invoice {
  * request's transaction, and checks If-Match (404, 412). Fills l. */
 int lock_invoice(struct req *r, struct locked_invoice *l);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field invoices_create_fields[], invoices_patch_fields[],
+    invoices_issue_fields[], invoices_credit_fields[];
+/* An invoice line in a body (a draft's or a credit note's lines[]). */
+extern const struct field invoice_line_fields[];
+
 #endif

@@ -67,12 +67,12 @@ static const char *const exit_reasons[] = {
 		"joined_on", F_DATE, FIELD_NULLABLE, 0, 0, NULL                                    \
 	}
 
-static const struct field member_create_fields[] = {
+const struct field members_create_fields[] = {
     MEMBER_FIELDS(FIELD_REQUIRED),
     {NULL, 0, 0, 0, 0, NULL},
 };
 
-static const struct field member_patch_fields[] = {
+const struct field members_patch_fields[] = {
     MEMBER_FIELDS(0),
     {"left_on", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
     {"exit_reason", F_ENUM, FIELD_NULLABLE, 0, 0, exit_reasons},
@@ -115,7 +115,7 @@ int members_list(struct req *r)
 
 int members_create(struct req *r)
 {
-	if (req_validate(r, member_create_fields) != 0 || check_member_body(r, 1) != 0)
+	if (check_member_body(r, 1) != 0)
 		return -1;
 	/* A member starts as applicant, or active with a joined_on (SPEC §9). */
 	const char *status = body_str(r, "status");
@@ -163,7 +163,7 @@ static int will_have(struct req *r, const PGresult *row, const char *field)
 
 int members_patch(struct req *r)
 {
-	if (req_validate(r, member_patch_fields) != 0 || check_member_body(r, 0) != 0)
+	if (check_member_body(r, 0) != 0)
 		return -1;
 	PGresult *row;
 	char coop[ID_LEN];

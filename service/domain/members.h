@@ -13,4 +13,7 @@ int members_create(struct req *r);
 int members_get(struct req *r);
 int members_patch(struct req *r);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field members_create_fields[], members_patch_fields[];
+
 #endif

@@ -29,7 +29,7 @@ int municipalities_list(struct req *r)
 	return list_query(r, &list_stmt, 0, NULL);
 }
 
-static const struct field create_fields[] = {
+const struct field municipalities_create_fields[] = {
     {"code", F_STRING, FIELD_REQUIRED, 0, 0, NULL},
     {"name", F_STRING, FIELD_REQUIRED, 1, 200, NULL},
     {NULL, 0, 0, 0, 0, NULL},
@@ -37,8 +37,6 @@ static const struct field create_fields[] = {
 
 int municipalities_create(struct req *r)
 {
-	if (req_validate(r, create_fields) != 0)
-		return -1;
 	const char *code = body_str(r, "code");
 	if (!municipality_code_valid(code)) {
 		err_field(&r->err, "code", "invalid_municipality_code",
@@ -58,15 +56,13 @@ int municipalities_get(struct req *r)
 	return get_one(r, &get_stmt, 1, p);
 }
 
-static const struct field patch_fields[] = {
+const struct field municipalities_patch_fields[] = {
     {"name", F_STRING, FIELD_REQUIRED, 1, 200, NULL},
     {NULL, 0, 0, 0, 0, NULL},
 };
 
 int municipalities_patch(struct req *r)
 {
-	if (req_validate(r, patch_fields) != 0)
-		return -1;
 	PGresult *row;
 	const char *p[] = {r->params[0], body_str(r, "name")};
 	if (lock_one(r, &lock_stmt, 1, p, &row) != 0)

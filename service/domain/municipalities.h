@@ -13,4 +13,7 @@ int municipalities_create(struct req *r);
 int municipalities_get(struct req *r);
 int municipalities_patch(struct req *r);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field municipalities_create_fields[], municipalities_patch_fields[];
+
 #endif

@@ -12,4 +12,7 @@ int payments_list(struct req *r);
 int payments_create(struct req *r);
 int payments_get(struct req *r);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field payments_create_fields[];
+
 #endif

@@ -62,7 +62,7 @@ static struct stmt permission_revoke =
 
 static const char *const goals[] = {"reintegration", "social_activation", NULL};
 
-static const struct field permission_fields[] = {
+const struct field permissions_create_fields[] = {
     {"municipality_code", F_STRING, FIELD_REQUIRED, 0, 0, NULL},
     {"decision_reference", F_STRING, FIELD_REQUIRED, 1, 100, NULL},
     {"valid_from", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
@@ -167,8 +167,6 @@ static int check_length(struct req *r, const char *muni)
 
 int permissions_create(struct req *r)
 {
-	if (req_validate(r, permission_fields) != 0)
-		return -1;
 	check_permission_body(r);
 	char coop[ID_LEN], member_muni[8];
 	if (r->err.status || lock_member(r, coop, member_muni) != 0)
@@ -196,7 +194,7 @@ int permissions_create(struct req *r)
 	return rc;
 }
 
-static const struct field revoke_fields[] = {
+const struct field permissions_revoke_fields[] = {
     {"revoked_on", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
     {"reason", F_STRING, FIELD_REQUIRED, 1, 500, NULL},
     {NULL, 0, 0, 0, 0, NULL},
@@ -204,13 +202,10 @@ static const struct field revoke_fields[] = {
 
 int permissions_revoke(struct req *r)
 {
-	if (req_validate(r, revoke_fields) != 0)
-		return -1;
 	PGresult *row;
 	char coop[ID_LEN], muni[8];
-	if (lock_in_coop(r, &permission_lock, coop, &row) != 0)
+	if (lock_in_coop_municipality(r, &permission_lock, coop, muni, &row) != 0)
 		return -1;
-	db_col_copy(row, 0, "municipality_code", muni, sizeof muni);
 	int revoked = db_col_true(row, 0, "revoked");
 	const char *on = body_str(r, "revoked_on");
 	int outside = strcmp(on, db_col(row, 0, "valid_from")) < 0 ||

@@ -14,4 +14,7 @@ int permissions_create(struct req *r);
 int permissions_get(struct req *r);
 int permissions_revoke(struct req *r);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field permissions_create_fields[], permissions_revoke_fields[];
+
 #endif

@@ -33,7 +33,7 @@ static struct stmt policy_get =
 static const char *const income_bases[] = {"work_period", "invoice_date", "payment_date", NULL};
 static const char *const cost_modes[] = {"none", "approved_costs", "flat_rate", NULL};
 
-static const struct field policy_fields[] = {
+const struct field policies_create_fields[] = {
     {"valid_from", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
     {"income_basis", F_ENUM, 0, 0, 0, income_bases},
     {"cost_mode", F_ENUM, 0, 0, 0, cost_modes},
@@ -52,8 +52,6 @@ int policies_list(struct req *r)
 
 int policies_create(struct req *r)
 {
-	if (req_validate(r, policy_fields) != 0)
-		return -1;
 	const char *mode = body_str(r, "cost_mode");
 	int flat = mode && strcmp(mode, "flat_rate") == 0;
 	if (flat && !body_has(r, "flat_rate_bp"))

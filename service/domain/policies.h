@@ -13,4 +13,7 @@ int policies_list(struct req *r);
 int policies_create(struct req *r);
 int policies_get(struct req *r);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field policies_create_fields[];
+
 #endif

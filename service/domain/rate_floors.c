@@ -37,14 +37,14 @@ static struct stmt rf_delete =
     STMT("DELETE FROM rate_floors f WHERE f.id = $1"
          " RETURNING rate_floor_doc(f)::text AS doc, f.id, 0 AS row_version");
 
-static const struct field rf_fields[] = {
+const struct field rate_floors_create_fields[] = {
     {"activity_category", F_STRING, FIELD_REQUIRED, 1, 64, NULL},
     {"unit", F_ENUM, FIELD_REQUIRED, 0, 0, unit_names},
     {"minimum_unit_price_cents", F_CENTS, FIELD_REQUIRED, 0, MAX_CENTS, NULL},
     {NULL, 0, 0, 0, 0, NULL},
 };
 
-static const struct field rf_patch_fields[] = {
+const struct field rate_floors_patch_fields[] = {
     {"minimum_unit_price_cents", F_CENTS, FIELD_REQUIRED, 0, MAX_CENTS, NULL},
     {NULL, 0, 0, 0, 0, NULL},
 };
@@ -61,8 +61,6 @@ int rate_floors_get(struct req *r)
 
 int rate_floors_create(struct req *r)
 {
-	if (req_validate(r, rf_fields) != 0)
-		return -1;
 	check_activity_category(r);
 	if (r->err.status || coop_open(r, r->params[0]) != 0)
 		return -1;
@@ -73,7 +71,7 @@ int rate_floors_create(struct req *r)
 int rate_floors_patch(struct req *r)
 {
 	char coop[ID_LEN];
-	if (req_validate(r, rf_patch_fields) != 0 || lock_in_coop(r, &rf_lock, coop, NULL) != 0)
+	if (lock_in_coop(r, &rf_lock, coop, NULL) != 0)
 		return -1;
 	char price[24];
 	snprintf(

@@ -14,4 +14,7 @@ int rate_floors_get(struct req *r);
 int rate_floors_patch(struct req *r);
 int rate_floors_delete(struct req *r);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field rate_floors_create_fields[], rate_floors_patch_fields[];
+
 #endif

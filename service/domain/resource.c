@@ -90,11 +90,6 @@ static PGresult *write_row(struct req *r, struct stmt *s, int nparams, const cha
 	return res;
 }
 
-static int audit_write(struct req *r, const struct write_info *w, const char *id, json_t *changes)
-{
-	return audit_record(r, w->coop, w->municipality, w->action, w->object_type, id, changes);
-}
-
 int write_one(struct req *r, struct stmt *s, int nparams, const char *const *params, int status,
               const char *collection, const struct write_info *w, json_t *changes)
 {
@@ -111,7 +106,7 @@ int write_one(struct req *r, struct stmt *s, int nparams, const char *const *par
 	PQclear(res);
 	if (status == 201 && collection)
 		resp_set_location(r, collection, id);
-	return audit_write(r, w, id, changes);
+	return audit_record(r, w->coop, w->municipality, w->action, w->object_type, id, changes);
 }
 
 int write_body(struct req *r, struct stmt *s, const char *key, int status, const char *collection,
@@ -126,24 +121,20 @@ int write_body(struct req *r, struct stmt *s, const char *key, int status, const
 	return rc;
 }
 
-int write_many(struct req *r, struct stmt *s, int nrows, int nparams, const char *const *params,
-               const struct write_info *w, json_t *const *changes)
+int write_many(struct req *r, struct stmt *s, int nparams, const char *const *params,
+               const struct write_info *w, int *written)
 {
-	if (nrows < 0 || nparams < 0)
-		return err_internal(&r->err);
-	if (nrows > 0 && !req_db(r))
+	*written = 0;
+	if (!req_db(r))
 		return -1;
-	for (int i = 0; i < nrows; i++) {
-		char id[ID_LEN];
-		const char *const *row = nparams ? params + (size_t)i * (size_t)nparams : NULL;
-		PGresult *res = write_row(r, s, nparams, row, id);
-		if (!res)
-			return -1;
-		PQclear(res);
-		if (audit_write(r, w, id, changes ? changes[i] : NULL) != 0)
-			return -1;
-	}
-	return 0;
+	PGresult *res = db_exec(r->db, s, nparams, params, &r->err);
+	if (!res)
+		return -1;
+	int rc = audit_record_rows(r, w->coop, w->municipality, w->action, w->object_type, res);
+	if (rc == 0)
+		*written = PQntuples(res);
+	PQclear(res);
+	return rc;
 }
 
 int lock_one(struct req *r, struct stmt *s, int nparams, const char *const *params, PGresult **row)
@@ -180,5 +171,14 @@ int lock_in_coop(struct req *r, struct stmt *s, char coop[ID_LEN], PGresult **ro
 		*row = res;
 	else
 		PQclear(res);
+	return 0;
+}
+
+int lock_in_coop_municipality(struct req *r, struct stmt *s, char coop[ID_LEN], char muni[8],
+                              PGresult **row)
+{
+	if (lock_in_coop(r, s, coop, row) != 0)
+		return -1;
+	db_col_copy(*row, 0, "municipality_code", muni, 8);
 	return 0;
 }

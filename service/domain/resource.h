@@ -74,14 +74,14 @@ int write_body(struct req *r, struct stmt *s, const char *key, int status, const
                const struct write_info *w);
 
 /* N rows written, one audit event each, in the request's transaction (a settlement's lines, a
- * payout batch): runs statement s nrows times, row i with the nparams parameters
- * params[i * nparams ...] (row-major), each run returning (id, ...) of the one row it wrote (none:
- * 404), and appends the event of w for that id with changes[i] (changes NULL, or an element
- * NULL: no changes; borrowed). Answers nothing: the caller does, once every row is written.
- * Stops at the first failure; the dispatcher then rolls the whole transaction back, rows and
- * events alike. nrows 0 does nothing (0, no database); nrows or nparams < 0 is a 500. */
-int write_many(struct req *r, struct stmt *s, int nrows, int nparams, const char *const *params,
-               const struct write_info *w, json_t *const *changes);
+ * payout batch), in two statements whatever N is: s writes the rows set-based (for example
+ * INSERT ... SELECT ... FROM jsonb_to_recordset($1)) and returns id and, optionally, changes
+ * (jsonb) of every row it wrote; then the event of w is appended for each, in the order of the
+ * result (audit_record_rows). *written: the number of rows. Answers nothing: the caller does,
+ * and decides whether 0 rows is an error. On failure the dispatcher rolls the whole
+ * transaction back, rows and events alike. */
+int write_many(struct req *r, struct stmt *s, int nparams, const char *const *params,
+               const struct write_info *w, int *written);
 
 /* Locks a resource for a change: statement s (SELECT row_version, ... FOR UPDATE, scoped)
  * must return one row, else 404; If-Match must name its version, else 412. On success *row
@@ -92,5 +92,10 @@ int lock_one(struct req *r, struct stmt *s, int nparams, const char *const *para
  * s takes ($1 id, $2 scope_coop) and returns row_version and cooperative_id, which is copied to
  * coop ("" when null). row NULL: the result is cleared here; else as lock_one. */
 int lock_in_coop(struct req *r, struct stmt *s, char coop[ID_LEN], PGresult **row);
+/* lock_in_coop for an object that concerns one municipality (a permission, a shareholding): s
+ * also returns municipality_code, copied to muni, the audit event's municipality ("" when
+ * null). row is required, as for lock_one. */
+int lock_in_coop_municipality(struct req *r, struct stmt *s, char coop[ID_LEN], char muni[8],
+                              PGresult **row);
 
 #endif

@@ -32,14 +32,14 @@ static struct stmt sh_update =
          "  updated_at = now()"
          " WHERE s.id = $1 RETURNING shareholder_doc(s)::text AS doc, s.id, s.row_version");
 
-static const struct field sh_fields[] = {
+const struct field shareholders_create_fields[] = {
     {"municipality_code", F_STRING, FIELD_REQUIRED, 0, 0, NULL},
     {"since", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
     {"until", F_DATE, FIELD_NULLABLE, 0, 0, NULL},
     {NULL, 0, 0, 0, 0, NULL},
 };
 
-static const struct field sh_patch_fields[] = {
+const struct field shareholders_patch_fields[] = {
     {"until", F_DATE, FIELD_REQUIRED | FIELD_NULLABLE, 0, 0, NULL},
     {NULL, 0, 0, 0, 0, NULL},
 };
@@ -56,8 +56,6 @@ int shareholders_get(struct req *r)
 
 int shareholders_create(struct req *r)
 {
-	if (req_validate(r, sh_fields) != 0)
-		return -1;
 	check_identifiers(r);
 	const char *since = body_str(r, "since"), *until = body_str(r, "until");
 	if (since && until && strcmp(until, since) < 0)
@@ -71,13 +69,10 @@ int shareholders_create(struct req *r)
 
 int shareholders_patch(struct req *r)
 {
-	if (req_validate(r, sh_patch_fields) != 0)
-		return -1;
 	PGresult *row;
 	char coop[ID_LEN], muni[8];
-	if (lock_in_coop(r, &sh_lock, coop, &row) != 0)
+	if (lock_in_coop_municipality(r, &sh_lock, coop, muni, &row) != 0)
 		return -1;
-	db_col_copy(row, 0, "municipality_code", muni, sizeof muni);
 	const char *until = body_str(r, "until");
 	int before = until && strcmp(until, db_col(row, 0, "since")) < 0;
 	PQclear(row);

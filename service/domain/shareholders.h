@@ -12,4 +12,7 @@ int shareholders_create(struct req *r);
 int shareholders_get(struct req *r);
 int shareholders_patch(struct req *r);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field shareholders_create_fields[], shareholders_patch_fields[];
+
 #endif

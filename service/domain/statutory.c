@@ -28,7 +28,7 @@ static struct stmt statutory_insert = STMT(
 
 #define MAX_AMOUNT 100000000000LL /* € 1 000 000 000 in cents */
 
-static const struct field statutory_fields[] = {
+const struct field statutory_create_fields[] = {
     {"valid_from", F_DATE, FIELD_REQUIRED, 0, 0, NULL},
     {"exemption_bp", F_INT, FIELD_REQUIRED, 0, 10000, NULL},
     {"exemption_monthly_cap_cents", F_CENTS, FIELD_REQUIRED | FIELD_NULLABLE, 0, MAX_AMOUNT, NULL},
@@ -59,8 +59,6 @@ int statutory_get(struct req *r)
 
 int statutory_create(struct req *r)
 {
-	if (req_validate(r, statutory_fields) != 0)
-		return -1;
 	struct write_info w = {"statutory_parameters.create", "statutory_parameters", NULL, NULL};
 	return write_body(r, &statutory_insert, NULL, 201, "/v1/statutory-parameters", &w);
 }

@@ -12,4 +12,7 @@ int statutory_list(struct req *r);
 int statutory_create(struct req *r);
 int statutory_get(struct req *r);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field statutory_create_fields[];
+
 #endif

@@ -22,4 +22,7 @@ int users_delete(struct req *r);
  * message in err (errlen bytes). Another instance creating it first is not an error. */
 int users_bootstrap_admin(const char *password, char *err, size_t errlen);
 
+/* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
+extern const struct field users_create_fields[], users_patch_fields[];
+
 #endif

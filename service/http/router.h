@@ -21,6 +21,10 @@ struct route {
 	handler_fn handler;
 	unsigned roles; /* R(ROLE_...) mask; ignored with RF_PUBLIC */
 	unsigned flags;
+	/* The fields of the body (with RF_BODY or RF_BODY_OPTIONAL, and only then): a body that
+	 * breaks them is a 422 before the handler runs, so a handler starts from a body of the
+	 * right shape and adds only the checks a table cannot say. */
+	const struct field *body;
 };
 
 extern const struct route routes[];

@@ -157,6 +157,8 @@ static const char *reason(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
 	case 409:
 		return "Conflict";
 	case 412:
@@ -342,8 +344,10 @@ static int is_json_type(const char *ct)
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
-/* Reads the body (at most the configured limit) into r->raw_body. 413 above the limit; the
- * connection is then closed, since the unread rest must not be parsed as the next request. */
+/* Reads the body (at most the configured limit) into r->raw_body. 413 above the limit; 408 when
+ * the body stops arriving before it is complete (civetweb gives up on a read after a gap of
+ * COOPD_REQUEST_TIMEOUT_MS: it bounds the gaps, not the whole body). Either way the connection
+ * is then closed, since the unread rest must not be parsed as the next request. */
 static int read_raw_body(struct req *r, long long declared)
 {
 	long limit = app.cfg.body_limit;
@@ -353,6 +357,7 @@ static int read_raw_body(struct req *r, long long declared)
 	r->raw_body = malloc(cap + 1);
 	if (!r->raw_body)
 		goto oom;
+	int n = 0;
 	for (;;) {
 		if (r->raw_len == cap) {
 			if (cap > (size_t)limit)
@@ -363,13 +368,19 @@ static int read_raw_body(struct req *r, long long declared)
 				goto oom;
 			r->raw_body = p;
 		}
-		int n = mg_read(r->mg, r->raw_body + r->raw_len, cap - r->raw_len);
+		n = mg_read(r->mg, r->raw_body + r->raw_len, cap - r->raw_len);
 		if (n <= 0)
 			break;
 		r->raw_len += (size_t)n;
 	}
 	if (r->raw_len > (size_t)limit)
 		goto too_large;
+	if (n < 0 || (declared > 0 && r->raw_len < (size_t)declared)) {
+		close_after(r);
+		err_set(&r->err, 408, "request_timeout",
+		        "the body stopped arriving before it was complete");
+		return -1;
+	}
 	r->raw_body[r->raw_len] = '\0';
 	return 0;
 too_large:
@@ -420,7 +431,10 @@ static int read_body(struct req *r)
 	return r->body ? 0 : -1;
 }
 
-static void reset_attempt(struct req *r)
+/* Undoes a failed try, so that the next one starts from the request as the client sent it:
+ * handlers rewrite the parsed body (an address flattened into columns, an IBAN normalized), so
+ * a body the route takes is parsed again from the raw text. */
+static int reset_attempt(struct req *r)
 {
 	err_clear(&r->err);
 	sbuf_reset(&r->out);
@@ -429,6 +443,22 @@ static void reset_attempt(struct req *r)
 	r->replayed = false;
 	free(r->idem_body);
 	r->idem_body = NULL;
+	json_decref(r->body);
+	r->body = NULL;
+	if (r->raw_len && (r->route->flags & (RF_BODY | RF_BODY_OPTIONAL))) {
+		r->body = body_parse(r->raw_body, r->raw_len, &r->err);
+		if (!r->body)
+			return -1;
+	}
+	return 0;
+}
+
+/* The handler, on a body of the route's shape (router.h). */
+static int handle(struct req *r)
+{
+	if (r->body && req_validate(r, r->route->body) != 0)
+		return -1;
+	return r->route->handler(r);
 }
 
 /* One request, one transaction. Every request that touches the database runs in one
@@ -450,7 +480,7 @@ static int run_handler(struct req *r)
 		if (rc == 0)
 			rc = idem_claim(r, &idem);
 		if (rc == 0 && !r->replayed)
-			rc = r->route->handler(r);
+			rc = handle(r);
 		if (!r->streamed && check_revocation(r) != 0)
 			rc = -1;
 		if (rc == 0 && r->status < 300 && !r->replayed)
@@ -465,7 +495,8 @@ static int run_handler(struct req *r)
 			r->err.retry_after = 1;
 			break;
 		}
-		reset_attempt(r);
+		if (reset_attempt(r) != 0)
+			break;
 		usleep((useconds_t)(1000 * attempt * attempt));
 	}
 	return rc;

@@ -69,6 +69,29 @@ BEGIN
     RETURN e.id;
 END $$;
 
+-- Appends one event per element of p_events ([{"id": object id, "changes": {...}}, ...]; no
+-- changes, or null: {}), in the array's order, all with the same chain, actor, action and
+-- request: the audit of a write of many rows (write_many, service/domain/resource.h) in one
+-- statement. Returns how many.
+CREATE OR REPLACE FUNCTION audit_append_many(p_cooperative_id uuid, p_municipality_code text,
+                                             p_actor uuid, p_role text, p_action text,
+                                             p_object_type text, p_request_id text,
+                                             p_events jsonb)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    ev jsonb;
+    n integer := 0;
+BEGIN
+    FOR ev IN SELECT x.value FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x
+              ORDER BY x.ordinality LOOP
+        PERFORM audit_append(p_cooperative_id, p_municipality_code, p_actor, p_role, p_action,
+                             p_object_type, ev->>'id', p_request_id,
+                             nullif(ev->'changes', 'null'));
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END $$;
+
 -- Verifies one chain: every event's prev_hash is its predecessor's hash, its hash matches its
 -- content, sequence numbers have no gaps and the chain head agrees with the last event.
 CREATE OR REPLACE FUNCTION audit_verify(p_chain text, OUT ok boolean, OUT events bigint,

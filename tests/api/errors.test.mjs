@@ -3,7 +3,7 @@
 // event is written in the same transaction).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, createCooperative, assertProblem, uname, password, hex } from './harness.mjs';
+import { setup, createCooperative, createMunicipality, memberBody, assertProblem, uname, password, hex } from './harness.mjs';
 
 let env;
 let srv;
@@ -62,9 +62,9 @@ test('a write whose audit event fails is rolled back (audit in the same transact
 });
 
 
-/** Makes the next `failures` PATCHes of users fail with SQLSTATE `state` (a sequence counts:
- * unlike a table it is not rolled back with the failing transaction). */
-async function injectFailures(state, failures) {
+/** Makes the next `failures` writes (`event`) of `table` fail with SQLSTATE `state` (a sequence
+ * counts: unlike a table it is not rolled back with the failing transaction). */
+async function injectFailures(state, failures, { table = 'users', event = 'update' } = {}) {
 	const seq = `fault_${hex(4)}`;
 	await env.sql(`create sequence ${seq}`);
 	await env.sql(
@@ -72,9 +72,9 @@ async function injectFailures(state, failures) {
 		   if nextval('${seq}') <= ${failures} then raise exception 'injected' using errcode = '${state}'; end if;
 		   return new; end $$`,
 	);
-	await env.sql(`create trigger inject_fault before update on users for each row execute function inject_fault()`);
+	await env.sql(`create trigger inject_fault before ${event} on ${table} for each row execute function inject_fault()`);
 	const restore = async () => {
-		await env.sql(`drop trigger inject_fault on users`);
+		await env.sql(`drop trigger inject_fault on ${table}`);
 		await env.sql(`drop function inject_fault()`);
 		await env.sql(`drop sequence ${seq}`);
 	};
@@ -104,6 +104,24 @@ for (const [state, name] of [['40001', 'a serialization failure'], ['40P01', 'a 
 		}
 	});
 }
+
+test('a retried write sees the body as the client sent it, not as the failed try left it', async () => {
+	// Creating a member rewrites the parsed body (the address is flattened into columns); the
+	// retry must start again from the request, or it would refuse its own leftovers.
+	const muni = await createMunicipality(env.dbUrl);
+	const body = memberBody(muni, { iban: 'nl91 abna 0417 1643 00' });
+	const { restore, seq } = await injectFailures('40001', 1, { table: 'members', event: 'insert' });
+	try {
+		const r = await srv.api('POST', `/v1/cooperatives/${coop}/members`, { token: admin, body });
+		assert.equal(r.status, 201, r.text);
+		assert.deepEqual(r.json.address, { ...body.address, country: 'NL' });
+		assert.equal(r.json.iban, 'NL91ABNA0417164300');
+		const tries = await env.sql(`select last_value from ${seq}`);
+		assert.equal(tries[0].last_value, '2', 'one failed try, the second succeeded');
+	} finally {
+		await restore();
+	}
+});
 
 test('a transaction that keeps failing with 40001 stops after a bounded number of tries: 503 with Retry-After, nothing written', async () => {
 	const u = await bookkeeper();

@@ -1,8 +1,9 @@
 // The clients an attacker writes (issue 7, items 1, 4 and 6 and the smaller ones), spoken over raw
 // sockets: a deeply nested body, to a route that takes one and to one that takes none; a body over
 // the limit; an HTTP/2.0 request line; idle keep-alive connections and clients that send their
-// headers a byte a second, while others must still be answered; and a service at capacity,
-// which must say 503 rather than go silent. Bounded: every wait has a deadline.
+// headers a byte a second, while others must still be answered; a body that stops arriving; and a
+// service at capacity, which must say 503 rather than go silent. Bounded: every wait has a
+// deadline.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -201,6 +202,37 @@ test('500 idle keep-alive and 100 slow-header connections: others are still answ
 		// Idle keep-alive: closed once COOPD_KEEPALIVE_TIMEOUT_MS (10 s) has passed since their answer.
 		await until(() => idle.every((k) => k.closed), 8000, 'the idle keep-alive connections closed');
 		console.log('# hostile: idle keep-alive connections closed after COOPD_KEEPALIVE_TIMEOUT_MS (10 s)');
+		assert.equal((await own.api('GET', '/v1/health')).status, 200);
+	} finally {
+		for (const k of conns) k.s.destroy();
+		await own.stop();
+	}
+});
+
+test('a body that stops arriving before its Content-Length is complete is 408 request_timeout, and the connection closes', async () => {
+	// Civetweb gives up on a read after a gap of COOPD_REQUEST_TIMEOUT_MS (here 1 s). The
+	// truncated body must not be parsed (a misleading 400), nor its late rest be read as the
+	// next request: on a route that takes a body and on one that reads a body only to drop it.
+	const { COOPD_LISTEN: _, ...same } = srv.env;
+	const own = await startCoopd({ dbUrl: env.dbUrl, env: { ...same, COOPD_REQUEST_TIMEOUT_MS: '1000' } });
+	const conns = [];
+	try {
+		for (const h of [post('/v1/auth/token', '{"grant_type":"password","username":"x"}'), get('/v1/health', '[1,2,3,4,5,6]')]) {
+			const k = await connect(own.port);
+			k.s.write(h.slice(0, -5)); // the last five bytes of the body never come
+			conns.push(k);
+		}
+		const start = Date.now();
+		await until(() => conns.every((k) => k.closed), 8000, 'the stalled connections closed');
+		const took = Math.max(...conns.map((k) => k.closedAt)) - start;
+		console.log(`# hostile: stalled bodies answered and closed after ${(took / 1000).toFixed(1)} s (COOPD_REQUEST_TIMEOUT_MS 1 s)`);
+		assert.ok(took >= 800 && took < 5000, `closed after ${took} ms`);
+		for (const k of conns) {
+			const r = parse(k.data);
+			assert.equal(r.statusLine, 'HTTP/1.1 408 Request Timeout', k.data);
+			assert.equal(r.json.code, 'request_timeout');
+			assert.equal(r.headers.connection, 'close');
+		}
 		assert.equal((await own.api('GET', '/v1/health')).status, 200);
 	} finally {
 		for (const k of conns) k.s.destroy();

@@ -1,5 +1,5 @@
-/* The pure parts of the domain's shared steps: a list's two forms come from one SQL text, columns
- * are read by name (db/result.c), and write_many's contract where it needs no database. */
+/* The pure parts of the domain's shared steps: a list's two forms come from one SQL text, and
+ * columns are read by name (db/result.c). */
 #include <libpq-fe.h>
 
 #include "db/db.h"
@@ -83,37 +83,11 @@ static void test_sql_null_and_a_missing_column_read_as_null(void)
 	PQclear(res);
 }
 
-static void test_write_many_of_no_rows_does_nothing(void)
-{
-	struct req r;
-	memset(&r, 0, sizeof r);
-	struct write_info w = {"thing.create", "thing", NULL, NULL};
-	CHECK_INT(write_many(&r, NULL, 0, 3, NULL, &w, NULL), 0);
-	CHECK_INT(r.err.status, 0);
-	CHECK(r.db == NULL); /* no connection was checked out */
-}
-
-static void test_write_many_refuses_negative_counts(void)
-{
-	struct req r;
-	memset(&r, 0, sizeof r);
-	struct write_info w = {"thing.create", "thing", NULL, NULL};
-	CHECK_INT(write_many(&r, NULL, -1, 1, NULL, &w, NULL), -1);
-	CHECK_INT(r.err.status, 500);
-	err_clear(&r.err);
-	CHECK_INT(write_many(&r, NULL, 1, -1, NULL, &w, NULL), -1);
-	CHECK_INT(r.err.status, 500);
-	CHECK(r.db == NULL);
-	err_clear(&r.err);
-}
-
 int main(void)
 {
 	RUN(test_a_lists_page_and_csv_forms_share_one_sql_text);
 	RUN(test_a_list_without_csv_form_has_no_csv_statement);
 	RUN(test_columns_are_read_by_name);
 	RUN(test_sql_null_and_a_missing_column_read_as_null);
-	RUN(test_write_many_of_no_rows_does_nothing);
-	RUN(test_write_many_refuses_negative_counts);
 	UNIT_END();
 }
