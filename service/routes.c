@@ -5,7 +5,9 @@
 #include "domain/auth_tokens.h"
 #include "domain/cooperatives.h"
 #include "domain/customers.h"
+#include "domain/expenses.h"
 #include "domain/fee_policies.h"
+#include "domain/hours.h"
 #include "domain/invoice_documents.h"
 #include "domain/invoices.h"
 #include "domain/members.h"
@@ -13,6 +15,7 @@
 #include "domain/payments.h"
 #include "domain/permissions.h"
 #include "domain/policies.h"
+#include "domain/premiums.h"
 #include "domain/rate_floors.h"
 #include "domain/shareholders.h"
 #include "domain/statutory.h"
@@ -30,7 +33,8 @@
 #define COOP_WRITERS      (R(ROLE_PLATFORM_ADMIN) | R(ROLE_COOP_ADMIN) | R(ROLE_BOOKKEEPER))
 #define MEMBER_READERS    (COOP_READERS | R(ROLE_MEMBER))
 #define MUNICIPAL_READERS (COOP_READERS | R(ROLE_MUNICIPALITY))
-/* Drafts: bookkeepers for any member, a member for itself. Issuing and money: the office. */
+/* Drafts, expenses and hours: bookkeepers for any member, a member for itself. Issuing, deciding
+ * and money: the office. */
 #define DRAFTERS (COOP_WRITERS | R(ROLE_MEMBER))
 
 /* A route that takes no body leaves its last member, the body's fields, out. */
@@ -116,6 +120,25 @@ const struct route routes[] = {
     {"GET", "/v1/customers/{customer_id:uuid}", customers_get, COOP_READERS, 0},
     {"PATCH", "/v1/customers/{customer_id:uuid}", customers_patch, COOP_WRITERS, RF_BODY,
      customers_patch_fields},
+
+    /* members' money besides invoices: expenses, hours, premiums */
+    {"GET", "/v1/members/{member_id:uuid}/expenses", expenses_list, MEMBER_READERS, 0},
+    {"POST", "/v1/members/{member_id:uuid}/expenses", expenses_create, DRAFTERS,
+     RF_IDEMPOTENT | RF_BODY, expenses_create_fields},
+    {"GET", "/v1/expenses/{expense_id:uuid}", expenses_get, MEMBER_READERS, 0},
+    {"POST", "/v1/expenses/{expense_id:uuid}/approve", expenses_approve, COOP_WRITERS,
+     RF_IDEMPOTENT | RF_BODY_OPTIONAL, expenses_approve_fields},
+    {"POST", "/v1/expenses/{expense_id:uuid}/reject", expenses_reject, COOP_WRITERS,
+     RF_IDEMPOTENT | RF_BODY, expenses_reject_fields},
+    {"GET", "/v1/members/{member_id:uuid}/hours", hours_list, MEMBER_READERS, 0},
+    {"POST", "/v1/members/{member_id:uuid}/hours", hours_create, DRAFTERS, RF_IDEMPOTENT | RF_BODY,
+     hours_create_fields},
+    {"GET", "/v1/hours/{hours_id:uuid}", hours_get, MEMBER_READERS, 0},
+    {"PATCH", "/v1/hours/{hours_id:uuid}", hours_patch, DRAFTERS, RF_BODY, hours_patch_fields},
+    {"GET", "/v1/members/{member_id:uuid}/premiums", premiums_list, MEMBER_READERS, 0},
+    {"POST", "/v1/members/{member_id:uuid}/premiums", premiums_create, COOP_WRITERS,
+     RF_IDEMPOTENT | RF_BODY, premiums_create_fields},
+    {"GET", "/v1/premiums/{premium_id:uuid}", premiums_get, MEMBER_READERS, 0},
 
     /* invoicing through the cooperative */
     {"GET", "/v1/cooperatives/{coop_id:uuid}/invoices", invoices_list, MEMBER_READERS, RF_CSV},

@@ -51,6 +51,10 @@ static const struct {
      "this municipality already holds shares in that period"},
     {"permissions_no_overlap", 422, "permission_overlap", NULL,
      "the member has another permission in this period"},
+    {"member_hours_week", 409, "already_exists", "week",
+     "hours for this week were recorded already; PATCH /v1/hours/{id} corrects them"},
+    {"member_hours_total", 422, "invalid_value", "jobsearch_hours",
+     "business_hours and jobsearch_hours together must not exceed 168 a week"},
 };
 
 /* A rule code: 1 to 47 characters a-z, 0-9 and _. */
@@ -97,7 +101,10 @@ static int named_constraint(const char *cons, struct err *e)
 	for (size_t i = 0; cons && i < sizeof constraint_rules / sizeof constraint_rules[0]; i++) {
 		if (strcmp(constraint_rules[i].constraint, cons) != 0)
 			continue;
-		err_set(e, constraint_rules[i].status, constraint_rules[i].code, "%s",
+		/* A 422 on a field is a field error of validation_failed, like the C checks'. */
+		int field_error = constraint_rules[i].status == 422 && constraint_rules[i].field;
+		err_set(e, constraint_rules[i].status,
+		        field_error ? "validation_failed" : constraint_rules[i].code, "%s",
 		        constraint_rules[i].detail);
 		if (constraint_rules[i].field)
 			err_field(e, constraint_rules[i].field, constraint_rules[i].code,

@@ -22,11 +22,6 @@ static struct stmt permission_get =
          " WHERE p.id = $1 AND ($2::uuid IS NULL OR p.cooperative_id = $2)"
          "   AND ($3::uuid IS NULL OR p.member_id = $3)");
 
-/* Locks the member: permissions of one member are written one at a time. */
-static struct stmt member_for_permission =
-    STMT("SELECT m.cooperative_id, m.municipality_code FROM members m"
-         " WHERE m.id = $1 AND ($2::uuid IS NULL OR m.cooperative_id = $2) FOR UPDATE");
-
 /* Whether valid_until stays within the permission_max_months of the policy in force at
  * valid_from ($1 municipality, $2 valid_from, $3 valid_until); and that maximum. */
 static struct stmt permission_length =
@@ -132,23 +127,6 @@ int permissions_get(struct req *r)
 	return get_in_scope(r, &permission_get);
 }
 
-/* Locks the member of the path in the caller's scope; copies its cooperative and
- * municipality. */
-static int lock_member(struct req *r, char coop[ID_LEN], char muni[8])
-{
-	const char *p[] = {r->params[0], scope_coop(&r->who)};
-	PGresult *res = db_exec(r->db, &member_for_permission, 2, p, &r->err);
-	if (!res)
-		return -1;
-	int found = PQntuples(res) == 1;
-	if (found) {
-		db_col_copy(res, 0, "cooperative_id", coop, ID_LEN);
-		db_col_copy(res, 0, "municipality_code", muni, 8);
-	}
-	PQclear(res);
-	return found ? 0 : err_not_found(&r->err);
-}
-
 /* The permission's length is within what the municipality grants. */
 static int check_length(struct req *r, const char *muni)
 {
@@ -169,7 +147,7 @@ int permissions_create(struct req *r)
 {
 	check_permission_body(r);
 	char coop[ID_LEN], member_muni[8];
-	if (r->err.status || lock_member(r, coop, member_muni) != 0)
+	if (r->err.status || member_open_for_update(r, coop, member_muni) != 0)
 		return -1;
 	const char *muni = body_str(r, "municipality_code");
 	if (strcmp(muni, member_muni) != 0) {

@@ -19,6 +19,11 @@ static struct stmt invoice_visible =
 
 static struct stmt municipality_exists = STMT("SELECT 1 FROM municipalities WHERE code = $1");
 
+static struct stmt member_for_update =
+    STMT("SELECT m.cooperative_id, m.municipality_code FROM members m"
+         " WHERE m.id = $1 AND ($2::uuid IS NULL OR m.cooperative_id = $2)"
+         "   AND ($3::uuid IS NULL OR m.id = $3) FOR UPDATE");
+
 int coop_open(struct req *r, const char *coop_id)
 {
 	const char *p[] = {coop_id};
@@ -35,6 +40,21 @@ static int open_in_scope(struct req *r, struct stmt *s, const char *id)
 int member_open(struct req *r, const char *member_id)
 {
 	return open_in_scope(r, &member_visible, member_id);
+}
+
+int member_open_for_update(struct req *r, char coop[ID_LEN], char muni[8])
+{
+	const char *p[] = {r->params[0], scope_coop(&r->who), scope_member(&r->who)};
+	PGresult *res = db_exec(r->db, &member_for_update, 3, p, &r->err);
+	if (!res)
+		return -1;
+	int found = PQntuples(res) == 1;
+	if (found) {
+		db_col_copy(res, 0, "cooperative_id", coop, ID_LEN);
+		db_col_copy(res, 0, "municipality_code", muni, 8);
+	}
+	PQclear(res);
+	return found ? 0 : err_not_found(&r->err);
 }
 
 int invoice_open(struct req *r, const char *invoice_id)

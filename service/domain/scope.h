@@ -17,6 +17,11 @@ int coop_open(struct req *r, const char *coop_id);
 /* The member is visible: its own record for a member, its cooperative's for the office. */
 int member_open(struct req *r, const char *member_id);
 
+/* member_open for the member the path names (r->params[0]), locked for the rest of the
+ * request's transaction, so that the writes of one member's records (permissions, premiums)
+ * are checked and made one at a time; copies its cooperative and municipality. */
+int member_open_for_update(struct req *r, char coop[ID_LEN], char muni[8]);
+
 /* The invoice is visible: a member sees its own, the office its cooperative's. */
 int invoice_open(struct req *r, const char *invoice_id);
 

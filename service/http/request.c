@@ -258,6 +258,12 @@ static int number_out_of_range(const char *s, size_t n)
 
 json_t *body_parse(const char *raw, size_t len, struct err *e)
 {
+	/* A raw NUL byte is never JSON (RFC 8259: inside a string it is written \u0000), and
+	 * Jansson silently skips one that follows a number (found by tests/fuzz/fuzz_body.c). */
+	if (memchr(raw, '\0', len)) {
+		err_set(e, 400, "malformed_json", "the body contains a NUL byte");
+		return NULL;
+	}
 	struct sbuf fixed = {0};
 	size_t copied = 0;
 	/* The open containers ('{' or '['), and the last character outside strings that is not

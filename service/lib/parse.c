@@ -102,6 +102,59 @@ int parse_month(const char *s, size_t n, char first_day[11])
 	return 0;
 }
 
+/* H. Hinnant's civil_from_days: the date of a day counted from 1970-01-01, as YYYY-MM-DD. */
+static void date_from_days(int64_t z, char out[11])
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	int y = (int)(yoe + era * 400 + (m <= 2));
+	const int parts[][2] = {{y, 4}, {m, 2}, {d, 2}}; /* y is 1900..9999 here */
+	char *o = out;
+	for (int i = 0; i < 3; i++) {
+		for (int k = parts[i][1] - 1, v = parts[i][0]; k >= 0; k--, v /= 10)
+			o[k] = (char)('0' + v % 10);
+		o += parts[i][1];
+		*o++ = i < 2 ? '-' : '\0';
+	}
+}
+
+/* Days since 1970-01-01 of 1 January (mday 1) or 4 January (mday 4) of year y. */
+static int64_t january(int y, int mday)
+{
+	char s[11] = "0000-01-0";
+	for (int k = 3, v = y; k >= 0; k--, v /= 10)
+		s[k] = (char)('0' + v % 10);
+	s[9] = (char)('0' + mday);
+	s[10] = '\0';
+	int64_t days = 0;
+	parse_date(s, &days);
+	return days;
+}
+
+int parse_iso_week(const char *s, char monday[11])
+{
+	if (!s || strlen(s) != 8 || s[4] != '-' || s[5] != 'W')
+		return -1;
+	int y = digits(s, 4), w = digits(s + 6, 2);
+	if (y < 1900 || y > 9998 || w < 1 || w > 53)
+		return -1;
+	/* 4 January always lies in week 1; 1970-01-01 was a Thursday (ISO weekday 4). */
+	int64_t jan4 = january(y, 4);
+	int64_t weekday = ((jan4 % 7) + 7 + 3) % 7; /* 0 = Monday */
+	int64_t day = jan4 - weekday + 7 * (int64_t)(w - 1);
+	if (day + 3 >= january(y + 1, 1)) /* its Thursday lies in the next year: no week 53 */
+		return -1;
+	if (monday)
+		date_from_days(day, monday);
+	return 0;
+}
+
 /* ---- decimals ---- */
 
 /* *v = *v * 10 + d within limit; -1 when it would exceed it. */

@@ -38,6 +38,13 @@ int text_is_date(const char *s);
  * bytes), which parse_date accepts. */
 int parse_month(const char *s, size_t n, char first_day[11]);
 
+/* ---- ISO weeks --------------------------------------------------------------------------------
+ * YYYY-Www, exactly 8 characters: ISO 8601 week ww (01..53) of ISO year YYYY (1900..9998), a week
+ * 53 only in the years that have one. When monday is not NULL it receives the week's Monday as
+ * YYYY-MM-DD and a NUL (11 bytes). Examples: 2026-W01 → 2025-12-29, 2020-W53 → 2020-12-28;
+ * 2025-W53 is invalid. */
+int parse_iso_week(const char *s, char monday[11]);
+
 /* ---- decimals ---------------------------------------------------------------------------------
  * [-]D[.F]: one or more ASCII digits D; when there is a point, 1..decimals digits F after it ("1."
  * and ".5" are invalid, as are '+', exponents, spaces and a comma). A '-' is allowed only with

@@ -97,6 +97,14 @@ test('a body nested 1,000 levels deep is 400 malformed_json on the token endpoin
 	assert.equal(srv.exitInfo, null, 'coopd is alive');
 });
 
+test('a NUL byte in a body is 400 malformed_json, also right after a number (where Jansson would skip it)', async () => {
+	for (const body of ['{"grant_type":1e3\u0000}', '{"grant_type":"pass\u0000word"}', '{"grant_type":"password"}\u0000']) {
+		const r = await raw(srv.port, post('/v1/auth/token', body));
+		assert.equal(r.status, 400, r.body);
+		assert.equal(r.json.code, 'malformed_json');
+	}
+});
+
 test('a route that takes no body never parses one: a deep body on GET is ignored', async () => {
 	const health = await raw(srv.port, get('/v1/health', deepArray(5000)));
 	assert.equal(health.status, 200, health.body);

@@ -60,6 +60,9 @@ const PARAMS = {
 	code: { platform: BOTH, coop: BOTH, municipality: { own: ['A'], foreign: ['B'] } },
 	invoice_id: { platform: BOTH, coop: COOP_SCOPED, member: { own: ['A'], foreign: ['A2', 'B'] } },
 	payment_id: { platform: BOTH, coop: COOP_SCOPED },
+	expense_id: { platform: BOTH, coop: COOP_SCOPED, member: { own: ['A'], foreign: ['A2', 'B'] } },
+	hours_id: { platform: BOTH, coop: COOP_SCOPED, member: { own: ['A'], foreign: ['A2', 'B'] } },
+	premium_id: { platform: BOTH, coop: COOP_SCOPED, member: { own: ['A'], foreign: ['A2', 'B'] } },
 	// a quarter is no object: the cooperative of the path carries the scope
 	quarter: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] } },
 };
@@ -87,6 +90,15 @@ const muniOfMember = (label) => (label === 'B' ? w.muni2 : w.muni1);
 const freshPermission = (label) => {
 	const year = 2100 + n();
 	return apiPermission(srv, w.admin, memberOf(label), muniOfMember(label), { valid_from: `${year}-01-01`, valid_until: `${year}-03-31` });
+};
+
+/** An expense of that label's member (A, A2 or B), submitted. */
+const expenseBody = () => ({ date: '2000-01-05', description: 'Matrix', category: 'travel', amount_cents: 1000 });
+const freshExpense = (label) => apiCreate(srv, w.admin, `/v1/members/${memberOf(label)}/expenses`, expenseBody());
+/** A week no call has used yet (hours: one entry per member and week). */
+const freshWeek = () => {
+	const k = n();
+	return `${1950 + Math.floor(k / 52)}-W${String((k % 52) + 1).padStart(2, '0')}`;
 };
 
 /** A draft of that label's member (A, A2 or B) for a customer of its cooperative. */
@@ -183,6 +195,22 @@ const EXPECT = {
 	'POST /v1/cooperatives/{coop_id:uuid}/customers': { body: () => ({ name: `Klant ${hex(3)}` }) },
 	'GET /v1/customers/{customer_id:uuid}': {},
 	'PATCH /v1/customers/{customer_id:uuid}': { body: () => ({ payment_terms_days: 21 }) },
+	'GET /v1/members/{member_id:uuid}/expenses': {},
+	'POST /v1/members/{member_id:uuid}/expenses': { body: expenseBody },
+	'GET /v1/expenses/{expense_id:uuid}': {},
+	'POST /v1/expenses/{expense_id:uuid}/approve': { prepare: async (ctx) => ({ expense_id: (await freshExpense(ctx.labels.expense_id)).id }) },
+	'POST /v1/expenses/{expense_id:uuid}/reject': {
+		prepare: async (ctx) => ({ expense_id: (await freshExpense(ctx.labels.expense_id)).id }),
+		body: () => ({ reason: 'matrix' }),
+	},
+	'GET /v1/members/{member_id:uuid}/hours': {},
+	'POST /v1/members/{member_id:uuid}/hours': { body: () => ({ week: freshWeek(), business_hours: '4' }) },
+	'GET /v1/hours/{hours_id:uuid}': {},
+	'PATCH /v1/hours/{hours_id:uuid}': { body: () => ({ business_hours: '5.5' }) },
+	'GET /v1/members/{member_id:uuid}/premiums': {},
+	// one premium a year per call: the statutory count allows two a calendar year
+	'POST /v1/members/{member_id:uuid}/premiums': { body: () => ({ granted_on: `${2100 + n()}-03-01`, amount_cents: 100, reason: 'matrix' }) },
+	'GET /v1/premiums/{premium_id:uuid}': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/invoices': {},
 	'POST /v1/cooperatives/{coop_id:uuid}/invoices': {
 		body: (ctx) => ({ ...draftBody(ctx.labels.coop_id, { forMember: ctx.role === 'member' }), lines: [] }),
@@ -256,6 +284,12 @@ before(async () => {
 	w.invoiceB = await freshIssued('B');
 	w.paymentA = await apiCreate(srv, admin, `/v1/invoices/${w.invoiceA.id}/payments`, { amount_cents: 100, received_on: '2000-01-02', method: 'bank' });
 	w.paymentB = await apiCreate(srv, admin, `/v1/invoices/${w.invoiceB.id}/payments`, { amount_cents: 100, received_on: '2000-01-02', method: 'bank' });
+	for (const label of ['A', 'A2', 'B']) {
+		const m = memberOf(label);
+		w[`expense${label}`] = await freshExpense(label);
+		w[`hours${label}`] = await apiCreate(srv, admin, `/v1/members/${m}/hours`, { week: freshWeek(), business_hours: '3' });
+		w[`premium${label}`] = await apiCreate(srv, admin, `/v1/members/${m}/premiums`, { granted_on: '2026-01-15', amount_cents: 100, reason: 'matrix' });
+	}
 	const params = await srv.api('GET', '/v1/statutory-parameters', { token: admin });
 	w.parameters = params.json.data[0].id;
 	w.objects = {
@@ -273,6 +307,9 @@ before(async () => {
 		invoice_id: { A: w.invoiceA.id, A2: w.invoiceA2.id, B: w.invoiceB.id },
 		payment_id: { A: w.paymentA.id, B: w.paymentB.id },
 		quarter: { A: '2026-Q1' },
+		expense_id: { A: w.expenseA.id, A2: w.expenseA2.id, B: w.expenseB.id },
+		hours_id: { A: w.hoursA.id, A2: w.hoursA2.id, B: w.hoursB.id },
+		premium_id: { A: w.premiumA.id, A2: w.premiumA2.id, B: w.premiumB.id },
 	};
 });
 after(() => srv?.kill());

@@ -226,6 +226,11 @@ static int depth_of(const json_t *v)
  * another reason (*known = 1) or when that could not be decided (*known = 0). */
 static json_t *reference_parse(const char *data, size_t size, int *known)
 {
+	/* A NUL byte is never JSON; Jansson would skip one right after a number. */
+	if (memchr(data, 0, size)) {
+		*known = 1;
+		return NULL;
+	}
 	char *text = malloc(size ? size : 1);
 	FUZZ_ASSERT(text);
 	memcpy(text, data, size);

@@ -184,6 +184,39 @@ static int64_t qty(const char *s)
 	                                                                                : INT64_MIN;
 }
 
+/* ---- ISO weeks ------------------------------------------------------------------------------- */
+
+static void test_iso_week_gives_its_monday(void)
+{
+	char monday[11];
+	CHECK_INT(parse_iso_week("2026-W01", monday), 0);
+	CHECK_STR(monday, "2025-12-29");
+	CHECK_INT(parse_iso_week("2026-W05", monday), 0);
+	CHECK_STR(monday, "2026-01-26");
+	CHECK_INT(parse_iso_week("2026-W53", monday), 0); /* 2026 begins on a Thursday */
+	CHECK_STR(monday, "2026-12-28");
+	CHECK_INT(parse_iso_week("2020-W53", monday), 0); /* leap year beginning on a Wednesday */
+	CHECK_STR(monday, "2020-12-28");
+	CHECK_INT(parse_iso_week("2021-W01", monday), 0);
+	CHECK_STR(monday, "2021-01-04");
+	CHECK_INT(parse_iso_week("1970-W01", monday), 0);
+	CHECK_STR(monday, "1969-12-29");
+	CHECK_INT(parse_iso_week("2024-W09", monday), 0);
+	CHECK_STR(monday, "2024-02-26");
+	CHECK_INT(parse_iso_week("1900-W01", monday), 0);
+	CHECK_STR(monday, "1900-01-01");
+}
+
+static void test_iso_week_rejects_weeks_that_do_not_exist_and_other_shapes(void)
+{
+	const char *bad[] = {"2025-W53",  "2021-W53", "2026-W00", "2026-W54", "2026-W5",
+	                     "2026W05",   "2026-w05", "2026-05",  "1899-W52", "9999-W01",
+	                     "2026-W05 ", "",         "2026-WAB", "+026-W05"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CHECK(parse_iso_week(bad[i], NULL) != 0);
+	CHECK(parse_iso_week(NULL, NULL) != 0);
+}
+
 static void test_decimal_scales_to_an_integer(void)
 {
 	CHECK_INT(dec3("0"), 0);
@@ -291,6 +324,8 @@ int main(void)
 	RUN(test_date_gives_the_days_since_1970);
 	RUN(test_month_gives_its_first_day);
 	RUN(test_month_rejects_other_shapes);
+	RUN(test_iso_week_gives_its_monday);
+	RUN(test_iso_week_rejects_weeks_that_do_not_exist_and_other_shapes);
 	RUN(test_decimal_scales_to_an_integer);
 	RUN(test_decimal_rejects_malformed_numbers);
 	RUN(test_decimal_keeps_to_its_limit_and_never_overflows);
