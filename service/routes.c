@@ -17,6 +17,7 @@
 #include "domain/policies.h"
 #include "domain/premiums.h"
 #include "domain/rate_floors.h"
+#include "domain/settlements.h"
 #include "domain/shareholders.h"
 #include "domain/statutory.h"
 #include "domain/system.h"
@@ -139,6 +140,16 @@ const struct route routes[] = {
     {"POST", "/v1/members/{member_id:uuid}/premiums", premiums_create, COOP_WRITERS,
      RF_IDEMPOTENT | RF_BODY, premiums_create_fields},
     {"GET", "/v1/premiums/{premium_id:uuid}", premiums_get, MEMBER_READERS, 0},
+
+    /* the monthly settlement (thermometer) */
+    {"POST", "/v1/cooperatives/{coop_id:uuid}/settlements/{period:period}", settlements_calculate,
+     COOP_WRITERS, RF_IDEMPOTENT},
+    {"GET", "/v1/cooperatives/{coop_id:uuid}/settlements/{period:period}", settlements_list,
+     COOP_READERS, RF_CSV},
+    {"POST", "/v1/cooperatives/{coop_id:uuid}/settlements/{period:period}/finalize",
+     settlements_finalize, COOP_WRITERS, RF_IDEMPOTENT},
+    {"GET", "/v1/members/{member_id:uuid}/thermometer/{period:period}", thermometer_get,
+     MEMBER_READERS, 0},
 
     /* invoicing through the cooperative */
     {"GET", "/v1/cooperatives/{coop_id:uuid}/invoices", invoices_list, MEMBER_READERS, RF_CSV},

@@ -159,6 +159,19 @@ BEGIN
         RAISE EXCEPTION 'reverse_charge_without_vat_id: reverse charge (AE) needs the customer''s VAT id'
             USING ERRCODE = 'CO422';
     END IF;
+    -- Only work done while a member may be invoiced (SPEC §10): joined on or before the supply
+    -- date and not left before it, not an applicant, and not suspended now. Work done before
+    -- leaving may still be invoiced afterwards; a credit note is always possible.
+    IF i.kind = 'invoice' AND (m.status IN ('applicant', 'suspended') OR m.joined_on IS NULL
+            OR m.joined_on > i.supply_date OR m.left_on < i.supply_date) THEN
+        RAISE EXCEPTION 'member_not_active: %',
+            CASE WHEN m.status = 'applicant' THEN 'the member is an applicant, whose work is invoiced once it has joined'
+                 WHEN m.status = 'suspended' THEN 'the member is suspended, and nothing is invoiced for it meanwhile'
+                 WHEN m.joined_on IS NULL OR m.joined_on > i.supply_date
+                     THEN format('the member joined after the supply date %s', i.supply_date)
+                 ELSE format('the member left before the supply date %s', i.supply_date) END
+            USING ERRCODE = 'CO422';
+    END IF;
     -- A member on benefit works only under a permission that covers the day of the work (a
     -- credit note needs none).
     IF i.kind = 'invoice' AND m.on_benefit AND NOT EXISTS (SELECT 1 FROM permissions p

@@ -63,9 +63,14 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- A permission's status: revoked by the municipality; ended, when the member left the
+-- cooperative before today (the decision itself is not rewritten: valid_until stays what the
+-- municipality decided, but nobody works under it any more); expired; else active.
 CREATE OR REPLACE FUNCTION permission_status(p permissions) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN CASE WHEN p.revoked_on IS NOT NULL THEN 'revoked'
+            WHEN EXISTS (SELECT 1 FROM members m WHERE m.id = p.member_id
+                         AND m.left_on < today_nl()) THEN 'ended'
             WHEN p.valid_until < today_nl() THEN 'expired'
             ELSE 'active' END;
 

@@ -404,6 +404,35 @@ test('no_active_permission: a member on benefit needs a permission covering supp
 	assert.equal((await invIssue(srv, bk(), beforeRevocation.id)).status, 'issued');
 });
 
+test('member_not_active: only work done while a member is invoiced; an ended member\'s permissions show ended', async () => {
+	const applicant = await invMember(srv, w.admin, w.coopA, w.muni, { status: 'applicant', joined_on: null });
+	assertProblem(await invIssueReq(srv, bk(), (await draftA({ member_id: applicant.id })).id), 422, 'member_not_active');
+	const late = await invMember(srv, w.admin, w.coopA, w.muni, { joined_on: nlDate(-10) });
+	assertProblem(await invIssueReq(srv, bk(), (await draftA({ member_id: late.id, supply_date: nlDate(-11) })).id), 422, 'member_not_active');
+	assert.equal((await invIssue(srv, bk(), (await draftA({ member_id: late.id, supply_date: nlDate(-10) })).id)).status, 'issued', 'the day of joining counts');
+	// an ended member: work up to left_on may be invoiced afterwards, work after it not
+	const leaver = await invMember(srv, w.admin, w.coopA, w.muni, { on_benefit: true, joined_on: nlDate(-200) });
+	const perm = await invCreate(srv, w.admin, `/v1/members/${leaver.id}/permissions`, { municipality_code: w.muni, decision_reference: `L-${hex(2)}`, valid_from: nlDate(-100), valid_until: nlDate(100), goal: 'reintegration' });
+	const before = await draftA({ member_id: leaver.id, supply_date: nlDate(-40) });
+	const after = await draftA({ member_id: leaver.id, supply_date: nlDate(-5) });
+	const ended = await srv.api('PATCH', `/v1/members/${leaver.id}`, { token: bk(), body: { status: 'ended', left_on: nlDate(-30), exit_reason: 'employment' } });
+	assert.equal(ended.status, 200, ended.text);
+	assert.equal((await invIssue(srv, bk(), before.id)).status, 'issued', 'work done before leaving');
+	assertProblem(await invIssueReq(srv, bk(), after.id), 422, 'member_not_active');
+	const p = await srv.api('GET', `/v1/permissions/${perm.id}`, { token: bk() });
+	assert.equal(p.json.status, 'ended');
+	assert.equal(p.json.valid_until, perm.valid_until, 'the municipality\'s decision is not rewritten');
+	// a suspended member is not invoiced while suspended, also for earlier work
+	const paused = await invMember(srv, w.admin, w.coopA, w.muni);
+	const earlier = await draftA({ member_id: paused.id, supply_date: nlDate(-3) });
+	assert.equal((await srv.api('PATCH', `/v1/members/${paused.id}`, { token: bk(), body: { status: 'suspended' } })).status, 200);
+	assertProblem(await invIssueReq(srv, bk(), earlier.id), 422, 'member_not_active');
+	// and a credit note is always possible: crediting the ended member's invoice
+	const inv = await invIssue(srv, bk(), (await draftA({ member_id: late.id, supply_date: nlDate(-9) })).id);
+	assert.equal((await srv.api('PATCH', `/v1/members/${late.id}`, { token: bk(), body: { status: 'ended', left_on: nlDate(-1), exit_reason: 'moved' } })).status, 200);
+	assert.equal((await credit(inv.id, { reason: 'Verhuisd' })).status, 201);
+});
+
 test('below_rate_floor: a line under the floor of its activity and unit → 422; a bookkeeper\'s override reason → 403; a coop_admin\'s override issues with rate_floor_override {reason, by, at} and is audited', async () => {
 	const rf = await srv.api('POST', `/v1/cooperatives/${w.coopA}/rate-floors`, { token: w.coopAdminA.token, body: { activity_category: 'window_cleaning', unit: 'hour', minimum_unit_price_cents: 2500 } });
 	assert.equal(rf.status, 201, rf.text);

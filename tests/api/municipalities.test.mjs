@@ -205,6 +205,8 @@ test('POST policies validation: flat_rate_bp iff flat_rate, ranges, enums, reals
 	assertProblem(await post({ valid_from: '2031-01-01', cost_mode: 'flat_rate' }), 422, 'validation_failed', { field: 'flat_rate_bp', fieldCode: 'required' });
 	assertProblem(await post({ valid_from: '2031-01-01', cost_mode: 'flat_rate', flat_rate_bp: null }), 422, 'validation_failed', { field: 'flat_rate_bp', fieldCode: 'required' });
 	assertProblem(await post({ valid_from: '2031-01-01', flat_rate_bp: 1000 }), 422, 'validation_failed', { field: 'flat_rate_bp', fieldCode: 'invalid_value' });
+	// 0 is a rate: with another mode it is refused, not stored as meaningless; null is absent
+	assertProblem(await post({ valid_from: '2031-01-01', cost_mode: 'approved_costs', flat_rate_bp: 0 }), 422, 'validation_failed', { field: 'flat_rate_bp', fieldCode: 'invalid_value' });
 	assertProblem(await post({ valid_from: '2031-01-01', cost_mode: 'approved_costs', flat_rate_bp: 1000 }), 422, 'validation_failed', { field: 'flat_rate_bp', fieldCode: 'invalid_value' });
 	assertProblem(await post({ valid_from: '2031-01-01', cost_mode: 'flat_rate', flat_rate_bp: 10001 }), 422, 'validation_failed', { field: 'flat_rate_bp', fieldCode: 'invalid_value' });
 	assertProblem(await post({ valid_from: '2031-01-01', cost_mode: 'flat_rate', flat_rate_bp: 12.5 }), 422, 'validation_failed', { field: 'flat_rate_bp', fieldCode: 'invalid_type' });

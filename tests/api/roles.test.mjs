@@ -65,6 +65,8 @@ const PARAMS = {
 	premium_id: { platform: BOTH, coop: COOP_SCOPED, member: { own: ['A'], foreign: ['A2', 'B'] } },
 	// a quarter is no object: the cooperative of the path carries the scope
 	quarter: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] } },
+	// a month is no object either: the cooperative or member of the path carries the scope
+	period: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] }, member: { own: ['A'], foreign: [] } },
 };
 
 let seq = 0;
@@ -211,6 +213,19 @@ const EXPECT = {
 	// one premium a year per call: the statutory count allows two a calendar year
 	'POST /v1/members/{member_id:uuid}/premiums': { body: () => ({ granted_on: `${2100 + n()}-03-01`, amount_cents: 100, reason: 'matrix' }) },
 	'GET /v1/premiums/{premium_id:uuid}': {},
+	'POST /v1/cooperatives/{coop_id:uuid}/settlements/{period:period}': {},
+	'GET /v1/cooperatives/{coop_id:uuid}/settlements/{period:period}': {},
+	// each call finalizes a month of its own, calculated first
+	'POST /v1/cooperatives/{coop_id:uuid}/settlements/{period:period}/finalize': {
+		prepare: async (ctx) => {
+			const k = n();
+			const period = `${1960 + Math.floor(k / 12)}-${String((k % 12) + 1).padStart(2, '0')}`;
+			const r = await srv.api('POST', `/v1/cooperatives/${coopOf(ctx.labels.coop_id)}/settlements/${period}`, { token: w.admin });
+			assert.equal(r.status, 200, r.text);
+			return { period };
+		},
+	},
+	'GET /v1/members/{member_id:uuid}/thermometer/{period:period}': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/invoices': {},
 	'POST /v1/cooperatives/{coop_id:uuid}/invoices': {
 		body: (ctx) => ({ ...draftBody(ctx.labels.coop_id, { forMember: ctx.role === 'member' }), lines: [] }),
@@ -255,6 +270,11 @@ before(async () => {
 	w = { ...c };
 	usedCodes.add(c.muni1).add(c.muni2);
 	const year = (y) => ({ valid_from: `${y}-01-01` });
+	// members since 2000: their work may be invoiced, and each has a thermometer
+	for (const m of [c.memberA, c.memberA2, c.memberB]) {
+		const act = await srv.api('PATCH', `/v1/members/${m}`, { token: admin, body: { status: 'active', joined_on: '2000-01-01' } });
+		assert.equal(act.status, 200, act.text);
+	}
 	w.permA = await apiPermission(srv, admin, c.memberA, c.muni1, { valid_from: '2000-01-01', valid_until: '2000-06-30' });
 	w.permA2 = await apiPermission(srv, admin, c.memberA2, c.muni1, { valid_from: '2000-01-01', valid_until: '2000-06-30' });
 	w.permB = await apiPermission(srv, admin, c.memberB, c.muni2, { valid_from: '2000-01-01', valid_until: '2000-06-30' });
@@ -307,6 +327,7 @@ before(async () => {
 		invoice_id: { A: w.invoiceA.id, A2: w.invoiceA2.id, B: w.invoiceB.id },
 		payment_id: { A: w.paymentA.id, B: w.paymentB.id },
 		quarter: { A: '2026-Q1' },
+		period: { A: '2026-01' },
 		expense_id: { A: w.expenseA.id, A2: w.expenseA2.id, B: w.expenseB.id },
 		hours_id: { A: w.hoursA.id, A2: w.hoursA2.id, B: w.hoursB.id },
 		premium_id: { A: w.premiumA.id, A2: w.premiumA2.id, B: w.premiumB.id },

@@ -1,0 +1,88 @@
+/* The monthly settlement per member (settlements.h). */
+#include "settlements.h"
+
+#include "lib/parse.h"
+#include "list.h"
+#include "resource.h"
+#include "scope.h"
+
+/* $3 the cooperative, $4 the month's first day: the current rows (the drafts of an open month,
+ * the latest versions of a finalized one). */
+static struct list_stmt settlement_list = LIST_STMT_CSV(
+    "settlement_row_doc(s)::text",
+    "s.id, s.member_id, s.municipal_reference, month_text(s.period) AS period, s.version,"
+    "  s.supersedes_version, s.status, s.settles_with_municipality, s.municipality_code,"
+    "  s.permission_id, s.income_basis, s.cost_mode, s.turnover_cents, s.fee_cents,"
+    "  s.fee_deducted_cents, s.costs_cents, s.base_cents, s.tax_reservation_cents,"
+    "  s.net_income_cents, s.exemption_cents, s.premium_cents, s.amount_to_settle_cents,"
+    "  trim_scale(s.business_hours) AS business_hours,"
+    "  trim_scale(s.business_hours_ytd) AS business_hours_ytd,"
+    "  array_to_string(s.warnings, ' ') AS warnings, s.correction_reason,"
+    "  rfc3339(s.calculated_at) AS calculated_at, rfc3339(s.finalized_at) AS finalized_at",
+    "settlement_rows s", "s.seq",
+    "s.cooperative_id = $3 AND s.period = $4::date AND settlement_row_current(s)");
+
+/* $1 the cooperative, $2 the month's first day. The month (its audit events' object id is
+ * YYYY-MM in the cooperative's chain) has no version of its own: its ETag is constant. */
+static struct stmt calculate =
+    STMT("SELECT settlement_calculate($1, $2::date)::text AS doc, month_text($2::date) AS id,"
+         "  1 AS row_version");
+
+/* $3 the user who finalizes. */
+static struct stmt finalize =
+    STMT("SELECT settlement_finalize($1, $2::date, $3)::text AS doc, month_text($2::date) AS id,"
+         "  1 AS row_version");
+
+/* $1 the member, $2 the month's first day; the ETag is the row's version (0: a draft). */
+static struct stmt thermometer =
+    STMT("SELECT t.doc::text AS doc, coalesce((t.doc->>'version')::integer, 0) AS row_version"
+         " FROM (SELECT settlement_thermometer($1, $2::date) AS doc) t WHERE t.doc IS NOT NULL");
+
+/* The month the path names (its last parameter, YYYY-MM by the route's type) as its first
+ * day. */
+static void period_of(const struct req *r, int param, char first_day[11])
+{
+	parse_month(r->params[param], 7, first_day);
+}
+
+/* Runs an action on the month of the cooperative the path names: 200 with the month. */
+static int month_action(struct req *r, struct stmt *s, const char *action, int with_user)
+{
+	char first[11];
+	period_of(r, 1, first);
+	if (coop_open(r, r->params[0]) != 0)
+		return -1;
+	const char *p[] = {r->params[0], first, r->who.sub};
+	struct write_info w = {action, "settlement_period", r->params[0], NULL};
+	return write_one(r, s, with_user ? 3 : 2, p, 200, NULL, &w, NULL);
+}
+
+int settlements_calculate(struct req *r)
+{
+	return month_action(r, &calculate, "settlement.calculate", 0);
+}
+
+int settlements_finalize(struct req *r)
+{
+	return month_action(r, &finalize, "settlement.finalize", 1);
+}
+
+int settlements_list(struct req *r)
+{
+	char first[11];
+	period_of(r, 1, first);
+	if (coop_open(r, r->params[0]) != 0)
+		return -1;
+	const char *f[] = {r->params[0], first};
+	return list_query(r, &settlement_list, 2, f);
+}
+
+int thermometer_get(struct req *r)
+{
+	char first[11];
+	period_of(r, 1, first);
+	if (member_open(r, r->params[0]) != 0)
+		return -1;
+	const char *p[] = {r->params[0], first};
+	return get_one(r, &thermometer, 2, p);
+}

@@ -1,0 +1,385 @@
+-- The monthly settlement per member, the "thermometer" (SPEC §6.2, §6.3, §9): which money counts
+-- in a month, the arithmetic, the warnings, and the calculation of a cooperative's month into
+-- draft rows, set-based: one statement computes every member's row.
+--
+-- These are the live definitions (README, "SQL functions"): the files of sql/functions/ are
+-- re-applied in one transaction at start whenever one of them changed, so every statement is
+-- CREATE OR REPLACE. A rule raises "code: detail" with SQLSTATE CO + its HTTP status (CO409).
+--
+-- Rounding: every "round" of §6 is PostgreSQL's round() of an exact numeric, which rounds half
+-- a cent away from zero (0.5 → 1, -0.5 → -1).
+
+-- x × bp / 10000, rounded to whole cents (bp: basis points, 100 = 1 %).
+CREATE OR REPLACE FUNCTION bp_of(x bigint, bp integer) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN round(x::numeric * bp / 10000)::bigint;
+
+-- What counts of a cooperative's issued invoices and credit notes between two days, per member
+-- and customer, on each income basis (§6.2): by supply_date (work_period), by issue_date
+-- (invoice_date), and the net part of the payments received (payment_date), each payment
+-- round(payment × net / gross). Credit notes count negative. rate_floor_overridden: an invoice
+-- that counts was issued below the rate floor.
+CREATE OR REPLACE FUNCTION settlement_turnover(p_coop uuid, p_from date, p_to date, p_member uuid)
+RETURNS TABLE (member_id uuid, customer_id uuid, work_period_cents bigint, invoice_date_cents bigint,
+               payment_date_cents bigint, work_period_overridden boolean,
+               invoice_date_overridden boolean, payment_date_overridden boolean)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT x.member_id, x.customer_id, sum(x.wp)::bigint, sum(x.id)::bigint, sum(x.pd)::bigint,
+           bool_or(x.wp_o), bool_or(x.id_o), bool_or(x.pd_o)
+    FROM (
+        SELECT i.member_id, i.customer_id, i.net_cents AS wp, 0 AS id, 0 AS pd,
+               i.rate_floor_override IS NOT NULL AS wp_o, false AS id_o, false AS pd_o
+        FROM invoices i
+        WHERE i.cooperative_id = p_coop AND i.number IS NOT NULL
+          AND i.supply_date BETWEEN p_from AND p_to
+          AND (p_member IS NULL OR i.member_id = p_member)
+        UNION ALL
+        SELECT i.member_id, i.customer_id, 0, i.net_cents, 0, false,
+               i.rate_floor_override IS NOT NULL, false
+        FROM invoices i
+        WHERE i.cooperative_id = p_coop AND i.number IS NOT NULL
+          AND i.issue_date BETWEEN p_from AND p_to
+          AND (p_member IS NULL OR i.member_id = p_member)
+        UNION ALL
+        SELECT i.member_id, i.customer_id, 0, 0,
+               CASE WHEN i.gross_cents = 0 THEN 0
+                    ELSE round(p.amount_cents::numeric * i.net_cents / i.gross_cents) END,
+               false, false, i.rate_floor_override IS NOT NULL
+        FROM payments p JOIN invoices i ON i.id = p.invoice_id
+        WHERE p.cooperative_id = p_coop AND p.received_on BETWEEN p_from AND p_to
+          AND (p_member IS NULL OR i.member_id = p_member)
+    ) x
+    GROUP BY x.member_id, x.customer_id
+$$;
+
+-- The amount of one basis from a settlement_turnover row.
+CREATE OR REPLACE FUNCTION turnover_on(basis text, wp bigint, id bigint, pd bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE basis WHEN 'invoice_date' THEN id WHEN 'payment_date' THEN pd ELSE wp END;
+
+-- The rows of a cooperative's month (p_period: its first day), every member active in it
+-- (§9), or only p_member: §6.3's figures and warnings, and the versions of the rules that
+-- applied. One statement; what a member's row needs of other tables is aggregated for the
+-- whole cooperative first.
+CREATE OR REPLACE FUNCTION settlement_compute(p_coop uuid, p_period date, p_member uuid)
+RETURNS TABLE (member_id uuid, settles_with_municipality boolean, municipality_code text,
+               municipal_reference text, permission_id uuid, income_basis text, cost_mode text,
+               policy_valid_from date, parameters_valid_from date, fee_policy_valid_from date,
+               turnover_cents bigint, fee_cents bigint, fee_deducted_cents bigint,
+               costs_cents bigint, base_cents bigint, tax_reservation_cents bigint,
+               net_income_cents bigint, exemption_cents bigint, premium_cents bigint,
+               amount_to_settle_cents bigint, business_hours numeric, business_hours_ytd numeric,
+               warnings text[])
+LANGUAGE sql STABLE AS $$
+WITH b AS (
+    SELECT p_period AS first, (p_period + interval '1 month - 1 day')::date AS last,
+           (p_period - interval '2 months')::date AS first3,
+           (p_period - interval '11 months')::date AS first12,
+           date_trunc('year', p_period)::date AS jan1
+),
+-- members active in the month, with the permission covering it (two: the later one)
+m AS (
+    SELECT m.id, m.date_of_birth, m.municipality_code AS own_muni, m.municipal_reference,
+           m.on_benefit, m.joined_on, pm.id AS permission_id, pm.municipality_code AS perm_muni,
+           pm.valid_until AS perm_until,
+           pm.exemption_from IS NOT NULL AND pm.exemption_from <= b.first
+               AND b.first <= least(pm.exemption_until,
+                                    coalesce(date_trunc('month', pm.revoked_on)::date,
+                                             pm.exemption_until)) AS in_window
+    FROM b CROSS JOIN members m
+    LEFT JOIN LATERAL (
+        SELECT p.* FROM permissions p
+        WHERE p.member_id = m.id AND p.covers && daterange(b.first, b.last, '[]')
+        ORDER BY p.valid_from DESC, p.seq DESC LIMIT 1) pm ON true
+    WHERE m.cooperative_id = p_coop AND (p_member IS NULL OR m.id = p_member)
+      AND m.status <> 'applicant' AND m.joined_on <= b.last
+      AND (m.left_on IS NULL OR m.left_on >= b.first)
+),
+-- the settling municipality (§9): the permission's, else the member's own; none off benefit.
+-- The policy is that municipality's, or the member's own off benefit.
+r AS (
+    SELECT m.*, CASE WHEN m.on_benefit THEN coalesce(m.perm_muni, m.own_muni) END AS settle_muni,
+           pol.valid_from AS policy_from,
+           coalesce(pol.income_basis, 'work_period') AS basis,
+           coalesce(pol.cost_mode, 'none') AS cost_mode, pol.flat_rate_bp,
+           coalesce(pol.fee_deductible, false) AS fee_deductible,
+           coalesce(pol.tax_reservation_bp, 0) AS tax_bp
+    FROM m
+    LEFT JOIN LATERAL (SELECT (policy_for_month(
+        CASE WHEN m.on_benefit THEN coalesce(m.perm_muni, m.own_muni) ELSE m.own_muni END,
+        p_period)).*) pol ON true
+),
+month_t AS (SELECT * FROM b, settlement_turnover(p_coop, b.first, b.last, p_member)),
+three_t AS (SELECT * FROM b, settlement_turnover(p_coop, b.first3, b.last, p_member)),
+year_t AS (SELECT * FROM b, settlement_turnover(p_coop, b.first12, b.last, p_member)),
+t AS (
+    SELECT r.id,
+           coalesce(sum(turnover_on(r.basis, x.work_period_cents, x.invoice_date_cents,
+                                    x.payment_date_cents)), 0)::bigint AS turnover,
+           coalesce(bool_or(CASE r.basis WHEN 'invoice_date' THEN x.invoice_date_overridden
+                                         WHEN 'payment_date' THEN x.payment_date_overridden
+                                         ELSE x.work_period_overridden END), false) AS overridden
+    FROM r LEFT JOIN month_t x ON x.member_id = r.id GROUP BY r.id
+),
+t3 AS (
+    SELECT r.id, coalesce(sum(turnover_on(r.basis, x.work_period_cents, x.invoice_date_cents,
+                                           x.payment_date_cents)), 0) AS turnover
+    FROM r LEFT JOIN three_t x ON x.member_id = r.id GROUP BY r.id
+),
+-- the largest share of one customer in the member's turnover of the last 12 months
+t12 AS (
+    SELECT c.id, sum(c.cents) AS total, max(c.cents) AS top
+    FROM (SELECT r.id, turnover_on(r.basis, x.work_period_cents, x.invoice_date_cents,
+                                   x.payment_date_cents) AS cents
+          FROM r JOIN year_t x ON x.member_id = r.id) c
+    GROUP BY c.id
+),
+costs AS (
+    SELECT e.member_id, sum(e.amount_cents - e.vat_cents)::bigint AS cents
+    FROM b, expenses e
+    WHERE e.cooperative_id = p_coop AND e.status = 'approved' AND e.date BETWEEN b.first AND b.last
+      AND (p_member IS NULL OR e.member_id = p_member)
+    GROUP BY e.member_id
+),
+prem AS (
+    SELECT p.member_id, sum(p.amount_cents)::bigint AS cents
+    FROM b, premiums p
+    WHERE p.cooperative_id = p_coop AND p.granted_on BETWEEN b.first AND b.last
+      AND (p_member IS NULL OR p.member_id = p_member)
+    GROUP BY p.member_id
+),
+-- a week counts in the month and the year of its Thursday
+hrs AS (
+    SELECT h.member_id,
+           sum(h.business_hours) FILTER (WHERE h.week_start + 3 >= b.first) AS month,
+           sum(h.business_hours) AS ytd
+    FROM b, member_hours h
+    WHERE h.cooperative_id = p_coop AND h.week_start + 3 BETWEEN b.jan1 AND b.last
+      AND (p_member IS NULL OR h.member_id = p_member)
+    GROUP BY h.member_id
+),
+fp AS (
+    SELECT f.* FROM fee_policies f
+    WHERE f.cooperative_id = p_coop AND f.valid_from <= p_period
+    ORDER BY f.valid_from DESC LIMIT 1
+),
+par AS (SELECT (statutory_on(p_period)).*),
+-- §6.3, step by step
+f AS (
+    SELECT r.*, t.turnover AS tt, t.overridden,
+           CASE WHEN fp.id IS NULL OR (t.turnover <= 0 AND fp.waive_without_turnover) THEN 0
+                ELSE least(greatest(bp_of(greatest(t.turnover, 0), fp.percentage_bp)
+                                    + fp.fixed_monthly_cents,
+                                    coalesce(fp.minimum_monthly_cents, 0)),
+                           coalesce(fp.maximum_monthly_cents, 'Infinity'::numeric))::bigint
+           END AS fee,
+           CASE r.cost_mode WHEN 'approved_costs' THEN coalesce(costs.cents, 0)
+                            WHEN 'flat_rate' THEN bp_of(greatest(t.turnover, 0), r.flat_rate_bp)
+                            ELSE 0 END AS c,
+           fp.valid_from AS fee_from, par.valid_from AS par_from,
+           r.date_of_birth + make_interval(years => par.exemption_min_age) <= p_period AS old_enough,
+           par.exemption_bp, par.exemption_monthly_cap_cents AS cap,
+           par.hours_criterion, coalesce(prem.cents, 0) AS p, coalesce(hrs.month, 0) AS hours,
+           coalesce(hrs.ytd, 0) AS ytd, t3.turnover AS turnover3, t12.total AS total12,
+           t12.top AS top12
+    FROM r JOIN t ON t.id = r.id JOIN t3 ON t3.id = r.id
+    LEFT JOIN t12 ON t12.id = r.id LEFT JOIN costs ON costs.member_id = r.id
+    LEFT JOIN prem ON prem.member_id = r.id LEFT JOIN hrs ON hrs.member_id = r.id
+    LEFT JOIN fp ON true LEFT JOIN par ON true
+),
+g AS (
+    SELECT f.*, CASE WHEN f.fee_deductible THEN f.fee ELSE 0 END AS fd,
+           greatest(0, f.tt - f.c - CASE WHEN f.fee_deductible THEN f.fee ELSE 0 END) AS base
+    FROM f
+),
+h AS (
+    SELECT g.*, bp_of(g.base, g.tax_bp) AS x, g.base - bp_of(g.base, g.tax_bp) AS n FROM g
+),
+e AS (
+    SELECT h.*,
+           CASE WHEN h.settle_muni IS NOT NULL AND h.in_window AND h.old_enough
+                THEN least(bp_of(h.n, h.exemption_bp), coalesce(h.cap, h.n)) ELSE 0 END AS ex
+    FROM h
+)
+SELECT e.id, e.settle_muni IS NOT NULL, e.settle_muni, e.municipal_reference, e.permission_id,
+       e.basis, e.cost_mode, e.policy_from, e.par_from, e.fee_from,
+       e.tt, e.fee, e.fd, e.c, e.base, e.x, e.n, e.ex, e.p,
+       CASE WHEN e.settle_muni IS NOT NULL THEN e.n - e.ex ELSE 0 END,
+       e.hours, e.ytd,
+       array_remove(ARRAY[
+           CASE WHEN e.permission_id IS NOT NULL
+                     AND e.perm_until <= (p_period + interval '1 month - 1 day')::date + 60
+                THEN 'permission_expires_within_60_days' END,
+           CASE WHEN e.ytd >= 0.8 * e.hours_criterion THEN 'hours_criterion_80_percent' END,
+           CASE WHEN e.turnover3 <= 0 AND e.joined_on <= (p_period - interval '2 months')::date
+                THEN 'no_turnover_3_months' END,
+           CASE WHEN e.overridden THEN 'rate_floor_overridden' END,
+           CASE WHEN e.settle_muni IS NOT NULL AND e.permission_id IS NULL AND e.tt <> 0
+                THEN 'turnover_without_permission' END,
+           CASE WHEN e.total12 > 0 AND e.top12 * 10 >= e.total12 * 9 THEN 'single_customer' END
+       ], NULL)
+FROM e
+$$;
+
+-- ---- rows and months as the API shows them ------------------------------------------------------
+CREATE OR REPLACE FUNCTION settlement_row_doc(s settlement_rows) RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN (SELECT row_to_json(d) FROM (SELECT
+    s.id, s.member_id, s.cooperative_id, month_text(s.period) AS period, s.version,
+    s.supersedes_version, s.status, false AS stale, s.settles_with_municipality,
+    s.municipality_code, s.municipal_reference, s.permission_id, s.income_basis, s.cost_mode,
+    s.policy_valid_from, s.parameters_valid_from, s.fee_policy_valid_from, s.turnover_cents,
+    s.fee_cents, s.fee_deducted_cents, s.costs_cents, s.base_cents, s.tax_reservation_cents,
+    s.net_income_cents, s.exemption_cents, s.premium_cents, s.amount_to_settle_cents,
+    trim_scale(s.business_hours)::text AS business_hours,
+    trim_scale(s.business_hours_ytd)::text AS business_hours_ytd, s.warnings,
+    s.correction_reason, rfc3339(s.calculated_at) AS calculated_at,
+    rfc3339(s.finalized_at) AS finalized_at, NULL::text AS acknowledged_at) d);
+
+-- Whether a row is the current one of its member and month: the draft of an open month, the
+-- latest version of a finalized one.
+CREATE OR REPLACE FUNCTION settlement_row_current(s settlement_rows) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE WHEN s.version IS NULL THEN true
+            ELSE NOT EXISTS (SELECT 1 FROM settlement_rows x WHERE x.member_id = s.member_id
+                             AND x.period = s.period AND x.version > s.version) END;
+
+CREATE OR REPLACE FUNCTION settlement_period_doc(sp settlement_periods) RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN (SELECT json_build_object(
+    'cooperative_id', sp.cooperative_id, 'period', month_text(sp.period), 'status', sp.status,
+    'calculated_at', rfc3339(sp.calculated_at), 'finalized_at', rfc3339(sp.finalized_at),
+    'rows', count(*), 'settling_rows', count(*) FILTER (WHERE s.settles_with_municipality),
+    'turnover_cents', coalesce(sum(s.turnover_cents), 0),
+    'fee_cents', coalesce(sum(s.fee_cents), 0),
+    'net_income_cents', coalesce(sum(s.net_income_cents), 0),
+    'exemption_cents', coalesce(sum(s.exemption_cents), 0),
+    'amount_to_settle_cents', coalesce(sum(s.amount_to_settle_cents), 0))
+    FROM settlement_rows s
+    WHERE s.cooperative_id = sp.cooperative_id AND s.period = sp.period
+      AND settlement_row_current(s));
+
+-- ---- calculating and finalizing a month --------------------------------------------------------
+-- settlement_compute's rows as drafts of settlement_rows (no id yet): what is written, and what
+-- the thermometer of an open month shows live.
+CREATE OR REPLACE FUNCTION settlement_drafts(p_coop uuid, p_period date, p_member uuid)
+RETURNS SETOF settlement_rows LANGUAGE sql STABLE AS $$
+    SELECT NULL::uuid, NULL::bigint, p_coop, c.member_id, p_period, NULL::integer, NULL::integer,
+           'draft', c.settles_with_municipality, c.municipality_code, c.municipal_reference,
+           c.permission_id, c.income_basis, c.cost_mode, c.policy_valid_from,
+           c.parameters_valid_from, c.fee_policy_valid_from, c.turnover_cents, c.fee_cents,
+           c.fee_deducted_cents, c.costs_cents, c.base_cents, c.tax_reservation_cents,
+           c.net_income_cents, c.exemption_cents, c.premium_cents, c.amount_to_settle_cents,
+           c.business_hours, c.business_hours_ytd, c.warnings, NULL::text, now(),
+           NULL::timestamptz
+    FROM settlement_compute(p_coop, p_period, p_member) c
+$$;
+
+-- Replaces the drafts of a cooperative's month by a fresh calculation (the caller holds the
+-- month's row locked).
+CREATE OR REPLACE FUNCTION settlement_write_drafts(p_coop uuid, p_period date) RETURNS void
+LANGUAGE sql AS $$
+    DELETE FROM settlement_rows WHERE cooperative_id = p_coop AND period = p_period
+                                  AND version IS NULL;
+    INSERT INTO settlement_rows (cooperative_id, member_id, period, status,
+        settles_with_municipality, municipality_code, municipal_reference, permission_id,
+        income_basis, cost_mode, policy_valid_from, parameters_valid_from, fee_policy_valid_from,
+        turnover_cents, fee_cents, fee_deducted_cents, costs_cents, base_cents,
+        tax_reservation_cents, net_income_cents, exemption_cents, premium_cents,
+        amount_to_settle_cents, business_hours, business_hours_ytd, warnings, calculated_at)
+    SELECT d.cooperative_id, d.member_id, d.period, d.status, d.settles_with_municipality,
+           d.municipality_code, d.municipal_reference, d.permission_id, d.income_basis,
+           d.cost_mode, d.policy_valid_from, d.parameters_valid_from, d.fee_policy_valid_from,
+           d.turnover_cents, d.fee_cents, d.fee_deducted_cents, d.costs_cents, d.base_cents,
+           d.tax_reservation_cents, d.net_income_cents, d.exemption_cents, d.premium_cents,
+           d.amount_to_settle_cents, d.business_hours, d.business_hours_ytd, d.warnings,
+           d.calculated_at
+    FROM settlement_drafts(p_coop, p_period, NULL) d;
+$$;
+
+-- The thermometer of a member and month: the latest finalized version when the month is
+-- finalized, else a live calculation (a draft without id). NULL when the member has no row
+-- (it was not active in the month).
+CREATE OR REPLACE FUNCTION settlement_thermometer(p_member uuid, p_period date) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(
+        (SELECT settlement_row_doc(s) FROM settlement_rows s
+         WHERE s.member_id = p_member AND s.period = p_period AND s.version IS NOT NULL
+         ORDER BY s.version DESC LIMIT 1),
+        (SELECT settlement_row_doc(d)
+         FROM members m, settlement_drafts(m.cooperative_id, p_period, m.id) d
+         WHERE m.id = p_member
+           AND NOT EXISTS (SELECT 1 FROM settlement_periods sp
+                           WHERE sp.cooperative_id = m.cooperative_id AND sp.period = p_period
+                             AND sp.status = 'final')))
+$$;
+
+-- POST .../settlements/{YYYY-MM}: (re)calculates the drafts of a month that has begun and is
+-- not finalized.
+-- Both answer the month's document (settlement_period_doc), made after the rows were written:
+-- a query calling them sees its own snapshot, without them.
+CREATE OR REPLACE FUNCTION settlement_calculate(p_coop uuid, p_period date)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    sp settlement_periods;
+BEGIN
+    IF p_period > date_trunc('month', today_nl()) THEN
+        RAISE EXCEPTION 'period_in_future: % has not begun', month_text(p_period)
+            USING ERRCODE = 'CO422';
+    END IF;
+    INSERT INTO settlement_periods AS x (cooperative_id, period, calculated_at)
+    VALUES (p_coop, p_period, now())
+    ON CONFLICT (cooperative_id, period) DO UPDATE SET calculated_at = excluded.calculated_at
+        WHERE x.status = 'open'
+    RETURNING * INTO sp;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'period_finalized: % is finalized; corrections make new versions',
+            month_text(p_period) USING ERRCODE = 'CO409';
+    END IF;
+    PERFORM settlement_write_drafts(p_coop, p_period);
+    RETURN settlement_period_doc(sp);
+END $$;
+
+-- POST .../finalize: a month that has ended and was calculated is calculated once more, so
+-- that what is frozen is what the data say now, and every row becomes version 1.
+CREATE OR REPLACE FUNCTION settlement_finalize(p_coop uuid, p_period date, p_user uuid)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    sp settlement_periods;
+BEGIN
+    SELECT * INTO sp FROM settlement_periods
+     WHERE cooperative_id = p_coop AND period = p_period FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'period_not_calculated: calculate % before finalizing it',
+            month_text(p_period) USING ERRCODE = 'CO409';
+    END IF;
+    IF sp.status = 'final' THEN
+        RAISE EXCEPTION 'period_finalized: % is finalized already', month_text(p_period)
+            USING ERRCODE = 'CO409';
+    END IF;
+    IF (p_period + interval '1 month')::date > today_nl() THEN
+        RAISE EXCEPTION 'period_not_closed: % has not ended', month_text(p_period)
+            USING ERRCODE = 'CO409';
+    END IF;
+    PERFORM settlement_write_drafts(p_coop, p_period);
+    UPDATE settlement_rows SET version = 1, status = 'final', finalized_at = now()
+     WHERE cooperative_id = p_coop AND period = p_period AND version IS NULL;
+    UPDATE settlement_periods SET status = 'final', calculated_at = now(), finalized_at = now(),
+           finalized_by = p_user
+     WHERE cooperative_id = p_coop AND period = p_period RETURNING * INTO sp;
+    RETURN settlement_period_doc(sp);
+END $$;
+
+-- Triggers settlement_rows_final and settlement_rows_no_truncate (007): a draft may be replaced
+-- or finalized; a finalized row never changes, and the table is never truncated.
+CREATE OR REPLACE FUNCTION settlement_rows_final() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_LEVEL = 'STATEMENT' OR OLD.status = 'final' THEN
+        RAISE EXCEPTION 'finalized settlement rows never change' USING ERRCODE = '42501';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END $$;

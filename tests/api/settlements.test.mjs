@@ -1,0 +1,200 @@
+// The monthly settlement (thermometer), built through the API the way a bookkeeper works (SPEC §5,
+// §6.3, §9; issue 9): invoices, credit notes, expenses and premiums of March 2026, the month
+// calculated, listed (JSON and CSV), one member's thermometer, finalized, and what may no longer
+// happen afterwards, through the API or in the database.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+	setup, cast, assertProblem, apiCreate, apiCooperative, apiMember, apiMunicipality, apiPermission, userWithToken, VALID,
+} from './harness.mjs';
+
+let env;
+let srv;
+let c;
+let coop;
+let muni;
+let customer;
+const people = {};
+
+const MARCH = '2026-03';
+
+before(async () => {
+	env = await setup();
+	srv = env.srv;
+	c = await cast(srv, env.dbUrl);
+	const admin = c.admin;
+	// fee 5 %, deductible; tax reservation 10 %; the worked examples 2-4 of SPEC §6.3
+	coop = (await apiCooperative(srv, admin, { vat_id: VALID.vat, iban: VALID.iban })).id;
+	await apiCreate(srv, admin, `/v1/cooperatives/${coop}/fee-policies`, { valid_from: '2025-01-01', percentage_bp: 500 });
+	muni = await apiMunicipality(srv, admin);
+	await apiCreate(srv, admin, `/v1/municipalities/${muni}/policies`, { valid_from: '2025-01-01', fee_deductible: true, tax_reservation_bp: 1000 });
+	customer = (await apiCreate(srv, admin, `/v1/cooperatives/${coop}/customers`, {
+		name: 'Buurthuis De Pijp', kvk_number: VALID.kvk,
+		address: { street: 'Van Ostadestraat', house_number: '153', postal_code: '1072 SV', city: 'Amsterdam' },
+	})).id;
+	const person = async (label, born, over = {}) => {
+		const m = await apiMember(srv, admin, coop, muni, { date_of_birth: born, status: 'active', joined_on: '2025-01-01', municipal_reference: `REF-${label}`, ...over });
+		if (over.on_benefit !== false)
+			await apiPermission(srv, admin, m.id, muni, { valid_from: '2026-01-01', valid_until: '2026-12-31', exemption_from: '2026-03', exemption_until: '2026-08' });
+		people[label] = m.id;
+		return m.id;
+	};
+	await person('ex2', '1991-03-01'); // 35
+	await person('ex3', '1991-03-01');
+	await person('ex4', '1999-03-02'); // 26 on 1 March 2026
+	await person('off', '1980-01-01', { on_benefit: false });
+	await person('quiet', '1980-01-01'); // no turnover
+});
+after(() => srv?.kill());
+
+/** Issues an invoice of one line for member m: net cents, supplied on supply. */
+async function invoice(m, net, supply) {
+	const d = await apiCreate(srv, c.admin, `/v1/cooperatives/${coop}/invoices`, {
+		member_id: m, customer_id: customer, supply_date: supply,
+		lines: [{ description: 'Tuinonderhoud', quantity: '1', unit: 'piece', unit_price_cents: net, activity_category: 'gardening', vat_category: 'S', vat_rate_bp: 2100 }],
+	});
+	const r = await srv.api('POST', `/v1/invoices/${d.id}/issue`, { token: c.admin });
+	assert.equal(r.status, 200, r.text);
+	return r.json;
+}
+
+const calc = (period = MARCH, token = c.admin) => srv.api('POST', `/v1/cooperatives/${coop}/settlements/${period}`, { token });
+const rows = async (period = MARCH) => {
+	const r = await srv.api('GET', `/v1/cooperatives/${coop}/settlements/${period}?limit=100`, { token: c.admin });
+	assert.equal(r.status, 200, r.text);
+	return Object.fromEntries(r.json.data.map((x) => [x.member_id, x]));
+};
+const FIGURES = ['turnover_cents', 'fee_cents', 'fee_deducted_cents', 'costs_cents', 'base_cents', 'tax_reservation_cents', 'net_income_cents', 'exemption_cents', 'amount_to_settle_cents', 'premium_cents'];
+const figures = (row) => FIGURES.map((k) => row[k]);
+
+test('the worked examples of SPEC §6.3 through the API: draft rows of every active member', async () => {
+	await invoice(people.ex2, 70000, '2026-03-02');
+	await invoice(people.ex2, 50000, '2026-03-31');
+	await invoice(people.ex3, 200000, '2026-03-10');
+	await invoice(people.ex4, 120000, '2026-03-10');
+	await invoice(people.off, 40000, '2026-03-12');
+	// not in March: supplied in February, issued in March (work_period counts the supply date)
+	await invoice(people.ex2, 99900, '2026-02-27');
+	const r = await calc();
+	assert.equal(r.status, 200, r.text);
+	assert.equal(r.json.period, MARCH);
+	assert.equal(r.json.status, 'open');
+	assert.equal(r.json.rows, 5);
+	assert.equal(r.json.settling_rows, 4);
+	const all = await rows();
+	assert.deepEqual(figures(all[people.ex2]), [120000, 6000, 6000, 0, 114000, 11400, 102600, 25650, 76950, 0]);
+	assert.deepEqual(figures(all[people.ex3]), [200000, 10000, 10000, 0, 190000, 19000, 171000, 28500, 142500, 0]);
+	assert.deepEqual(figures(all[people.ex4]), [120000, 6000, 6000, 0, 114000, 11400, 102600, 0, 102600, 0]);
+	const ex2 = all[people.ex2];
+	assert.equal(ex2.status, 'draft');
+	assert.equal(ex2.version, null);
+	assert.equal(ex2.stale, false);
+	assert.equal(ex2.settles_with_municipality, true);
+	assert.equal(ex2.municipality_code, muni);
+	assert.equal(ex2.municipal_reference, 'REF-ex2');
+	assert.equal(ex2.income_basis, 'work_period');
+	assert.equal(ex2.cost_mode, 'none');
+	assert.equal(ex2.policy_valid_from, '2025-01-01');
+	assert.equal(ex2.parameters_valid_from, '2026-01-01');
+	assert.equal(ex2.period, MARCH);
+	assert.ok(ex2.permission_id);
+	// off benefit: reported, not settled
+	const off = all[people.off];
+	assert.equal(off.settles_with_municipality, false);
+	assert.equal(off.municipality_code, null);
+	assert.equal(off.amount_to_settle_cents, 0);
+	assert.equal(off.exemption_cents, 0);
+	// off benefit the member's own municipality's policy applies: fee 2000 deducted, 10 % reserved
+	assert.deepEqual(figures(off), [40000, 2000, 2000, 0, 38000, 3800, 34200, 0, 0, 0]);
+	// no turnover: the fee is waived
+	assert.deepEqual(figures(all[people.quiet]), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+	// one customer for all of the turnover: a sign of disguised employment
+	assert.ok(ex2.warnings.includes('single_customer'), JSON.stringify(ex2.warnings));
+});
+
+test('a credit note lowers the month; recalculating replaces the drafts; the thermometer shows the live draft', async () => {
+	const inv = await invoice(people.ex4, 10000, '2026-03-20');
+	const cn = await srv.api('POST', `/v1/invoices/${inv.id}/credit-notes`, { token: c.admin, body: { reason: 'Dubbel gefactureerd' } });
+	assert.equal(cn.status, 201, cn.text);
+	const before = (await rows())[people.ex4];
+	assert.equal(before.turnover_cents, 120000, 'drafts are what was calculated');
+	const t = await srv.api('GET', `/v1/members/${people.ex4}/thermometer/${MARCH}`, { token: c.admin });
+	assert.equal(t.status, 200, t.text);
+	assert.equal(t.json.status, 'draft');
+	assert.equal(t.json.id, null, 'a live calculation');
+	assert.equal(t.json.turnover_cents, 120000, 'invoice and credit note cancel out');
+	assert.equal((await calc()).status, 200);
+	const after = (await rows())[people.ex4];
+	assert.notEqual(after.id, before.id, 'the draft was replaced');
+	assert.equal(after.turnover_cents, 120000);
+	const n = await env.sql(`select count(*) as n from settlement_rows where cooperative_id = '${coop}'`);
+	assert.equal(n[0].n, '5', 'one draft per member, never two');
+});
+
+test('a member reads its own thermometer; another member\'s and another cooperative\'s are 404; members may not calculate', async () => {
+	const me = await userWithToken(srv, c.admin, { role: 'member', cooperative_id: coop, member_id: people.ex3 });
+	const own = await srv.api('GET', `/v1/members/${people.ex3}/thermometer/${MARCH}`, { token: me.token });
+	assert.equal(own.status, 200, own.text);
+	assert.equal(own.json.turnover_cents, 200000);
+	assertProblem(await srv.api('GET', `/v1/members/${people.ex2}/thermometer/${MARCH}`, { token: me.token }), 404, 'not_found');
+	assertProblem(await srv.api('GET', `/v1/cooperatives/${coop}/settlements/${MARCH}`, { token: c.coopAdminA.token }), 404, 'not_found');
+	assertProblem(await srv.api('POST', `/v1/cooperatives/${coop}/settlements/${MARCH}`, { token: me.token }), 403, 'forbidden');
+	// a member not active in the month has no thermometer
+	assertProblem(await srv.api('GET', `/v1/members/${people.ex2}/thermometer/2024-01`, { token: c.admin }), 404, 'not_found');
+});
+
+test('a month that has not begun cannot be calculated; one that has not ended, or was not calculated, cannot be finalized', async () => {
+	assertProblem(await calc('2099-01'), 422, 'period_in_future');
+	assertProblem(await srv.api('POST', `/v1/cooperatives/${coop}/settlements/2026-02/finalize`, { token: c.admin }), 409, 'period_not_calculated');
+	const now = new Date();
+	const current = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+	assert.equal((await calc(current)).status, 200);
+	assertProblem(await srv.api('POST', `/v1/cooperatives/${coop}/settlements/${current}/finalize`, { token: c.admin }), 409, 'period_not_closed');
+});
+
+test('finalize freezes the month as version 1; afterwards nothing changes it, through the API or in the database', async () => {
+	const f = await srv.api('POST', `/v1/cooperatives/${coop}/settlements/${MARCH}/finalize`, { token: c.admin });
+	assert.equal(f.status, 200, f.text);
+	assert.equal(f.json.status, 'final');
+	assert.match(f.json.finalized_at, /Z$/);
+	const all = await rows();
+	for (const row of Object.values(all)) {
+		assert.equal(row.status, 'final');
+		assert.equal(row.version, 1);
+		assert.equal(row.supersedes_version, null);
+		assert.match(row.finalized_at, /Z$/);
+	}
+	assert.deepEqual(figures(all[people.ex2]), [120000, 6000, 6000, 0, 114000, 11400, 102600, 25650, 76950, 0]);
+	const t = await srv.api('GET', `/v1/members/${people.ex2}/thermometer/${MARCH}`, { token: c.admin });
+	assert.equal(t.json.version, 1);
+	assert.equal(t.json.id, all[people.ex2].id);
+	assert.equal(t.headers.get('etag'), '"1"');
+	assertProblem(await calc(), 409, 'period_finalized');
+	assertProblem(await srv.api('POST', `/v1/cooperatives/${coop}/settlements/${MARCH}/finalize`, { token: c.admin }), 409, 'period_finalized');
+	const id = all[people.ex2].id;
+	await assert.rejects(env.sql(`update settlement_rows set amount_to_settle_cents = 0 where id = '${id}'`), /never change/);
+	await assert.rejects(env.sql(`delete from settlement_rows where id = '${id}'`), /never change/);
+	await assert.rejects(env.sql('truncate settlement_rows cascade'), /never change/);
+	const ev = await env.sql(`select action from audit_events where chain = '${coop}' and object_type = 'settlement_period' order by seq`);
+	assert.deepEqual([...new Set(ev.map((e) => e.action))].sort(), ['settlement.calculate', 'settlement.finalize']);
+});
+
+test('the database refuses a row whose figures do not add up, whatever wrote it', async () => {
+	await assert.rejects(env.sql(`insert into settlement_rows (cooperative_id, member_id, period, status, settles_with_municipality,
+		municipality_code, income_basis, cost_mode, turnover_cents, fee_cents, fee_deducted_cents, costs_cents, base_cents,
+		tax_reservation_cents, net_income_cents, exemption_cents, premium_cents, amount_to_settle_cents, business_hours,
+		business_hours_ytd, calculated_at)
+		values ('${coop}', '${people.ex2}', '2026-03-01', 'draft', true, '${muni}', 'work_period', 'none', 1000, 0, 0, 0, 1000,
+		0, 1000, 0, 0, 999, 0, 0, now())`), /settlement_rows_settle/);
+});
+
+test('the month as CSV: a header and one line per row, figures as integers', async () => {
+	const r = await srv.api('GET', `/v1/cooperatives/${coop}/settlements/${MARCH}`, { token: c.admin, headers: { accept: 'text/csv' } });
+	assert.equal(r.status, 200, r.text);
+	const lines = r.text.trim().split(/\r?\n/);
+	const header = lines[0].split(',');
+	for (const k of ['member_id', 'municipal_reference', 'period', 'version', 'amount_to_settle_cents', 'warnings']) assert.ok(header.includes(k), k);
+	assert.equal(lines.length, 1 + 5);
+	const col = header.indexOf('amount_to_settle_cents');
+	assert.ok(lines.slice(1).some((l) => l.split(',')[col] === '76950'), r.text);
+});
