@@ -115,7 +115,8 @@ const struct route routes[] = {
     {"GET", "/v1/permissions/{permission_id:uuid}", permissions_get, MEMBER_READERS, 0},
     {"POST", "/v1/permissions/{permission_id:uuid}/revoke", permissions_revoke, COOP_WRITERS,
      RF_BODY, permissions_revoke_fields},
-    {"GET", "/v1/cooperatives/{coop_id:uuid}/customers", customers_list, COOP_READERS, RF_CSV},
+    /* members too: they choose a customer for their drafts (customers.c says what they see) */
+    {"GET", "/v1/cooperatives/{coop_id:uuid}/customers", customers_list, MEMBER_READERS, RF_CSV},
     {"POST", "/v1/cooperatives/{coop_id:uuid}/customers", customers_create, COOP_WRITERS,
      RF_IDEMPOTENT | RF_BODY, customers_create_fields},
     {"GET", "/v1/customers/{customer_id:uuid}", customers_get, COOP_READERS, 0},
@@ -148,6 +149,8 @@ const struct route routes[] = {
      COOP_READERS, RF_CSV},
     {"POST", "/v1/cooperatives/{coop_id:uuid}/settlements/{period:period}/finalize",
      settlements_finalize, COOP_WRITERS, RF_IDEMPOTENT},
+    {"POST", "/v1/cooperatives/{coop_id:uuid}/settlements/{period:period}/corrections",
+     settlements_correct, COOP_WRITERS, RF_IDEMPOTENT | RF_BODY, settlements_correct_fields},
     {"GET", "/v1/members/{member_id:uuid}/thermometer/{period:period}", thermometer_get,
      MEMBER_READERS, 0},
 

@@ -26,10 +26,12 @@ CREATE TABLE settlement_rows (
     version integer CHECK (version >= 1), -- null: a draft
     supersedes_version integer,
     status text NOT NULL CHECK (status IN ('draft', 'final')),
+    -- What applied when the row was calculated, kept as it was (like an issued invoice's parties):
+    -- a record, not a reference, so no foreign keys on municipality_code and permission_id.
     settles_with_municipality boolean NOT NULL,
-    municipality_code text REFERENCES municipalities,
+    municipality_code text,
     municipal_reference text,
-    permission_id uuid REFERENCES permissions,
+    permission_id uuid,
     income_basis text NOT NULL CHECK (income_basis IN ('work_period', 'invoice_date', 'payment_date')),
     cost_mode text NOT NULL CHECK (cost_mode IN ('none', 'approved_costs', 'flat_rate')),
     policy_valid_from date,
@@ -82,7 +84,7 @@ BEGIN
     RAISE EXCEPTION 'finalized settlement rows never change' USING ERRCODE = '42501';
 END $$;
 CREATE TRIGGER settlement_rows_final BEFORE UPDATE OR DELETE ON settlement_rows
-    FOR EACH ROW EXECUTE FUNCTION settlement_rows_final();
+    FOR EACH ROW WHEN (OLD.status = 'final') EXECUTE FUNCTION settlement_rows_final();
 CREATE TRIGGER settlement_rows_no_truncate BEFORE TRUNCATE ON settlement_rows
     FOR EACH STATEMENT EXECUTE FUNCTION settlement_rows_final();
 

@@ -17,6 +17,14 @@ static struct list_stmt customer_list = LIST_STMT_CSV(
     "customers c", "c.seq",
     "c.cooperative_id = $3 AND ($4::text IS NULL OR strpos(lower(c.name), lower($4)) > 0)");
 
+/* What a member sees of its cooperative's customers: enough to choose one for its draft (the id,
+ * the name and the place), not the contact and tax data, which are the office's. JSON only.
+ * $3 and $4 as above. */
+static struct list_stmt customer_choice_list = LIST_STMT(
+    "json_build_object('id', c.id, 'name', c.name, 'city', c.city, 'country', c.country)::text",
+    "customers c", "c.seq",
+    "c.cooperative_id = $3 AND ($4::text IS NULL OR strpos(lower(c.name), lower($4)) > 0)");
+
 static struct stmt customer_get =
     STMT("SELECT customer_doc(c)::text AS doc, c.row_version FROM customers c"
          " WHERE c.id = $1 AND ($2::uuid IS NULL OR c.cooperative_id = $2)");
@@ -91,7 +99,8 @@ int customers_list(struct req *r)
 		return -1;
 	}
 	const char *f[] = {r->params[0], has_name ? name : NULL};
-	return list_query(r, &customer_list, 2, f);
+	return list_query(r, r->who.role == ROLE_MEMBER ? &customer_choice_list : &customer_list, 2,
+	                  f);
 }
 
 int customers_create(struct req *r)

@@ -33,6 +33,16 @@ static struct stmt finalize =
     STMT("SELECT settlement_finalize($1, $2::date, $3)::text AS doc, month_text($2::date) AS id,"
          "  1 AS row_version");
 
+/* $3 the reason. */
+static struct stmt correct =
+    STMT("SELECT settlement_correct($1, $2::date, $3)::text AS doc, month_text($2::date) AS id,"
+         "  1 AS row_version");
+
+const struct field settlements_correct_fields[] = {
+    {"reason", F_STRING, FIELD_REQUIRED, 1, 500, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
 /* $1 the member, $2 the month's first day; the ETag is the row's version (0: a draft). */
 static struct stmt thermometer =
     STMT("SELECT t.doc::text AS doc, coalesce((t.doc->>'version')::integer, 0) AS row_version"
@@ -45,26 +55,32 @@ static void period_of(const struct req *r, int param, char first_day[11])
 	parse_month(r->params[param], 7, first_day);
 }
 
-/* Runs an action on the month of the cooperative the path names: 200 with the month. */
-static int month_action(struct req *r, struct stmt *s, const char *action, int with_user)
+/* Runs an action on the month of the cooperative the path names, with $3 when given: 200 with
+ * the month; the body, if any, is the audit event's changes. */
+static int month_action(struct req *r, struct stmt *s, const char *action, const char *third)
 {
 	char first[11];
 	period_of(r, 1, first);
 	if (coop_open(r, r->params[0]) != 0)
 		return -1;
-	const char *p[] = {r->params[0], first, r->who.sub};
+	const char *p[] = {r->params[0], first, third};
 	struct write_info w = {action, "settlement_period", r->params[0], NULL};
-	return write_one(r, s, with_user ? 3 : 2, p, 200, NULL, &w, NULL);
+	return write_one(r, s, third ? 3 : 2, p, 200, NULL, &w, r->body);
 }
 
 int settlements_calculate(struct req *r)
 {
-	return month_action(r, &calculate, "settlement.calculate", 0);
+	return month_action(r, &calculate, "settlement.calculate", NULL);
 }
 
 int settlements_finalize(struct req *r)
 {
-	return month_action(r, &finalize, "settlement.finalize", 1);
+	return month_action(r, &finalize, "settlement.finalize", r->who.sub);
+}
+
+int settlements_correct(struct req *r)
+{
+	return month_action(r, &correct, "settlement.correct", body_str(r, "reason"));
 }
 
 int settlements_list(struct req *r)

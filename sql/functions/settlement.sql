@@ -14,53 +14,51 @@ CREATE OR REPLACE FUNCTION bp_of(x bigint, bp integer) RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN round(x::numeric * bp / 10000)::bigint;
 
--- What counts of a cooperative's issued invoices and credit notes between two days, per member
--- and customer, on each income basis (§6.2): by supply_date (work_period), by issue_date
+-- What counts of a cooperative's issued invoices and credit notes between two days (§6.2), per
+-- member, customer, income basis and month: by supply_date (work_period), by issue_date
 -- (invoice_date), and the net part of the payments received (payment_date), each payment
--- round(payment × net / gross). Credit notes count negative. rate_floor_overridden: an invoice
--- that counts was issued below the rate floor.
-CREATE OR REPLACE FUNCTION settlement_turnover(p_coop uuid, p_from date, p_to date, p_member uuid)
-RETURNS TABLE (member_id uuid, customer_id uuid, work_period_cents bigint, invoice_date_cents bigint,
-               payment_date_cents bigint, work_period_overridden boolean,
-               invoice_date_overridden boolean, payment_date_overridden boolean)
+-- round(payment × net / gross). Credit notes count negative. overridden: an invoice that counts
+-- was issued below the rate floor. p_bases: the bases wanted (a basis no member's policy uses is
+-- not read at all).
+CREATE OR REPLACE FUNCTION settlement_turnover(p_coop uuid, p_from date, p_to date, p_member uuid,
+                                               p_bases text[])
+RETURNS TABLE (member_id uuid, customer_id uuid, basis text, month date, cents bigint,
+               overridden boolean)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT x.member_id, x.customer_id, sum(x.wp)::bigint, sum(x.id)::bigint, sum(x.pd)::bigint,
-           bool_or(x.wp_o), bool_or(x.id_o), bool_or(x.pd_o)
+    SELECT x.member_id, x.customer_id, x.basis, x.month, sum(x.cents)::bigint, bool_or(x.o)
     FROM (
-        SELECT i.member_id, i.customer_id, i.net_cents AS wp, 0 AS id, 0 AS pd,
-               i.rate_floor_override IS NOT NULL AS wp_o, false AS id_o, false AS pd_o
+        SELECT i.member_id, i.customer_id, 'work_period' AS basis,
+               date_trunc('month', i.supply_date)::date AS month, i.net_cents AS cents,
+               i.rate_floor_override IS NOT NULL AS o
         FROM invoices i
-        WHERE i.cooperative_id = p_coop AND i.number IS NOT NULL
-          AND i.supply_date BETWEEN p_from AND p_to
+        WHERE 'work_period' = ANY (p_bases) AND i.cooperative_id = p_coop
+          AND i.number IS NOT NULL AND i.supply_date BETWEEN p_from AND p_to
           AND (p_member IS NULL OR i.member_id = p_member)
         UNION ALL
-        SELECT i.member_id, i.customer_id, 0, i.net_cents, 0, false,
-               i.rate_floor_override IS NOT NULL, false
+        SELECT i.member_id, i.customer_id, 'invoice_date', date_trunc('month', i.issue_date)::date,
+               i.net_cents, i.rate_floor_override IS NOT NULL
         FROM invoices i
-        WHERE i.cooperative_id = p_coop AND i.number IS NOT NULL
-          AND i.issue_date BETWEEN p_from AND p_to
+        WHERE 'invoice_date' = ANY (p_bases) AND i.cooperative_id = p_coop
+          AND i.number IS NOT NULL AND i.issue_date BETWEEN p_from AND p_to
           AND (p_member IS NULL OR i.member_id = p_member)
         UNION ALL
-        SELECT i.member_id, i.customer_id, 0, 0,
+        SELECT i.member_id, i.customer_id, 'payment_date', date_trunc('month', p.received_on)::date,
                CASE WHEN i.gross_cents = 0 THEN 0
                     ELSE round(p.amount_cents::numeric * i.net_cents / i.gross_cents) END,
-               false, false, i.rate_floor_override IS NOT NULL
+               i.rate_floor_override IS NOT NULL
         FROM payments p JOIN invoices i ON i.id = p.invoice_id
-        WHERE p.cooperative_id = p_coop AND p.received_on BETWEEN p_from AND p_to
+        WHERE 'payment_date' = ANY (p_bases) AND p.cooperative_id = p_coop
+          AND p.received_on BETWEEN p_from AND p_to
           AND (p_member IS NULL OR i.member_id = p_member)
     ) x
-    GROUP BY x.member_id, x.customer_id
+    GROUP BY x.member_id, x.customer_id, x.basis, x.month
 $$;
-
--- The amount of one basis from a settlement_turnover row.
-CREATE OR REPLACE FUNCTION turnover_on(basis text, wp bigint, id bigint, pd bigint) RETURNS bigint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE basis WHEN 'invoice_date' THEN id WHEN 'payment_date' THEN pd ELSE wp END;
 
 -- The rows of a cooperative's month (p_period: its first day), every member active in it
 -- (§9), or only p_member: §6.3's figures and warnings, and the versions of the rules that
--- applied. One statement; what a member's row needs of other tables is aggregated for the
--- whole cooperative first.
+-- applied. One statement, set-based: what the rows need of other tables (permissions, policies,
+-- invoices, payments, expenses, premiums, hours) is read for the whole cooperative at once and
+-- joined by hash, never looked up per member.
 CREATE OR REPLACE FUNCTION settlement_compute(p_coop uuid, p_period date, p_member uuid)
 RETURNS TABLE (member_id uuid, settles_with_municipality boolean, municipality_code text,
                municipal_reference text, permission_id uuid, income_basis text, cost_mode text,
@@ -77,7 +75,15 @@ WITH b AS (
            (p_period - interval '11 months')::date AS first12,
            date_trunc('year', p_period)::date AS jan1
 ),
--- members active in the month, with the permission covering it (two: the later one)
+-- the permission covering the month (two: the later one)
+pm AS (
+    SELECT DISTINCT ON (p.member_id) p.*
+    FROM b, permissions p
+    WHERE p.cooperative_id = p_coop AND (p_member IS NULL OR p.member_id = p_member)
+      AND p.covers && daterange(b.first, b.last, '[]')
+    ORDER BY p.member_id, p.valid_from DESC, p.seq DESC
+),
+-- members active in the month
 m AS (
     SELECT m.id, m.date_of_birth, m.municipality_code AS own_muni, m.municipal_reference,
            m.on_benefit, m.joined_on, pm.id AS permission_id, pm.municipality_code AS perm_muni,
@@ -85,54 +91,54 @@ m AS (
            pm.exemption_from IS NOT NULL AND pm.exemption_from <= b.first
                AND b.first <= least(pm.exemption_until,
                                     coalesce(date_trunc('month', pm.revoked_on)::date,
-                                             pm.exemption_until)) AS in_window
-    FROM b CROSS JOIN members m
-    LEFT JOIN LATERAL (
-        SELECT p.* FROM permissions p
-        WHERE p.member_id = m.id AND p.covers && daterange(b.first, b.last, '[]')
-        ORDER BY p.valid_from DESC, p.seq DESC LIMIT 1) pm ON true
+                                             pm.exemption_until)) AS in_window,
+           -- the settling municipality (§9): the permission's, else the member's own; none off
+           -- benefit. The policy is that municipality's, or the member's own off benefit.
+           CASE WHEN m.on_benefit THEN coalesce(pm.municipality_code, m.municipality_code) END
+               AS settle_muni,
+           CASE WHEN m.on_benefit THEN coalesce(pm.municipality_code, m.municipality_code)
+                ELSE m.municipality_code END AS policy_muni
+    FROM b CROSS JOIN members m LEFT JOIN pm ON pm.member_id = m.id
     WHERE m.cooperative_id = p_coop AND (p_member IS NULL OR m.id = p_member)
       AND m.status <> 'applicant' AND m.joined_on <= b.last
       AND (m.left_on IS NULL OR m.left_on >= b.first)
 ),
--- the settling municipality (§9): the permission's, else the member's own; none off benefit.
--- The policy is that municipality's, or the member's own off benefit.
+-- every municipality's policy for the month (§6.1)
+pol AS (
+    SELECT DISTINCT ON (p.municipality_code) p.*
+    FROM municipal_policies p WHERE p.valid_from <= p_period
+    ORDER BY p.municipality_code, p.valid_from DESC
+),
 r AS (
-    SELECT m.*, CASE WHEN m.on_benefit THEN coalesce(m.perm_muni, m.own_muni) END AS settle_muni,
-           pol.valid_from AS policy_from,
+    SELECT m.*, pol.valid_from AS policy_from,
            coalesce(pol.income_basis, 'work_period') AS basis,
            coalesce(pol.cost_mode, 'none') AS cost_mode, pol.flat_rate_bp,
            coalesce(pol.fee_deductible, false) AS fee_deductible,
            coalesce(pol.tax_reservation_bp, 0) AS tax_bp
-    FROM m
-    LEFT JOIN LATERAL (SELECT (policy_for_month(
-        CASE WHEN m.on_benefit THEN coalesce(m.perm_muni, m.own_muni) ELSE m.own_muni END,
-        p_period)).*) pol ON true
+    FROM m LEFT JOIN pol ON pol.municipality_code = m.policy_muni
 ),
-month_t AS (SELECT * FROM b, settlement_turnover(p_coop, b.first, b.last, p_member)),
-three_t AS (SELECT * FROM b, settlement_turnover(p_coop, b.first3, b.last, p_member)),
-year_t AS (SELECT * FROM b, settlement_turnover(p_coop, b.first12, b.last, p_member)),
+-- what counts on each member's own basis, by customer and month, over the last 12 months
+tx AS MATERIALIZED (
+    SELECT x.* FROM b, settlement_turnover(p_coop, b.first12, b.last, p_member,
+                                            ARRAY(SELECT DISTINCT r.basis FROM r)) x
+),
+mine AS (
+    SELECT x.* FROM tx x JOIN r ON r.id = x.member_id AND r.basis = x.basis
+),
 t AS (
     SELECT r.id,
-           coalesce(sum(turnover_on(r.basis, x.work_period_cents, x.invoice_date_cents,
-                                    x.payment_date_cents)), 0)::bigint AS turnover,
-           coalesce(bool_or(CASE r.basis WHEN 'invoice_date' THEN x.invoice_date_overridden
-                                         WHEN 'payment_date' THEN x.payment_date_overridden
-                                         ELSE x.work_period_overridden END), false) AS overridden
-    FROM r LEFT JOIN month_t x ON x.member_id = r.id GROUP BY r.id
-),
-t3 AS (
-    SELECT r.id, coalesce(sum(turnover_on(r.basis, x.work_period_cents, x.invoice_date_cents,
-                                           x.payment_date_cents)), 0) AS turnover
-    FROM r LEFT JOIN three_t x ON x.member_id = r.id GROUP BY r.id
+           coalesce(sum(x.cents) FILTER (WHERE x.month = p_period), 0)::bigint AS turnover,
+           coalesce(bool_or(x.overridden) FILTER (WHERE x.month = p_period), false) AS overridden,
+           coalesce(sum(x.cents) FILTER (WHERE x.month >= b.first3), 0) AS turnover3
+    FROM b CROSS JOIN r LEFT JOIN mine x ON x.member_id = r.id
+    GROUP BY r.id
 ),
 -- the largest share of one customer in the member's turnover of the last 12 months
 t12 AS (
-    SELECT c.id, sum(c.cents) AS total, max(c.cents) AS top
-    FROM (SELECT r.id, turnover_on(r.basis, x.work_period_cents, x.invoice_date_cents,
-                                   x.payment_date_cents) AS cents
-          FROM r JOIN year_t x ON x.member_id = r.id) c
-    GROUP BY c.id
+    SELECT c.member_id AS id, sum(c.cents) AS total, max(c.cents) AS top
+    FROM (SELECT x.member_id, x.customer_id, sum(x.cents) AS cents FROM mine x
+          GROUP BY x.member_id, x.customer_id) c
+    GROUP BY c.member_id
 ),
 costs AS (
     SELECT e.member_id, sum(e.amount_cents - e.vat_cents)::bigint AS cents
@@ -163,7 +169,10 @@ fp AS (
     WHERE f.cooperative_id = p_coop AND f.valid_from <= p_period
     ORDER BY f.valid_from DESC LIMIT 1
 ),
-par AS (SELECT (statutory_on(p_period)).*),
+par AS (
+    SELECT s.* FROM statutory_parameters s WHERE s.valid_from <= p_period
+    ORDER BY s.valid_from DESC LIMIT 1
+),
 -- §6.3, step by step
 f AS (
     SELECT r.*, t.turnover AS tt, t.overridden,
@@ -180,9 +189,8 @@ f AS (
            r.date_of_birth + make_interval(years => par.exemption_min_age) <= p_period AS old_enough,
            par.exemption_bp, par.exemption_monthly_cap_cents AS cap,
            par.hours_criterion, coalesce(prem.cents, 0) AS p, coalesce(hrs.month, 0) AS hours,
-           coalesce(hrs.ytd, 0) AS ytd, t3.turnover AS turnover3, t12.total AS total12,
-           t12.top AS top12
-    FROM r JOIN t ON t.id = r.id JOIN t3 ON t3.id = r.id
+           coalesce(hrs.ytd, 0) AS ytd, t.turnover3, t12.total AS total12, t12.top AS top12
+    FROM r JOIN t ON t.id = r.id
     LEFT JOIN t12 ON t12.id = r.id LEFT JOIN costs ON costs.member_id = r.id
     LEFT JOIN prem ON prem.member_id = r.id LEFT JOIN hrs ON hrs.member_id = r.id
     LEFT JOIN fp ON true LEFT JOIN par ON true
@@ -222,11 +230,28 @@ FROM e
 $$;
 
 -- ---- rows and months as the API shows them ------------------------------------------------------
+-- Whether a row is the current one of its member and month: the draft of an open month, the
+-- latest version of a finalized one.
+CREATE OR REPLACE FUNCTION settlement_row_current(s settlement_rows) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE WHEN s.version IS NULL THEN true
+            ELSE NOT EXISTS (SELECT 1 FROM settlement_rows x WHERE x.member_id = s.member_id
+                             AND x.period = s.period AND x.version > s.version) END;
+
+-- Whether something that may count in a finalized row changed after its month was finalized
+-- (settlement_changes), so that the current version may be out of date until corrected.
+CREATE OR REPLACE FUNCTION settlement_row_stale(s settlement_rows) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN s.version IS NOT NULL
+       AND EXISTS (SELECT 1 FROM settlement_changes c
+                   WHERE c.member_id = s.member_id AND c.period = s.period)
+       AND settlement_row_current(s);
+
 CREATE OR REPLACE FUNCTION settlement_row_doc(s settlement_rows) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN (SELECT row_to_json(d) FROM (SELECT
     s.id, s.member_id, s.cooperative_id, month_text(s.period) AS period, s.version,
-    s.supersedes_version, s.status, false AS stale, s.settles_with_municipality,
+    s.supersedes_version, s.status, settlement_row_stale(s) AS stale, s.settles_with_municipality,
     s.municipality_code, s.municipal_reference, s.permission_id, s.income_basis, s.cost_mode,
     s.policy_valid_from, s.parameters_valid_from, s.fee_policy_valid_from, s.turnover_cents,
     s.fee_cents, s.fee_deducted_cents, s.costs_cents, s.base_cents, s.tax_reservation_cents,
@@ -235,14 +260,6 @@ RETURN (SELECT row_to_json(d) FROM (SELECT
     trim_scale(s.business_hours_ytd)::text AS business_hours_ytd, s.warnings,
     s.correction_reason, rfc3339(s.calculated_at) AS calculated_at,
     rfc3339(s.finalized_at) AS finalized_at, NULL::text AS acknowledged_at) d);
-
--- Whether a row is the current one of its member and month: the draft of an open month, the
--- latest version of a finalized one.
-CREATE OR REPLACE FUNCTION settlement_row_current(s settlement_rows) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
-RETURN CASE WHEN s.version IS NULL THEN true
-            ELSE NOT EXISTS (SELECT 1 FROM settlement_rows x WHERE x.member_id = s.member_id
-                             AND x.period = s.period AND x.version > s.version) END;
 
 CREATE OR REPLACE FUNCTION settlement_period_doc(sp settlement_periods) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -382,4 +399,93 @@ BEGIN
         RETURN OLD;
     END IF;
     RETURN NEW;
+END $$;
+
+-- ---- after finalization: stale rows and corrections ---------------------------------------------
+-- Marks the months of a member's finalized rows that the days fall in (a change counts in a
+-- month by one of these days, whatever the income basis): the row shows stale until corrected.
+CREATE OR REPLACE FUNCTION settlement_mark(p_coop uuid, p_member uuid, VARIADIC p_days date[])
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO settlement_changes (member_id, period)
+    SELECT DISTINCT p_member, date_trunc('month', d)::date FROM unnest(p_days) AS d
+    WHERE d IS NOT NULL AND EXISTS (
+        SELECT 1 FROM settlement_periods sp
+        WHERE sp.cooperative_id = p_coop AND sp.period = date_trunc('month', d)::date
+          AND sp.status = 'final')
+    ON CONFLICT (member_id, period) DO UPDATE SET changed_at = now();
+$$;
+
+-- Triggers of 008: an invoice or credit note issued (its supply and issue dates), an expense
+-- approved (its date), a premium granted (its day): the row's cooperative and member, and the
+-- days of the date columns the trigger names.
+CREATE OR REPLACE FUNCTION settlement_mark_row() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    doc jsonb := to_jsonb(NEW);
+BEGIN
+    PERFORM settlement_mark(NEW.cooperative_id, NEW.member_id,
+                            VARIADIC ARRAY(SELECT (doc ->> c)::date FROM unnest(TG_ARGV) AS c));
+    RETURN NULL;
+END $$;
+
+-- A payment received (its day), for the member of its invoice.
+CREATE OR REPLACE FUNCTION settlement_mark_payment() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM settlement_mark(NEW.cooperative_id, i.member_id, NEW.received_on)
+       FROM invoices i WHERE i.id = NEW.invoice_id;
+    RETURN NULL;
+END $$;
+
+-- POST .../corrections: the month is calculated again; a member whose figures changed gets
+-- version n+1 of its row (superseding n, with the reason), a member that had no row version 1;
+-- the others keep theirs. The month's markers are settled either way.
+CREATE OR REPLACE FUNCTION settlement_correct(p_coop uuid, p_period date, p_reason text)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    sp settlement_periods;
+    n integer;
+BEGIN
+    SELECT * INTO sp FROM settlement_periods
+     WHERE cooperative_id = p_coop AND period = p_period FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'period_not_calculated: % was never calculated', month_text(p_period)
+            USING ERRCODE = 'CO409';
+    END IF;
+    IF sp.status <> 'final' THEN
+        RAISE EXCEPTION 'period_not_finalized: % is open: calculate it again instead',
+            month_text(p_period) USING ERRCODE = 'CO409';
+    END IF;
+    INSERT INTO settlement_rows (cooperative_id, member_id, period, version, supersedes_version,
+        status, settles_with_municipality, municipality_code, municipal_reference, permission_id,
+        income_basis, cost_mode, policy_valid_from, parameters_valid_from, fee_policy_valid_from,
+        turnover_cents, fee_cents, fee_deducted_cents, costs_cents, base_cents,
+        tax_reservation_cents, net_income_cents, exemption_cents, premium_cents,
+        amount_to_settle_cents, business_hours, business_hours_ytd, warnings, correction_reason,
+        calculated_at, finalized_at)
+    SELECT d.cooperative_id, d.member_id, d.period, coalesce(c.version, 0) + 1, c.version, 'final',
+           d.settles_with_municipality, d.municipality_code, d.municipal_reference,
+           d.permission_id, d.income_basis, d.cost_mode, d.policy_valid_from,
+           d.parameters_valid_from, d.fee_policy_valid_from, d.turnover_cents, d.fee_cents,
+           d.fee_deducted_cents, d.costs_cents, d.base_cents, d.tax_reservation_cents,
+           d.net_income_cents, d.exemption_cents, d.premium_cents, d.amount_to_settle_cents,
+           d.business_hours, d.business_hours_ytd, d.warnings,
+           CASE WHEN c.version IS NOT NULL THEN p_reason END, now(), now()
+    FROM settlement_drafts(p_coop, p_period, NULL) d
+    LEFT JOIN LATERAL (
+        SELECT s.* FROM settlement_rows s
+        WHERE s.member_id = d.member_id AND s.period = p_period AND s.version IS NOT NULL
+        ORDER BY s.version DESC LIMIT 1) c ON true
+    WHERE c.id IS NULL
+       OR (d.settles_with_municipality, d.municipality_code, d.turnover_cents, d.fee_cents,
+           d.fee_deducted_cents, d.costs_cents, d.base_cents, d.tax_reservation_cents,
+           d.net_income_cents, d.exemption_cents, d.premium_cents, d.amount_to_settle_cents)
+          IS DISTINCT FROM
+          (c.settles_with_municipality, c.municipality_code, c.turnover_cents, c.fee_cents,
+           c.fee_deducted_cents, c.costs_cents, c.base_cents, c.tax_reservation_cents,
+           c.net_income_cents, c.exemption_cents, c.premium_cents, c.amount_to_settle_cents);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DELETE FROM settlement_changes x USING members m
+     WHERE x.member_id = m.id AND m.cooperative_id = p_coop AND x.period = p_period;
+    RETURN (settlement_period_doc(sp)::jsonb || jsonb_build_object('corrected_rows', n))::json;
 END $$;

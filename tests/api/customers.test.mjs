@@ -168,7 +168,17 @@ test('GET customers: creation order, pagination, own cooperative only, ?name= su
 		assert.ok(mine.every((x) => x.cooperative_id === c.coopA));
 		assertProblem(await srv.api('GET', customers(coop), { token: c.tokens[role] }), 404, 'not_found');
 	}
-	for (const role of ['member', 'municipality']) assertProblem(await srv.api('GET', customers(c.coopA), { token: c.tokens[role] }), 403, 'forbidden');
+	assertProblem(await srv.api('GET', customers(c.coopA), { token: c.tokens.municipality }), 403, 'forbidden');
+	// a member chooses a customer for its draft: id, name and place only, its own cooperative's
+	const chosen = await listAll(srv, c.tokens.member, customers(c.coopA), 50);
+	assert.ok(chosen.length > 0);
+	for (const x of chosen) assert.deepEqual(Object.keys(x).sort(), ['city', 'country', 'id', 'name']);
+	const named = await listAll(srv, c.tokens.member, `${customers(c.coopA)}?name=${encodeURIComponent(chosen[0].name)}`, 50);
+	assert.ok(named.some((x) => x.id === chosen[0].id), 'the name filter applies');
+	assertProblem(await srv.api('GET', customers(coop), { token: c.tokens.member }), 404, 'not_found');
+	assertProblem(await srv.api('GET', `/v1/customers/${chosen[0].id}`, { token: c.tokens.member }), 403, 'forbidden');
+	const csv = await srv.api('GET', customers(c.coopA), { token: c.tokens.member, headers: { accept: 'text/csv' } });
+	assert.match(csv.headers.get('content-type'), /^application\/json/, 'members get no CSV export of the customers');
 	assertProblem(await srv.api('GET', customers(uuid()), { token: c.admin }), 404, 'not_found');
 	assertProblem(await srv.api('GET', `${customers(coop)}?limit=0`, { token: c.admin }), 400, 'invalid_parameter');
 });
@@ -202,7 +212,7 @@ test('GET customers with Accept: text/csv: header row, quoting, the address spre
 	const f = csvRows((await srv.api('GET', `${customers(coop)}?name=zonder`, { token: c.admin, headers: { accept: 'text/csv' } })).text);
 	assert.deepEqual(f.map((row) => row[0]), ['id', b.id]);
 	assertProblem(await srv.api('GET', customers(coop), { token: c.coopAdminA.token, headers: { accept: 'text/csv' } }), 404, 'not_found');
-	assertProblem(await srv.api('GET', customers(coop), { token: c.memberUserA.token, headers: { accept: 'text/csv' } }), 403, 'forbidden');
+	assertProblem(await srv.api('GET', customers(coop), { token: c.memberUserA.token, headers: { accept: 'text/csv' } }), 404, 'not_found'); // members may list their own cooperative's customers (JSON only)
 	const aud = await srv.api('GET', customers(c.coopA), { token: c.auditorA.token, headers: { accept: 'text/csv' } });
 	assert.equal(aud.status, 200);
 	assert.deepEqual(csvRows(aud.text)[0], CSV_HEADER);

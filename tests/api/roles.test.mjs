@@ -225,6 +225,19 @@ const EXPECT = {
 			return { period };
 		},
 	},
+	// each call corrects a month of its own, calculated and finalized first
+	'POST /v1/cooperatives/{coop_id:uuid}/settlements/{period:period}/corrections': {
+		prepare: async (ctx) => {
+			const k = n();
+			const period = `${1960 + Math.floor(k / 12)}-${String((k % 12) + 1).padStart(2, '0')}`;
+			for (const action of ['', '/finalize']) {
+				const r = await srv.api('POST', `/v1/cooperatives/${coopOf(ctx.labels.coop_id)}/settlements/${period}${action}`, { token: w.admin });
+				assert.equal(r.status, 200, r.text);
+			}
+			return { period };
+		},
+		body: () => ({ reason: 'matrix' }),
+	},
 	'GET /v1/members/{member_id:uuid}/thermometer/{period:period}': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/invoices': {},
 	'POST /v1/cooperatives/{coop_id:uuid}/invoices': {

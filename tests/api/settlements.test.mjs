@@ -198,3 +198,40 @@ test('the month as CSV: a header and one line per row, figures as integers', asy
 	const col = header.indexOf('amount_to_settle_cents');
 	assert.ok(lines.slice(1).some((l) => l.split(',')[col] === '76950'), r.text);
 });
+
+test('after finalization: a late invoice makes the row stale; corrections write version 2 of that row only, with the reason', async () => {
+	// work of March, invoiced in December: counts in the finalized March (work_period)
+	await invoice(people.ex2, 10000, '2026-03-25');
+	// an approved expense of March for ex3: cost_mode none, so it changes nothing but is marked
+	const e = await apiCreate(srv, c.admin, `/v1/members/${people.ex3}/expenses`, { date: '2026-03-05', description: 'Trein', category: 'travel', amount_cents: 1000 });
+	assert.equal((await srv.api('POST', `/v1/expenses/${e.id}/approve`, { token: c.admin })).status, 200);
+	let all = await rows();
+	assert.equal(all[people.ex2].stale, true);
+	assert.equal(all[people.ex3].stale, true);
+	assert.equal(all[people.ex4].stale, false);
+	const t = await srv.api('GET', `/v1/members/${people.ex2}/thermometer/${MARCH}`, { token: c.admin });
+	assert.equal(t.json.stale, true);
+	assert.equal(t.json.version, 1);
+	assertProblem(await srv.api('POST', `/v1/cooperatives/${coop}/settlements/${MARCH}/corrections`, { token: c.admin, body: {} }), 422, 'validation_failed', { field: 'reason', fieldCode: 'required' });
+	const r = await srv.api('POST', `/v1/cooperatives/${coop}/settlements/${MARCH}/corrections`, { token: c.admin, body: { reason: 'Late factuur maart' } });
+	assert.equal(r.status, 200, r.text);
+	assert.equal(r.json.corrected_rows, 1);
+	all = await rows();
+	const ex2 = all[people.ex2];
+	assert.equal(ex2.version, 2);
+	assert.equal(ex2.supersedes_version, 1);
+	assert.equal(ex2.correction_reason, 'Late factuur maart');
+	assert.equal(ex2.stale, false);
+	// T 130000: F 6500, B 123500, X 12350, N 111150, E min(27788, 28500) = 27788 (27787.5 rounds up), S 83362
+	assert.deepEqual(figures(ex2), [130000, 6500, 6500, 0, 123500, 12350, 111150, 27788, 83362, 0]);
+	assert.equal(all[people.ex3].version, 1, 'unchanged figures keep their version');
+	assert.equal(all[people.ex3].stale, false, 'and the marker is settled');
+	const v = await env.sql(`select version, amount_to_settle_cents from settlement_rows where member_id = '${people.ex2}' and period = '2026-03-01' order by version`);
+	assert.deepEqual(v, [{ version: '1', amount_to_settle_cents: '76950' }, { version: '2', amount_to_settle_cents: '83362' }], 'version 1 is kept as it was');
+	assertProblem(await srv.api('POST', `/v1/cooperatives/${coop}/settlements/2026-02/corrections`, { token: c.admin, body: { reason: 'x' } }), 409, 'period_not_calculated');
+	const now = new Date();
+	const current = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+	assertProblem(await srv.api('POST', `/v1/cooperatives/${coop}/settlements/${current}/corrections`, { token: c.admin, body: { reason: 'x' } }), 409, 'period_not_finalized');
+	const ev = await env.sql(`select count(*) as n from audit_events where chain = '${coop}' and action = 'settlement.correct'`);
+	assert.equal(ev[0].n, '1');
+});

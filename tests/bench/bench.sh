@@ -21,6 +21,8 @@
 #                      the drafts: every side and round gets RATE × (BENCH_DURATION +
 #                      2 × BENCH_WARMUP) of them (at most 99999, one series)      (1500)
 #   BENCH_KEEP         1: keep the work directory (logs, cluster) at the end
+#   BENCH_ONLY         settlement: only the settlement calculation (all)
+#   BENCH_SETTLE_MEMBERS  members of the settlement's cooperative (10000; 10 invoices each)
 #   COOPD_DB_POOL      the service's pool size (default: as many connections as pgbench gets)
 #   COOPD_THREADS      the service's HTTP worker threads                (64)
 #   COOPD              the binary                                        (build/coopd)
@@ -44,6 +46,8 @@ bench_dir=$root/tests/bench
 cd "$root"
 
 connections=${BENCH_CONNECTIONS:-16}
+only=${BENCH_ONLY:-all}
+case "$only" in all | settlement) ;; *) echo "bench: BENCH_ONLY is all or settlement" >&2; exit 1 ;; esac
 duration=${BENCH_DURATION:-15}
 duration=${duration%s}
 warmup=${BENCH_WARMUP:-3}
@@ -589,10 +593,12 @@ compare() {
 }
 
 print_header
-BENCH_PATH='/v1/users/{id}' BENCH_IDS_FILE=$work/user_ids \
-	compare "GET /v1/users/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_user.sql"
-BENCH_PATH='/v1/members/{id}' BENCH_IDS_FILE=$work/member_ids \
-	compare "GET /v1/members/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_member.sql"
+if [ "$only" = all ]; then
+	BENCH_PATH='/v1/users/{id}' BENCH_IDS_FILE=$work/user_ids \
+		compare "GET /v1/users/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_user.sql"
+	BENCH_PATH='/v1/members/{id}' BENCH_IDS_FILE=$work/member_ids \
+		compare "GET /v1/members/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_member.sql"
+fi
 
 # --- POST /v1/invoices/{id}/issue ------------------------------------------------------------
 # Issues drafts (see seed_drafts): wrk with issue.lua against the service, pgbench with
@@ -628,13 +634,131 @@ pgbench_vars=(-D "actor=$admin_id" -D role=platform_admin -D action=invoice.issu
 	-D object_type=invoice)
 pgbench_fail_pattern='reached maximum value of sequence "bench_pg_next"'
 pgbench_fail_hint="pgbench's drafts of this round ran out: set BENCH_ISSUE_RATE higher than the issuing rate"
-echo "POST /v1/invoices/{id}/issue: every run issues drafts that nobody issued before (1-3 lines, as"
-echo "  a platform admin, no body: today's date; no Idempotency-Key), each side and round in a"
-echo "  cooperative of its own. All invoices of one cooperative share one series row (and one audit"
-echo "  chain): issuing is serialised per cooperative by design (the gapless counter), and that is"
-echo "  what both sides measure. pgbench runs the same transaction (BEGIN; the lock SELECT ... FOR"
-echo "  UPDATE; SELECT ... invoice_issue(); SELECT audit_append(); COMMIT), plus one statement before"
-echo "  the locks that takes its draft from a sequence (the service has the id in the URL)."
-BENCH_IDS_FILE=$work/issue_ids BENCH_WRK_THREADS=$threads compare_hook=issue_hook \
-	compare "POST /v1/invoices/{id}/issue" "$bench_dir/issue.lua" "$bench_dir/issue_invoice.sql" \
-	"$target_issue_ratio" -
+if [ "$only" = all ]; then
+	echo "POST /v1/invoices/{id}/issue: every run issues drafts that nobody issued before (1-3 lines, as"
+	echo "  a platform admin, no body: today's date; no Idempotency-Key), each side and round in a"
+	echo "  cooperative of its own. All invoices of one cooperative share one series row (and one audit"
+	echo "  chain): issuing is serialised per cooperative by design (the gapless counter), and that is"
+	echo "  what both sides measure. pgbench runs the same transaction (BEGIN; the lock SELECT ... FOR"
+	echo "  UPDATE; SELECT ... invoice_issue(); SELECT audit_append(); COMMIT), plus one statement before"
+	echo "  the locks that takes its draft from a sequence (the service has the id in the URL)."
+	BENCH_IDS_FILE=$work/issue_ids BENCH_WRK_THREADS=$threads compare_hook=issue_hook \
+		compare "POST /v1/invoices/{id}/issue" "$bench_dir/issue.lua" \
+		"$bench_dir/issue_invoice.sql" "$target_issue_ratio" -
+fi
+
+# --- POST /v1/cooperatives/{id}/settlements/{YYYY-MM} -----------------------------------------
+# The calculation of last month for one cooperative of BENCH_SETTLE_MEMBERS members (10000) with
+# 5 issued invoices of 2 lines each per member in that month (100000 lines), each member on
+# benefit with a permission and an exemption window covering the month, a fee policy and a
+# municipal policy with a fee deduction and a tax reservation: every figure of §6.3 is worked
+# out. The API call (wall time from curl: request, the calculation, the drafts replaced, the
+# answer) is set next to a plain SQL aggregate over the same invoices in the same run (pgbench,
+# one connection: per member the month's net turnover), BENCH_ROUNDS times each, alternating.
+# Targets (issue 9): under 1 s, and at most 3 times the plain aggregate.
+settle_members=${BENCH_SETTLE_MEMBERS:-10000}
+is_uint "$settle_members" || die "BENCH_SETTLE_MEMBERS must be a positive integer"
+settle_coop=00000000-0000-4000-e000-000000000001
+settle_start=$(date +%s.%N)
+psql_q -v n="$settle_members" -v coop="$settle_coop" <<'SQL'
+INSERT INTO municipalities (code, name) VALUES ('GM0599', 'Rotterdam') ON CONFLICT DO NOTHING;
+INSERT INTO municipal_policies (municipality_code, valid_from, fee_deductible, tax_reservation_bp)
+VALUES ('GM0599', '2020-01-01', true, 1000) ON CONFLICT DO NOTHING;
+INSERT INTO cooperatives (id, legal_name, invoice_prefix, kvk_number, vat_id, iban, street,
+                          house_number, postal_code, city)
+VALUES (:'coop', 'Bench settlement', 'BSETTLE', '12345678', 'NL002455799B11',
+        'NL91ABNA0417164300', 'Coolsingel', '40', '3011 AD', 'Rotterdam');
+INSERT INTO fee_policies (cooperative_id, valid_from, percentage_bp, minimum_monthly_cents)
+VALUES (:'coop', '2020-01-01', 500, 1000);
+INSERT INTO customers (id, cooperative_id, name)
+SELECT ('00000000-0000-4000-e100-' || lpad(to_hex(k), 12, '0'))::uuid, :'coop', 'Klant ' || k
+FROM generate_series(1, 20) AS k;
+CREATE TEMPORARY TABLE b AS
+SELECT (date_trunc('month', today_nl()) - interval '1 month')::date AS first;
+INSERT INTO members (id, cooperative_id, first_name, last_name, date_of_birth, street, house_number,
+                     postal_code, city, municipality_code, municipal_reference, status, joined_on,
+                     activity_category, on_benefit)
+SELECT ('00000000-0000-4000-e200-' || lpad(to_hex(m), 12, '0'))::uuid, :'coop', 'Lid',
+       'Afrekening ' || m, date '1960-01-01' + (m % 15000), 'Kade', '1', '3011 AB', 'Rotterdam',
+       'GM0599', 'R-' || m, 'active', date '2020-01-01', 'gardening', true
+FROM generate_series(1, :n) AS m;
+-- a permission of twelve months around the month, its last six the exemption window
+INSERT INTO permissions (member_id, cooperative_id, municipality_code, decision_reference,
+                         valid_from, valid_until, goal, exemption_from, exemption_until)
+SELECT m.id, m.cooperative_id, 'GM0599', 'B-' || m.municipal_reference,
+       (b.first - interval '5 months')::date, (b.first + interval '6 months' - interval '1 day')::date,
+       'reintegration', (b.first - interval '5 months')::date, b.first
+FROM members m, b WHERE m.cooperative_id = :'coop';
+-- 5 invoices a member, written as drafts with their lines and then numbered (the lines of an
+-- issued invoice are frozen)
+INSERT INTO invoices (id, cooperative_id, member_id, customer_id, supply_date, description)
+SELECT ('00000000-0000-4000-e300-' || lpad(to_hex(i), 12, '0'))::uuid, :'coop',
+       ('00000000-0000-4000-e200-' || lpad(to_hex((i - 1) / 5 + 1), 12, '0'))::uuid,
+       ('00000000-0000-4000-e100-' || lpad(to_hex(i % 20 + 1), 12, '0'))::uuid,
+       b.first + (i % 28), 'Werk ' || i
+FROM generate_series(1, :n * 5) AS i, b;
+INSERT INTO invoice_lines (invoice_id, line_no, description, quantity, unit, unit_price_cents,
+                           activity_category, vat_category, vat_rate_bp)
+SELECT i.id, l, 'Werk', l, 'hour', 2500 + i.seq % 1000, 'gardening', 'S', 2100
+FROM invoices i, generate_series(1, 2) AS l WHERE i.cooperative_id = :'coop';
+UPDATE invoices i SET status = 'issued', number = 'BSETTLE-' || i.seq,
+       series_year = extract(year FROM i.supply_date)::integer,
+       series_number = i.seq, issue_date = i.supply_date, due_date = i.supply_date + 14,
+       net_cents = t.net, vat_cents = t.net * 21 / 100, gross_cents = t.net + t.net * 21 / 100,
+       issued_at = now()
+FROM (SELECT l.invoice_id, sum(l.quantity * l.unit_price_cents)::bigint AS net
+      FROM invoice_lines l GROUP BY l.invoice_id) t
+WHERE t.invoice_id = i.id AND i.cooperative_id = :'coop';
+SQL
+psql_q -c "VACUUM ANALYZE"
+settle_lines=$(psql_q -Atc "SELECT count(*) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+	WHERE i.cooperative_id = '$settle_coop' AND i.number IS NOT NULL")
+settle_period=$(psql_q -Atc "SELECT to_char(date_trunc('month', today_nl()) - interval '1 month', 'YYYY-MM')")
+settle_seed_s=$(awk -v a="$settle_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+cat >"$work/settle_aggregate.sql" <<SQL
+SELECT i.member_id, sum(i.net_cents) FROM invoices i
+WHERE i.cooperative_id = '$settle_coop' AND i.number IS NOT NULL
+  AND i.supply_date BETWEEN '$settle_period-01'::date
+                        AND ('$settle_period-01'::date + interval '1 month - 1 day')::date
+GROUP BY i.member_id;
+SQL
+# The calculation alone, without writing the drafts: where the time of the call goes.
+echo "SELECT count(*) FROM settlement_compute('$settle_coop', '$settle_period-01', NULL);" \
+	>"$work/settle_compute.sql"
+token=$(login)
+[ -n "$token" ] || die "could not log in as admin"
+settle_call() {
+	curl -fsS -o "$work/settle.json" -w '%{time_total}' -X POST \
+		-H "Authorization: Bearer $token" "$base/v1/cooperatives/$settle_coop/settlements/$settle_period" ||
+		die "the settlement call failed"
+}
+# seconds of one run of a SQL file (pgbench, one connection, one transaction)
+settle_sql() {
+	"$pgbench" -n -c 1 -t 1 -f "$1" "$db_url" 2>&1 |
+		awk '/^latency average/ { printf "%.6f", $4 / 1000 }'
+}
+settle_agg() { settle_sql "$work/settle_aggregate.sql"; }
+settle_call >/dev/null # warm-up: plans, caches, the first drafts
+settle_agg >/dev/null
+s_times=() a_times=() c_times=() s_ratios=()
+for ((r = 1; r <= rounds; r++)); do
+	if ((r % 2)); then s=$(settle_call); a=$(settle_agg); else a=$(settle_agg); s=$(settle_call); fi
+	c=$(settle_sql "$work/settle_compute.sql")
+	s_times+=("$s") a_times+=("$a") c_times+=("$c")
+	s_ratios+=("$(awk -v s="$s" -v a="$a" 'BEGIN { printf "%.1f", (a > 0 ? s / a : 0) }')")
+	printf 'round %d/%d  settlement of %s: API call %.3f s | plain aggregate %.3f s | ratio %s | calculation alone %.3f s\n' \
+		"$r" "$rounds" "$settle_period" "$s" "$a" "${s_ratios[-1]}" "$c"
+done
+rows=$(sed -n 's/.*"rows" *: *\([0-9]*\).*/\1/p' "$work/settle.json")
+[ "$rows" = "$settle_members" ] || die "the settlement answered $rows rows, not $settle_members"
+m_s=$(median "${s_times[@]}")
+m_a=$(median "${a_times[@]}")
+m_r=$(median "${s_ratios[@]}")
+echo
+echo "POST /v1/cooperatives/{id}/settlements/$settle_period: $settle_members members, $settle_lines invoice lines (seeded in ${settle_seed_s} s)"
+printf '  API call %.3f s, plain aggregate %.3f s (medians); ratio %s (rounds: %s)\n' "$m_s" "$m_a" "$m_r" "${s_ratios[*]}"
+printf '  of the call: the calculation alone (settlement_compute, no writing) %.3f s = %.1f times the aggregate;\n' \
+	"$(median "${c_times[@]}")" "$(awk -v c="$(median "${c_times[@]}")" -v a="$m_a" 'BEGIN { printf "%.1f", (a > 0 ? c / a : 0) }')"
+echo "  the rest is writing the $settle_members drafts (constraints, indexes) and the answer"
+printf '  target under 1 s: %s\n' "$(verdict "$(awk -v s="$m_s" 'BEGIN { print (s < 1) }')")"
+printf '  target at most 3 times the plain aggregate: %s\n' "$(verdict "$(awk -v r="$m_r" 'BEGIN { print (r <= 3) }')")"
