@@ -17,6 +17,7 @@
 #include "domain/policies.h"
 #include "domain/premiums.h"
 #include "domain/rate_floors.h"
+#include "domain/reconciliations.h"
 #include "domain/settlements.h"
 #include "domain/shareholders.h"
 #include "domain/statutory.h"
@@ -142,7 +143,7 @@ const struct route routes[] = {
      RF_IDEMPOTENT | RF_BODY, premiums_create_fields},
     {"GET", "/v1/premiums/{premium_id:uuid}", premiums_get, MEMBER_READERS, 0},
 
-    /* the monthly settlement (thermometer) */
+    /* the monthly settlement (thermometer) and the annual reconciliation */
     {"POST", "/v1/cooperatives/{coop_id:uuid}/settlements/{period:period}", settlements_calculate,
      COOP_WRITERS, RF_IDEMPOTENT},
     {"GET", "/v1/cooperatives/{coop_id:uuid}/settlements/{period:period}", settlements_list,
@@ -153,6 +154,12 @@ const struct route routes[] = {
      settlements_correct, COOP_WRITERS, RF_IDEMPOTENT | RF_BODY, settlements_correct_fields},
     {"GET", "/v1/members/{member_id:uuid}/thermometer/{period:period}", thermometer_get,
      MEMBER_READERS, 0},
+    {"POST", "/v1/members/{member_id:uuid}/reconciliations/{year:year}", reconciliations_calculate,
+     COOP_WRITERS, RF_IDEMPOTENT | RF_BODY, reconciliations_calculate_fields},
+    {"GET", "/v1/members/{member_id:uuid}/reconciliations/{year:year}", reconciliations_get,
+     MEMBER_READERS, 0},
+    {"POST", "/v1/members/{member_id:uuid}/reconciliations/{year:year}/finalize",
+     reconciliations_finalize, COOP_WRITERS, RF_IDEMPOTENT},
 
     /* invoicing through the cooperative */
     {"GET", "/v1/cooperatives/{coop_id:uuid}/invoices", invoices_list, MEMBER_READERS, RF_CSV},

@@ -75,12 +75,14 @@ CREATE TABLE premiums (
 );
 CREATE INDEX premiums_member ON premiums (member_id, granted_on);
 
--- The trigger's function is defined here only so that the trigger can be created; its live
--- definition is the one in sql/functions/money.sql, applied right after the migrations.
-CREATE FUNCTION premiums_append_only() RETURNS trigger
+-- refuse_change: the trigger function of every "this never changes" rule from here on (its
+-- message is the trigger's argument). Defined here only so that the trigger can be created;
+-- the live definition is the one in sql/functions/common.sql, applied right after the
+-- migrations.
+CREATE FUNCTION refuse_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'premiums are append-only' USING ERRCODE = '42501';
+    RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = '42501';
 END $$;
-CREATE TRIGGER premiums_append_only BEFORE UPDATE OR DELETE ON premiums
-    FOR EACH STATEMENT EXECUTE FUNCTION premiums_append_only();
+CREATE TRIGGER premiums_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON premiums
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change('premiums are append-only');

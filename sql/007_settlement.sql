@@ -75,18 +75,12 @@ CREATE UNIQUE INDEX settlement_rows_version ON settlement_rows (member_id, perio
     WHERE version IS NOT NULL;
 CREATE INDEX settlement_rows_cooperative ON settlement_rows (cooperative_id, period, seq);
 
--- A finalized row never changes, whatever path a write takes (SPEC §5). The functions are
--- defined here only so that the triggers can be created; the live definitions are those of
--- sql/functions/settlement.sql.
-CREATE FUNCTION settlement_rows_final() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'finalized settlement rows never change' USING ERRCODE = '42501';
-END $$;
+-- A finalized row never changes, whatever path a write takes (SPEC §5); drafts are replaced.
 CREATE TRIGGER settlement_rows_final BEFORE UPDATE OR DELETE ON settlement_rows
-    FOR EACH ROW WHEN (OLD.status = 'final') EXECUTE FUNCTION settlement_rows_final();
+    FOR EACH ROW WHEN (OLD.status = 'final')
+    EXECUTE FUNCTION refuse_change('finalized settlement rows never change');
 CREATE TRIGGER settlement_rows_no_truncate BEFORE TRUNCATE ON settlement_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION settlement_rows_final();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change('finalized settlement rows never change');
 
 -- What the month's calculation reads, by cooperative and date, of issued invoices only.
 CREATE INDEX invoices_cooperative_supply ON invoices (cooperative_id, supply_date)

@@ -1,5 +1,5 @@
 -- Shared helpers: timestamps and dates as the API writes them, text a human typed, the list
--- key of dated versions, and an address as JSON.
+-- key of dated versions, an address as JSON, and basis points of an amount in whole cents.
 --
 -- These are the live definitions (README, "SQL functions"): the files of sql/functions/ are
 -- re-applied in one transaction at start whenever one of them changed, so every statement is
@@ -36,3 +36,17 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN street IS NULL THEN NULL ELSE json_build_object(
     'street', street, 'house_number', house_number, 'postal_code', postal_code, 'city', city,
     'country', country) END;
+
+-- x × bp / 10000, rounded to whole cents (bp: basis points, 100 = 1 %).
+CREATE OR REPLACE FUNCTION bp_of(x bigint, bp integer) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN round(x::numeric * bp / 10000)::bigint;
+
+-- The trigger function of every "this never changes" rule (premiums, finalized settlement rows
+-- and reconciliations): refuses with the trigger's argument as the message. Not a client rule
+-- (the service never tries): SQLSTATE 42501, a 500 if it ever happens.
+CREATE OR REPLACE FUNCTION refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = '42501';
+END $$;

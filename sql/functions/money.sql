@@ -129,10 +129,3 @@ BEGIN
     VALUES (p_member, coop, p_granted_on, p_amount, p_reason, p_user) RETURNING * INTO p;
     RETURN p;
 END $$;
-
--- Trigger premiums_append_only (006).
-CREATE OR REPLACE FUNCTION premiums_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'premiums are append-only' USING ERRCODE = '42501';
-END $$;

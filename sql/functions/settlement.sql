@@ -9,11 +9,6 @@
 -- Rounding: every "round" of §6 is PostgreSQL's round() of an exact numeric, which rounds half
 -- a cent away from zero (0.5 → 1, -0.5 → -1).
 
--- x × bp / 10000, rounded to whole cents (bp: basis points, 100 = 1 %).
-CREATE OR REPLACE FUNCTION bp_of(x bigint, bp integer) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN round(x::numeric * bp / 10000)::bigint;
-
 -- What counts of a cooperative's issued invoices and credit notes between two days (§6.2), per
 -- member, customer, income basis and month: by supply_date (work_period), by issue_date
 -- (invoice_date), and the net part of the payments received (payment_date), each payment
@@ -385,20 +380,6 @@ BEGIN
            finalized_by = p_user
      WHERE cooperative_id = p_coop AND period = p_period RETURNING * INTO sp;
     RETURN settlement_period_doc(sp);
-END $$;
-
--- Triggers settlement_rows_final and settlement_rows_no_truncate (007): a draft may be replaced
--- or finalized; a finalized row never changes, and the table is never truncated.
-CREATE OR REPLACE FUNCTION settlement_rows_final() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_LEVEL = 'STATEMENT' OR OLD.status = 'final' THEN
-        RAISE EXCEPTION 'finalized settlement rows never change' USING ERRCODE = '42501';
-    END IF;
-    IF TG_OP = 'DELETE' THEN
-        RETURN OLD;
-    END IF;
-    RETURN NEW;
 END $$;
 
 -- ---- after finalization: stale rows and corrections ---------------------------------------------

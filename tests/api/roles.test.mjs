@@ -67,6 +67,7 @@ const PARAMS = {
 	quarter: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] } },
 	// a month is no object either: the cooperative or member of the path carries the scope
 	period: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] }, member: { own: ['A'], foreign: [] } },
+	year: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] }, member: { own: ['A'], foreign: [] } },
 };
 
 let seq = 0;
@@ -101,6 +102,19 @@ const freshExpense = (label) => apiCreate(srv, w.admin, `/v1/members/${memberOf(
 const freshWeek = () => {
 	const k = n();
 	return `${1950 + Math.floor(k / 52)}-W${String((k % 52) + 1).padStart(2, '0')}`;
+};
+
+/** A year of its own (2001...) whose January is finalized in the cooperative of that label's
+ * member, so that the member has a settled month to reconcile. */
+let settledYears = 0;
+const settledYear = async (label) => {
+	const year = 2001 + settledYears++;
+	const coop = label === 'B' ? w.coopB : w.coopA;
+	for (const action of ['', '/finalize']) {
+		const r = await srv.api('POST', `/v1/cooperatives/${coop}/settlements/${year}-01${action}`, { token: w.admin });
+		assert.equal(r.status, 200, r.text);
+	}
+	return String(year);
 };
 
 /** A draft of that label's member (A, A2 or B) for a customer of its cooperative. */
@@ -239,6 +253,20 @@ const EXPECT = {
 		body: () => ({ reason: 'matrix' }),
 	},
 	'GET /v1/members/{member_id:uuid}/thermometer/{period:period}': {},
+	// a year of its own per call, with a finalized month in which the member settled
+	'POST /v1/members/{member_id:uuid}/reconciliations/{year:year}': {
+		prepare: async (ctx) => ({ year: await settledYear(ctx.labels.member_id) }),
+		body: () => ({ actual_tax_cents: 100 }),
+	},
+	'GET /v1/members/{member_id:uuid}/reconciliations/{year:year}': {},
+	'POST /v1/members/{member_id:uuid}/reconciliations/{year:year}/finalize': {
+		prepare: async (ctx) => {
+			const year = await settledYear(ctx.labels.member_id);
+			const r = await srv.api('POST', `/v1/members/${memberOf(ctx.labels.member_id)}/reconciliations/${year}`, { token: w.admin, body: { actual_tax_cents: 0 } });
+			assert.equal(r.status, 200, r.text);
+			return { year };
+		},
+	},
 	'GET /v1/cooperatives/{coop_id:uuid}/invoices': {},
 	'POST /v1/cooperatives/{coop_id:uuid}/invoices': {
 		body: (ctx) => ({ ...draftBody(ctx.labels.coop_id, { forMember: ctx.role === 'member' }), lines: [] }),
@@ -323,6 +351,15 @@ before(async () => {
 		w[`hours${label}`] = await apiCreate(srv, admin, `/v1/members/${m}/hours`, { week: freshWeek(), business_hours: '3' });
 		w[`premium${label}`] = await apiCreate(srv, admin, `/v1/members/${m}/premiums`, { granted_on: '2026-01-15', amount_cents: 100, reason: 'matrix' });
 	}
+	for (const coop of [c.coopA, c.coopB])
+		for (const action of ['', '/finalize']) {
+			const r = await srv.api('POST', `/v1/cooperatives/${coop}/settlements/2000-06${action}`, { token: admin });
+			assert.equal(r.status, 200, r.text);
+		}
+	for (const m of [c.memberA, c.memberA2, c.memberB]) {
+		const r = await srv.api('POST', `/v1/members/${m}/reconciliations/2000`, { token: admin, body: { actual_tax_cents: 0 } });
+		assert.equal(r.status, 200, r.text);
+	}
 	const params = await srv.api('GET', '/v1/statutory-parameters', { token: admin });
 	w.parameters = params.json.data[0].id;
 	w.objects = {
@@ -341,6 +378,7 @@ before(async () => {
 		payment_id: { A: w.paymentA.id, B: w.paymentB.id },
 		quarter: { A: '2026-Q1' },
 		period: { A: '2026-01' },
+		year: { A: '2000' },
 		expense_id: { A: w.expenseA.id, A2: w.expenseA2.id, B: w.expenseB.id },
 		hours_id: { A: w.hoursA.id, A2: w.hoursA2.id, B: w.hoursB.id },
 		premium_id: { A: w.premiumA.id, A2: w.premiumA2.id, B: w.premiumB.id },

@@ -235,3 +235,52 @@ test('after finalization: a late invoice makes the row stale; corrections write 
 	const ev = await env.sql(`select count(*) as n from audit_events where chain = '${coop}' and action = 'settlement.correct'`);
 	assert.equal(ev[0].n, '1');
 });
+
+test('the annual reconciliation of SPEC §6.4 through the API: draft, recomputed, finalized; then it never changes', async () => {
+	const path = `/v1/members/${people.ex2}/reconciliations/2026`;
+	// March is ex2's only finalized settling month of 2026 (version 2: N 111150, S 83362)
+	const r = await srv.api('POST', path, { token: c.admin, body: { actual_tax_cents: 0 } });
+	assert.equal(r.status, 200, r.text);
+	assert.equal(r.json.status, 'draft');
+	assert.equal(r.json.year, 2026);
+	assert.equal(r.json.base_cents, 123500);
+	assert.equal(r.json.actual_net_income_cents, 123500);
+	assert.equal(r.json.provisional_net_income_cents, 111150);
+	assert.equal(r.json.delta_cents, 12350);
+	assert.equal(r.json.actual_costs_cents, null);
+	// N' 123500: E' = min(30875, 28500) = 28500, S' 95000, 11638 more than settled: a claim
+	assert.deepEqual(r.json.months, [{
+		period: MARCH, base_cents: 123500, provisional_net_income_cents: 111150, provisional_amount_to_settle_cents: 83362,
+		allocated_delta_cents: 12350, net_income_cents: 123500, exemption_cents: 28500, amount_to_settle_cents: 95000, difference_cents: 11638,
+	}]);
+	assert.equal(r.json.total_difference_cents, 11638);
+	assert.equal(r.json.outcome, 'claim');
+	assert.equal(r.json.outcome_cents, 11638);
+	// recomputed with the tax assessed: N_actual 103500, Δ -7650, E' 25875, S' 77625: a back-payment
+	const again = await srv.api('POST', path, { token: c.admin, body: { actual_tax_cents: 20000 } });
+	assert.equal(again.status, 200, again.text);
+	assert.equal(again.json.id, r.json.id, 'the draft is replaced in place');
+	assert.equal(again.json.months[0].difference_cents, -5737);
+	assert.equal(again.json.outcome, 'back_payment');
+	assert.equal(again.json.outcome_cents, 5737);
+	// a member reads its own; another's is 404
+	const me = await userWithToken(srv, c.admin, { role: 'member', cooperative_id: coop, member_id: people.ex2 });
+	const own = await srv.api('GET', path, { token: me.token });
+	assert.equal(own.status, 200, own.text);
+	assert.equal(own.json.outcome_cents, 5737);
+	assertProblem(await srv.api('GET', `/v1/members/${people.ex3}/reconciliations/2026`, { token: me.token }), 404, 'not_found');
+	assertProblem(await srv.api('POST', path, { token: me.token, body: { actual_tax_cents: 0 } }), 403, 'forbidden');
+	assertProblem(await srv.api('POST', `/v1/members/${people.ex2}/reconciliations/2025`, { token: c.admin, body: { actual_tax_cents: 0 } }), 422, 'nothing_to_reconcile');
+	assertProblem(await srv.api('POST', path, { token: c.admin, body: {} }), 422, 'validation_failed', { field: 'actual_tax_cents', fieldCode: 'required' });
+	assertProblem(await srv.api('POST', `/v1/members/${people.ex3}/reconciliations/2026/finalize`, { token: c.admin }), 409, 'reconciliation_not_calculated');
+	const fin = await srv.api('POST', `${path}/finalize`, { token: c.admin });
+	assert.equal(fin.status, 200, fin.text);
+	assert.equal(fin.json.status, 'final');
+	assert.match(fin.json.finalized_at, /Z$/);
+	assertProblem(await srv.api('POST', path, { token: c.admin, body: { actual_tax_cents: 1 } }), 409, 'reconciliation_finalized');
+	assertProblem(await srv.api('POST', `${path}/finalize`, { token: c.admin }), 409, 'reconciliation_finalized');
+	await assert.rejects(env.sql(`update reconciliations set outcome_cents = 0 where id = '${r.json.id}'`), /never change/);
+	await assert.rejects(env.sql(`delete from reconciliations where id = '${r.json.id}'`), /never change/);
+	const ev = await env.sql(`select action from audit_events where object_id = '${r.json.id}' order by seq`);
+	assert.deepEqual(ev.map((e) => e.action), ['reconciliation.calculate', 'reconciliation.calculate', 'reconciliation.finalize']);
+});

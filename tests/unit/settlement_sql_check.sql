@@ -229,6 +229,40 @@ BEGIN
     PERFORM pg_temp.issued(m, cust, 2000, '2026-03-30', '2026-04-01');
     PERFORM pg_temp.expect('invoice_date', free_coop, m, ARRAY[1000, 0, 0, 0, 1000, 0, 1000, 0, 1000, 0]::bigint[], true);
     PERFORM pg_temp.person('pay', free_coop, payment, '1980-01-01', permission => false);
+
+    -- a move between municipalities in March: the permission of the old one ends on the 14th,
+    -- the new one's begins on the 15th; both cover March, and the later one settles, under its
+    -- municipality's policy (flat rate 40 %, no tax reservation), not the old one's
+    m := pg_temp.person('moved', free_coop, flat, '1980-01-01', permission => false);
+    INSERT INTO permissions (member_id, cooperative_id, municipality_code, decision_reference,
+                             valid_from, valid_until, goal)
+    VALUES (m, free_coop, ex, 'B-old', '2025-06-01', '2026-03-14', 'reintegration'),
+           (m, free_coop, flat, 'B-new', '2026-03-15', '2026-12-31', 'reintegration');
+    PERFORM pg_temp.issued(m, (SELECT id FROM customers WHERE cooperative_id = free_coop LIMIT 1),
+                           10000, '2026-03-10', '2026-03-10');
+    PERFORM pg_temp.expect('a move: the later permission and its policy', free_coop, m,
+                           ARRAY[10000, 0, 0, 4000, 6000, 0, 6000, 0, 6000, 0]::bigint[], true);
+    IF (SELECT municipality_code FROM settlement_compute(free_coop, '2026-03-01', m)) <> flat THEN
+        RAISE EXCEPTION 'a move: settles with the old municipality';
+    END IF;
+
+    -- hours: a week counts in the month of its Thursday; the year so far, and the warning at
+    -- 80 % of 1225 h (980)
+    m := pg_temp.person('hours', free_coop, flat, '1980-01-01', window_from => NULL, window_until => NULL);
+    INSERT INTO member_hours (member_id, cooperative_id, week_start, business_hours)
+    SELECT m, free_coop, w, 160
+    FROM unnest(ARRAY['2026-01-05', '2026-01-12', '2026-01-19', '2026-01-26', '2026-02-02',
+                      '2026-02-09']::date[]) AS w;
+    INSERT INTO member_hours (member_id, cooperative_id, week_start, business_hours)
+    VALUES (m, free_coop, '2026-02-23', 10),  -- Thursday 26 February
+           (m, free_coop, '2026-03-02', 20),  -- Thursday 5 March
+           (m, free_coop, '2026-03-30', 40);  -- Thursday 2 April: not March
+    IF (SELECT ARRAY[business_hours, business_hours_ytd] FROM settlement_compute(free_coop, '2026-03-01', m))
+       IS DISTINCT FROM ARRAY[20, 990]::numeric[]
+       OR NOT (SELECT 'hours_criterion_80_percent' = ANY (warnings) FROM settlement_compute(free_coop, '2026-03-01', m)) THEN
+        RAISE EXCEPTION 'hours: %', (SELECT row(business_hours, business_hours_ytd, warnings)
+                                      FROM settlement_compute(free_coop, '2026-03-01', m));
+    END IF;
 END $$;
 
 -- payment_date: one invoice of net 1000, gross 1210, paid in three parts. 605 in March counts
