@@ -48,11 +48,10 @@ static struct stmt thermometer =
     STMT("SELECT t.doc::text AS doc, coalesce((t.doc->>'version')::integer, 0) AS row_version"
          " FROM (SELECT settlement_thermometer($1, $2::date) AS doc) t WHERE t.doc IS NOT NULL");
 
-/* The month the path names (its last parameter, YYYY-MM by the route's type) as its first
- * day. */
-static void period_of(const struct req *r, int param, char first_day[11])
+/* The month the path names (r->params[1], YYYY-MM by the route's type) as its first day. */
+static void period_of(const struct req *r, char first_day[11])
 {
-	parse_month(r->params[param], 7, first_day);
+	parse_month(r->params[1], 7, first_day);
 }
 
 /* Runs an action on the month of the cooperative the path names, with $3 when given: 200 with
@@ -60,7 +59,7 @@ static void period_of(const struct req *r, int param, char first_day[11])
 static int month_action(struct req *r, struct stmt *s, const char *action, const char *third)
 {
 	char first[11];
-	period_of(r, 1, first);
+	period_of(r, first);
 	if (coop_open(r, r->params[0]) != 0)
 		return -1;
 	const char *p[] = {r->params[0], first, third};
@@ -86,7 +85,7 @@ int settlements_correct(struct req *r)
 int settlements_list(struct req *r)
 {
 	char first[11];
-	period_of(r, 1, first);
+	period_of(r, first);
 	if (coop_open(r, r->params[0]) != 0)
 		return -1;
 	const char *f[] = {r->params[0], first};
@@ -96,7 +95,7 @@ int settlements_list(struct req *r)
 int thermometer_get(struct req *r)
 {
 	char first[11];
-	period_of(r, 1, first);
+	period_of(r, first);
 	if (member_open(r, r->params[0]) != 0)
 		return -1;
 	const char *p[] = {r->params[0], first};

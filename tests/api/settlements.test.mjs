@@ -284,3 +284,35 @@ test('the annual reconciliation of SPEC §6.4 through the API: draft, recomputed
 	const ev = await env.sql(`select action from audit_events where object_id = '${r.json.id}' order by seq`);
 	assert.deepEqual(ev.map((e) => e.action), ['reconciliation.calculate', 'reconciliation.calculate', 'reconciliation.finalize']);
 });
+
+test('a month built with payments, premiums and hours through the API: the payment basis, the premium reported, the Thursday rule', async () => {
+	// a member whose municipality counts income when it is paid
+	const payMuni = await apiMunicipality(srv, c.admin);
+	await apiCreate(srv, c.admin, `/v1/municipalities/${payMuni}/policies`, { valid_from: '2025-01-01', income_basis: 'payment_date' });
+	const payer = (await apiMember(srv, c.admin, coop, payMuni, { date_of_birth: '1980-01-01', status: 'active', joined_on: '2025-01-01' })).id;
+	await apiPermission(srv, c.admin, payer, payMuni, { valid_from: '2026-01-01', valid_until: '2026-12-31' });
+	const inv = await invoice(payer, 10000, '2026-01-20'); // net 10000, gross 12100
+	for (const [amount, day] of [[6050, '2026-02-15'], [6050, '2026-03-02']]) {
+		const p = await srv.api('POST', `/v1/invoices/${inv.id}/payments`, { token: c.admin, body: { amount_cents: amount, received_on: day, method: 'bank' } });
+		assert.equal(p.status, 201, p.text);
+	}
+	// ex3: a premium and hours in February; the week of Monday 23 February counts in February
+	// (Thursday the 26th), the week of Monday 2 March in March
+	assert.equal((await srv.api('POST', `/v1/members/${people.ex3}/premiums`, { token: c.admin, body: { granted_on: '2026-02-10', amount_cents: 25000, reason: 'Uitstroom' } })).status, 201);
+	for (const [week, hours] of [['2026-W07', '12.5'], ['2026-W09', '7'], ['2026-W10', '30']]) {
+		const h = await srv.api('POST', `/v1/members/${people.ex3}/hours`, { token: c.admin, body: { week, business_hours: hours } });
+		assert.equal(h.status, 201, h.text);
+	}
+	assert.equal((await calc('2026-02')).status, 200);
+	const feb = await rows('2026-02');
+	// half of the gross paid in February: round(6050 × 10000 / 12100) = 5000 counts
+	assert.equal(feb[payer].income_basis, 'payment_date');
+	assert.equal(feb[payer].turnover_cents, 5000);
+	assert.equal(feb[people.ex3].premium_cents, 25000, 'reported');
+	assert.equal(feb[people.ex3].amount_to_settle_cents, 0, 'not deducted: no turnover in February');
+	assert.equal(feb[people.ex3].business_hours, '19.5');
+	assert.equal(feb[people.ex3].business_hours_ytd, '19.5');
+	const t = await srv.api('GET', `/v1/members/${people.ex3}/thermometer/2026-04`, { token: c.admin });
+	assert.equal(t.status, 200, t.text);
+	assert.equal(t.json.business_hours_ytd, '49.5', 'the year so far includes March');
+});
