@@ -1,7 +1,6 @@
 /* A member's expenses (expenses.h). */
 #include "expenses.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "body.h"
@@ -78,17 +77,9 @@ int expenses_create(struct req *r)
 	if (vat &&
 	    json_integer_value(vat) > json_integer_value(json_object_get(r->body, "amount_cents")))
 		err_field(&r->err, "vat_cents", "invalid_value", "must not exceed amount_cents");
-	char coop[ID_LEN], muni[8];
-	if (r->err.status || member_open_for_update(r, coop, muni) != 0)
+	if (r->err.status)
 		return -1;
-	char *body = body_text(r);
-	if (!body)
-		return -1;
-	const char *p[] = {body, r->params[0], coop, r->who.sub};
-	struct write_info w = {"expense.create", "expense", coop, NULL};
-	int rc = write_one(r, &expense_insert, 4, p, 201, "/v1/expenses", &w, r->body);
-	free(body);
-	return rc;
+	return write_member_record(r, &expense_insert, "/v1/expenses", "expense.create", "expense");
 }
 
 static int decide(struct req *r, int approve)

@@ -1,7 +1,6 @@
 /* A member's hours per ISO week (hours.h). */
 #include "hours.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "auth/authz.h"
@@ -88,17 +87,9 @@ int hours_create(struct req *r)
 			err_field(&r->err, "week", "invalid_value", "must not lie in the future");
 		json_object_set_new(r->body, "week_start", json_string(monday));
 	}
-	char coop[ID_LEN], muni[8];
-	if (r->err.status || member_open_for_update(r, coop, muni) != 0)
+	if (r->err.status)
 		return -1;
-	char *body = body_text(r);
-	if (!body)
-		return -1;
-	const char *p[] = {body, r->params[0], coop, r->who.sub};
-	struct write_info w = {"hours.create", "hours", coop, NULL};
-	int rc = write_one(r, &hours_insert, 4, p, 201, "/v1/hours", &w, r->body);
-	free(body);
-	return rc;
+	return write_member_record(r, &hours_insert, "/v1/hours", "hours.create", "hours");
 }
 
 int hours_patch(struct req *r)

@@ -6,6 +6,7 @@
 #include "audit.h"
 #include "auth/authz.h"
 #include "body.h"
+#include "scope.h"
 
 /* 1 when statement s finds a row, 0 when not, -1 with r->err. */
 static int row_exists(struct req *r, struct stmt *s, int nparams, const char *const *params)
@@ -117,6 +118,22 @@ int write_body(struct req *r, struct stmt *s, const char *key, int status, const
 		return -1;
 	const char *p[] = {body, key};
 	int rc = write_one(r, s, key ? 2 : 1, p, status, collection, w, r->body);
+	free(body);
+	return rc;
+}
+
+int write_member_record(struct req *r, struct stmt *s, const char *collection, const char *action,
+                        const char *object_type)
+{
+	char coop[ID_LEN], muni[8];
+	if (member_open_for_update(r, coop, muni) != 0)
+		return -1;
+	char *body = body_text(r);
+	if (!body)
+		return -1;
+	const char *p[] = {body, r->params[0], coop, r->who.sub};
+	struct write_info w = {action, object_type, coop, NULL};
+	int rc = write_one(r, s, 4, p, 201, collection, &w, r->body);
 	free(body);
 	return rc;
 }

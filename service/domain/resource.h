@@ -73,6 +73,14 @@ int write_one(struct req *r, struct stmt *s, int nparams, const char *const *par
 int write_body(struct req *r, struct stmt *s, const char *key, int status, const char *collection,
                const struct write_info *w);
 
+/* A record of the member the path names (r->params[0]) written from the body: the member is
+ * locked in the caller's scope (member_open_for_update: 404 outside it), then s runs with $1
+ * the body as JSON text, $2 the member, $3 its cooperative, $4 the caller, and must return
+ * (doc, id, row_version); 201 with Location collection/id, audited as action on object_type
+ * in the cooperative's chain, with the body as changes. */
+int write_member_record(struct req *r, struct stmt *s, const char *collection, const char *action,
+                        const char *object_type);
+
 /* N rows written, one audit event each, in the request's transaction (a settlement's lines, a
  * payout batch), in two statements whatever N is: s writes the rows set-based (for example
  * INSERT ... SELECT ... FROM jsonb_to_recordset($1)) and returns id and, optionally, changes
