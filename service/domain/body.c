@@ -16,6 +16,15 @@ char *body_text(struct req *r)
 	return s;
 }
 
+const char *body_integer_text(const struct req *r, const char *name, char buf[24])
+{
+	json_t *v = json_object_get(r->body, name);
+	if (!json_is_integer(v))
+		return NULL;
+	snprintf(buf, 24, "%lld", (long long)json_integer_value(v));
+	return buf;
+}
+
 int validate_nested(struct req *r, json_t *obj, const char *prefix, const struct field *fields)
 {
 	/* The same table machinery as for bodies, on the nested object, naming fields prefix.x. */

@@ -26,6 +26,10 @@ int validate_items(struct req *r, const char *name, const struct field *fields);
  * NULL with r->err 500 when it cannot be made. */
 char *body_text(struct req *r);
 
+/* An integer field of the body (money in cents, a count) as decimal text in buf, for a statement
+ * parameter; NULL when it is absent, null or not an integer. */
+const char *body_integer_text(const struct req *r, const char *name, char buf[24]);
+
 /* Replaces an "address" object of the body by the flat columns street, house_number,
  * postal_code, city, country (null address: all null), checking each part; a Dutch postal code is
  * normalised to "1234 AB". Field errors go to r->err. */

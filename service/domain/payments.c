@@ -1,8 +1,8 @@
 /* Payments on an invoice (payments.h). */
 #include "payments.h"
 
-#include <stdio.h>
 
+#include "body.h"
 #include "invoices.h"
 #include "list.h"
 #include "resource.h"
@@ -48,9 +48,8 @@ int payments_create(struct req *r)
 	if (lock_invoice(r, &l) != 0)
 		return -1;
 	char amount[24];
-	snprintf(amount, sizeof amount, "%lld", cents);
 	const char *p[] = {r->params[0],
-	                   amount,
+	                   body_integer_text(r, "amount_cents", amount),
 	                   body_str(r, "received_on"),
 	                   body_str(r, "method"),
 	                   body_str(r, "reference"),

@@ -1,8 +1,6 @@
 /* Premiums granted to a member (premiums.h). */
 #include "premiums.h"
 
-#include <stdio.h>
-
 #include "body.h"
 #include "list.h"
 #include "resource.h"
@@ -46,9 +44,8 @@ int premiums_create(struct req *r)
 	if (member_open_for_update(r, coop, muni) != 0)
 		return -1;
 	char amount[24];
-	snprintf(amount, sizeof amount, "%lld",
-	         (long long)json_integer_value(json_object_get(r->body, "amount_cents")));
-	const char *p[] = {r->params[0], body_str(r, "granted_on"), amount, body_str(r, "reason"),
+	const char *p[] = {r->params[0], body_str(r, "granted_on"),
+	                   body_integer_text(r, "amount_cents", amount), body_str(r, "reason"),
 	                   r->who.sub};
 	struct write_info w = {"premium.create", "premium", coop, muni};
 	return write_one(r, &premium_insert, 5, p, 201, "/v1/premiums", &w, r->body);

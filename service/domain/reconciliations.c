@@ -1,8 +1,6 @@
 /* The annual reconciliation of a member's year (reconciliations.h). */
 #include "reconciliations.h"
 
-#include <stdio.h>
-
 #include "body.h"
 #include "resource.h"
 #include "scope.h"
@@ -26,23 +24,14 @@ const struct field reconciliations_calculate_fields[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
-/* A money field of the body as text, or NULL when absent or null. */
-static const char *cents_text(const struct req *r, const char *name, char buf[24])
-{
-	json_t *v = json_object_get(r->body, name);
-	if (!json_is_integer(v))
-		return NULL;
-	snprintf(buf, 24, "%lld", (long long)json_integer_value(v));
-	return buf;
-}
-
 int reconciliations_calculate(struct req *r)
 {
 	char coop[ID_LEN], muni[8], tax[24], costs[24];
 	if (member_open_for_update(r, coop, muni) != 0)
 		return -1;
-	const char *p[] = {r->params[0], r->params[1], cents_text(r, "actual_tax_cents", tax),
-	                   cents_text(r, "actual_costs_cents", costs)};
+	const char *p[] = {r->params[0], r->params[1],
+	                   body_integer_text(r, "actual_tax_cents", tax),
+	                   body_integer_text(r, "actual_costs_cents", costs)};
 	struct write_info w = {"reconciliation.calculate", "reconciliation", coop, muni};
 	return write_one(r, &calculate, 4, p, 200, NULL, &w, r->body);
 }

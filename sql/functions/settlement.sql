@@ -287,26 +287,57 @@ RETURNS SETOF settlement_rows LANGUAGE sql STABLE AS $$
     FROM settlement_compute(p_coop, p_period, p_member) c
 $$;
 
+-- Writes the month's rows from a fresh calculation, and returns how many. p_reason NULL: as
+-- drafts (an open month). p_reason given: as corrections of a finalized month, only for the
+-- members whose money figures changed (hours and warnings alone make no new version), each as
+-- version n+1 superseding n with the reason, or version 1 for a member that had no row.
+CREATE OR REPLACE FUNCTION settlement_write_rows(p_coop uuid, p_period date, p_reason text)
+RETURNS integer LANGUAGE sql AS $$
+    WITH written AS (
+        INSERT INTO settlement_rows (cooperative_id, member_id, period, version,
+            supersedes_version, status, settles_with_municipality, municipality_code,
+            municipal_reference, permission_id, income_basis, cost_mode, policy_valid_from,
+            parameters_valid_from, fee_policy_valid_from, turnover_cents, fee_cents,
+            fee_deducted_cents, costs_cents, base_cents, tax_reservation_cents,
+            net_income_cents, exemption_cents, premium_cents, amount_to_settle_cents,
+            business_hours, business_hours_ytd, warnings, correction_reason, calculated_at,
+            finalized_at)
+        SELECT d.cooperative_id, d.member_id, d.period,
+               CASE WHEN p_reason IS NOT NULL THEN coalesce(c.version, 0) + 1 END, c.version,
+               CASE WHEN p_reason IS NOT NULL THEN 'final' ELSE 'draft' END,
+               d.settles_with_municipality, d.municipality_code, d.municipal_reference,
+               d.permission_id, d.income_basis, d.cost_mode, d.policy_valid_from,
+               d.parameters_valid_from, d.fee_policy_valid_from, d.turnover_cents, d.fee_cents,
+               d.fee_deducted_cents, d.costs_cents, d.base_cents, d.tax_reservation_cents,
+               d.net_income_cents, d.exemption_cents, d.premium_cents,
+               d.amount_to_settle_cents, d.business_hours, d.business_hours_ytd, d.warnings,
+               CASE WHEN c.version IS NOT NULL THEN p_reason END, now(),
+               CASE WHEN p_reason IS NOT NULL THEN now() END
+        FROM settlement_drafts(p_coop, p_period, NULL) d
+        LEFT JOIN LATERAL (
+            SELECT s.* FROM settlement_rows s
+            WHERE p_reason IS NOT NULL AND s.member_id = d.member_id AND s.period = p_period
+              AND s.version IS NOT NULL
+            ORDER BY s.version DESC LIMIT 1) c ON true
+        WHERE p_reason IS NULL OR c.id IS NULL
+           OR (d.settles_with_municipality, d.municipality_code, d.turnover_cents, d.fee_cents,
+               d.fee_deducted_cents, d.costs_cents, d.base_cents, d.tax_reservation_cents,
+               d.net_income_cents, d.exemption_cents, d.premium_cents, d.amount_to_settle_cents)
+              IS DISTINCT FROM
+              (c.settles_with_municipality, c.municipality_code, c.turnover_cents, c.fee_cents,
+               c.fee_deducted_cents, c.costs_cents, c.base_cents, c.tax_reservation_cents,
+               c.net_income_cents, c.exemption_cents, c.premium_cents, c.amount_to_settle_cents)
+        RETURNING 1)
+    SELECT count(*)::integer FROM written;
+$$;
+
 -- Replaces the drafts of a cooperative's month by a fresh calculation (the caller holds the
 -- month's row locked).
 CREATE OR REPLACE FUNCTION settlement_write_drafts(p_coop uuid, p_period date) RETURNS void
 LANGUAGE sql AS $$
     DELETE FROM settlement_rows WHERE cooperative_id = p_coop AND period = p_period
                                   AND version IS NULL;
-    INSERT INTO settlement_rows (cooperative_id, member_id, period, status,
-        settles_with_municipality, municipality_code, municipal_reference, permission_id,
-        income_basis, cost_mode, policy_valid_from, parameters_valid_from, fee_policy_valid_from,
-        turnover_cents, fee_cents, fee_deducted_cents, costs_cents, base_cents,
-        tax_reservation_cents, net_income_cents, exemption_cents, premium_cents,
-        amount_to_settle_cents, business_hours, business_hours_ytd, warnings, calculated_at)
-    SELECT d.cooperative_id, d.member_id, d.period, d.status, d.settles_with_municipality,
-           d.municipality_code, d.municipal_reference, d.permission_id, d.income_basis,
-           d.cost_mode, d.policy_valid_from, d.parameters_valid_from, d.fee_policy_valid_from,
-           d.turnover_cents, d.fee_cents, d.fee_deducted_cents, d.costs_cents, d.base_cents,
-           d.tax_reservation_cents, d.net_income_cents, d.exemption_cents, d.premium_cents,
-           d.amount_to_settle_cents, d.business_hours, d.business_hours_ytd, d.warnings,
-           d.calculated_at
-    FROM settlement_drafts(p_coop, p_period, NULL) d;
+    SELECT settlement_write_rows(p_coop, p_period, NULL);
 $$;
 
 -- The thermometer of a member and month: the latest finalized version when the month is
@@ -437,35 +468,7 @@ BEGIN
         RAISE EXCEPTION 'period_not_finalized: % is open: calculate it again instead',
             month_text(p_period) USING ERRCODE = 'CO409';
     END IF;
-    INSERT INTO settlement_rows (cooperative_id, member_id, period, version, supersedes_version,
-        status, settles_with_municipality, municipality_code, municipal_reference, permission_id,
-        income_basis, cost_mode, policy_valid_from, parameters_valid_from, fee_policy_valid_from,
-        turnover_cents, fee_cents, fee_deducted_cents, costs_cents, base_cents,
-        tax_reservation_cents, net_income_cents, exemption_cents, premium_cents,
-        amount_to_settle_cents, business_hours, business_hours_ytd, warnings, correction_reason,
-        calculated_at, finalized_at)
-    SELECT d.cooperative_id, d.member_id, d.period, coalesce(c.version, 0) + 1, c.version, 'final',
-           d.settles_with_municipality, d.municipality_code, d.municipal_reference,
-           d.permission_id, d.income_basis, d.cost_mode, d.policy_valid_from,
-           d.parameters_valid_from, d.fee_policy_valid_from, d.turnover_cents, d.fee_cents,
-           d.fee_deducted_cents, d.costs_cents, d.base_cents, d.tax_reservation_cents,
-           d.net_income_cents, d.exemption_cents, d.premium_cents, d.amount_to_settle_cents,
-           d.business_hours, d.business_hours_ytd, d.warnings,
-           CASE WHEN c.version IS NOT NULL THEN p_reason END, now(), now()
-    FROM settlement_drafts(p_coop, p_period, NULL) d
-    LEFT JOIN LATERAL (
-        SELECT s.* FROM settlement_rows s
-        WHERE s.member_id = d.member_id AND s.period = p_period AND s.version IS NOT NULL
-        ORDER BY s.version DESC LIMIT 1) c ON true
-    WHERE c.id IS NULL
-       OR (d.settles_with_municipality, d.municipality_code, d.turnover_cents, d.fee_cents,
-           d.fee_deducted_cents, d.costs_cents, d.base_cents, d.tax_reservation_cents,
-           d.net_income_cents, d.exemption_cents, d.premium_cents, d.amount_to_settle_cents)
-          IS DISTINCT FROM
-          (c.settles_with_municipality, c.municipality_code, c.turnover_cents, c.fee_cents,
-           c.fee_deducted_cents, c.costs_cents, c.base_cents, c.tax_reservation_cents,
-           c.net_income_cents, c.exemption_cents, c.premium_cents, c.amount_to_settle_cents);
-    GET DIAGNOSTICS n = ROW_COUNT;
+    n := settlement_write_rows(p_coop, p_period, p_reason);
     DELETE FROM settlement_changes x USING members m
      WHERE x.member_id = m.id AND m.cooperative_id = p_coop AND x.period = p_period;
     RETURN (settlement_period_doc(sp)::jsonb || jsonb_build_object('corrected_rows', n))::json;

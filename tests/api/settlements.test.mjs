@@ -316,3 +316,30 @@ test('a month built with payments, premiums and hours through the API: the payme
 	assert.equal(t.status, 200, t.text);
 	assert.equal(t.json.business_hours_ytd, '49.5', 'the year so far includes March');
 });
+
+test('hostile input to the month, the year and their bodies: malformed paths 404, a garbage cursor 400, numbers out of range and odd text 422', async () => {
+	for (const p of [`/v1/cooperatives/${coop}/settlements/2026-13`, `/v1/cooperatives/${coop}/settlements/2026-3`,
+		`/v1/cooperatives/${coop}/settlements/2026-00`, `/v1/members/${people.ex2}/thermometer/26-03`,
+		`/v1/members/${people.ex2}/reconciliations/99999`, `/v1/members/${people.ex2}/reconciliations/0999`]) {
+		assertProblem(await srv.api('GET', p, { token: c.admin }), 404, 'not_found');
+	}
+	for (const after of ['garbage', 'c9999999999999', '%00']) {
+		assertProblem(await srv.api('GET', `/v1/cooperatives/${coop}/settlements/${MARCH}?after=${after}`, { token: c.admin }), 400, 'invalid_parameter');
+	}
+	const corr = `/v1/cooperatives/${coop}/settlements/${MARCH}/corrections`;
+	for (const [reason, code] of [['x'.repeat(501), 'too_long'], ['bel\u0007', 'invalid_value'], [{}, 'invalid_type'], ['', 'too_short']]) {
+		const r = await srv.api('POST', corr, { token: c.admin, body: { reason } });
+		assertProblem(r, 422, 'validation_failed', { field: 'reason' });
+		assert.ok(r.json.errors.some((e) => e.code === code), `${JSON.stringify(reason)}: ${r.text}`);
+	}
+	const rec = `/v1/members/${people.ex3}/reconciliations/2026`;
+	for (const raw of ['1e400', '-1', '12.5', '99999999999999999999']) {
+		const r = await srv.api('POST', rec, { token: c.admin, rawBody: `{"actual_tax_cents":${raw}}` });
+		assertProblem(r, 422, 'validation_failed', { field: 'actual_tax_cents' });
+	}
+	for (const week of ['２０２６-W05', '2026-W05\u200b', '2026-Ｗ05', '2026-W-5']) {
+		assertProblem(await srv.api('POST', `/v1/members/${people.ex3}/hours`, { token: c.admin, body: { week } }), 422, 'validation_failed', { field: 'week' });
+	}
+	const n = await env.sql(`select count(*) as n from settlement_rows where member_id = '${people.ex2}' and period = '2026-03-01'`);
+	assert.equal(n[0].n, '2', 'nothing was written');
+});
