@@ -23,7 +23,7 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "lib/pdf.h"
+#include "lib/pdfdraw.h"
 #include "log.h"
 
 #define DRAIN_SECONDS 25 /* below the usual 30 s stop timeout of service managers */

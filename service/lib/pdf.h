@@ -11,12 +11,7 @@
  * printed invoice also needs a due date whenever it asks for payment, the issue date of the
  * invoice a credit note credits, and the cooperative's IBAN.
  *
- * Every valid UTF-8 text renders: it is drawn in DejaVu Sans and DejaVu Sans Bold, embedded
- * (only the glyphs used), read from COOPD_FONT_DIR or else /usr/share/fonts/truetype/dejavu
- * (Debian: fonts-dejavu-core) at every render. Decomposed accents are composed (NFC); Arabic
- * and Hebrew are shaped and ordered right-to-left (FriBidi); a character the font has no glyph
- * for prints as its compatibility equivalent (𝕏 as X) or else as U+FFFD; control characters
- * print as spaces. Long texts wrap, and are cut with an ellipsis where their block ends. */
+ * Text is drawn by the drawing layer (pdfdraw.h): every valid UTF-8 text renders. */
 #ifndef COOPD_PDF_H
 #define COOPD_PDF_H
 #include <jansson.h>
@@ -34,10 +29,5 @@ unsigned char *pdf_render(const json_t *doc, size_t *len, char *err, size_t errl
  * it reports a real one. step < 0 provokes none. */
 unsigned char *pdf_render_failing_at(const json_t *doc, size_t *len, char *err, size_t errlen,
                                      long step);
-
-/* The start-up check of the fonts pdf_render needs: 0 when both font files are readable
- * TrueType fonts that libharu loads; else -1 with a message naming the file in err (errlen
- * bytes). Reads COOPD_FONT_DIR. Call it before threads start. */
-int pdf_fonts_check(char *err, size_t errlen);
 
 #endif

@@ -6,6 +6,7 @@
  * (run under ASan: nothing leaks), concurrent renders, a render on a 64 KiB stack, and the
  * start-up check of the fonts. */
 #include "lib/pdf.h"
+#include "lib/pdfdraw.h"
 #include "unit.h"
 
 #include <ctype.h>
