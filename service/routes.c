@@ -154,6 +154,8 @@ const struct route routes[] = {
      settlements_correct, COOP_WRITERS, RF_IDEMPOTENT | RF_BODY, settlements_correct_fields},
     {"GET", "/v1/members/{member_id:uuid}/thermometer/{period:period}", thermometer_get,
      MEMBER_READERS, 0},
+    {"GET", "/v1/members/{member_id:uuid}/thermometer/{period:period}/pdf", thermometer_pdf,
+     MEMBER_READERS, 0},
     {"POST", "/v1/members/{member_id:uuid}/reconciliations/{year:year}", reconciliations_calculate,
      COOP_WRITERS, RF_IDEMPOTENT | RF_BODY, reconciliations_calculate_fields},
     {"GET", "/v1/members/{member_id:uuid}/reconciliations/{year:year}", reconciliations_get,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Loads the demo data through the API, as a bookkeeper would enter it: one cooperative with a fee
 # policy, rate floors and customers; two municipalities with policies (one a social shareholder);
-# eight members in different states with permissions; and a login for every role.
+# eight members in different states with permissions; invoices and a credit note over the last
+# three months, those months settled and finalized, the current month calculated; and a login
+# for every role.
 # Usage: demo.sh BASE_URL ADMIN_PASSWORD LOGINS_FILE
 # Does nothing when the database already has a cooperative. Passwords are generated once and kept
 # in LOGINS_FILE (mode 600), so later runs print logins that still work.
@@ -64,15 +66,15 @@ call POST "/v1/cooperatives/$coop/shareholders" '{"municipality_code":"GM0363","
 call POST "/v1/cooperatives/$coop/rate-floors" '{"activity_category":"gardening","unit":"hour","minimum_unit_price_cents":2750}' >/dev/null
 call POST "/v1/cooperatives/$coop/rate-floors" '{"activity_category":"bicycle_repair","unit":"piece","minimum_unit_price_cents":1500}' >/dev/null
 call POST "/v1/cooperatives/$coop/rate-floors" '{"activity_category":"catering","unit":"day","minimum_unit_price_cents":22500}' >/dev/null
-call POST "/v1/cooperatives/$coop/customers" '{"name":"Buurthuis De Linde","address":{"street":"Lindengracht",
+linde=$(call POST "/v1/cooperatives/$coop/customers" '{"name":"Buurthuis De Linde","address":{"street":"Lindengracht",
  "house_number":"20","postal_code":"1015 KK","city":"Amsterdam"},"kvk_number":"87654321","email":"info@delinde.example",
- "payment_terms_days":14}' >/dev/null
-call POST "/v1/cooperatives/$coop/customers" '{"name":"Fietsenmakerij Oost B.V.","address":{"street":"Javastraat",
+ "payment_terms_days":14}' | id_of)
+oost=$(call POST "/v1/cooperatives/$coop/customers" '{"name":"Fietsenmakerij Oost B.V.","address":{"street":"Javastraat",
  "house_number":"5","postal_code":"1094 HA","city":"Amsterdam"},"kvk_number":"23456789","vat_id":"NL004495445B01",
- "peppol_id":"0106:23456789","payment_terms_days":30}' >/dev/null
+ "peppol_id":"0106:23456789","payment_terms_days":30}' | id_of)
 
 # Eight members: name, birth date, municipality, status, joined, on benefit, activity, category
-first_member=
+members=()
 i=0
 while IFS='|' read -r first last born muni status joined benefit activity category; do
 	i=$((i + 1))
@@ -82,7 +84,7 @@ while IFS='|' read -r first last born muni status joined benefit activity catego
  \"iban\":\"NL02ABNA0123456789\",\"activity_description\":\"$activity\",\"activity_category\":\"$category\""
 	if [ "$status" = applicant ]; then body="$body}"; else body="$body,\"status\":\"active\",\"joined_on\":\"$joined\"}"; fi
 	member=$(call POST "/v1/cooperatives/$coop/members" "$body" | id_of)
-	[ -n "$first_member" ] || first_member=$member
+	members+=("$member")
 	if [ "$status" != applicant ] && [ "$benefit" = true ]; then
 		exemption=
 		[ $i -le 3 ] && exemption=',"exemption_from":"2026-01","exemption_until":"2026-06"'
@@ -109,5 +111,32 @@ MEMBERS
 call POST /v1/users "{\"username\":\"beheer\",\"password\":\"$(pw coop_admin)\",\"role\":\"coop_admin\",\"cooperative_id\":\"$coop\"}" >/dev/null
 call POST /v1/users "{\"username\":\"boekhouder\",\"password\":\"$(pw bookkeeper)\",\"role\":\"bookkeeper\",\"cooperative_id\":\"$coop\"}" >/dev/null
 call POST /v1/users "{\"username\":\"accountant\",\"password\":\"$(pw auditor)\",\"role\":\"auditor\",\"cooperative_id\":\"$coop\"}" >/dev/null
-call POST /v1/users "{\"username\":\"fatima\",\"password\":\"$(pw member)\",\"role\":\"member\",\"cooperative_id\":\"$coop\",\"member_id\":\"$first_member\"}" >/dev/null
+call POST /v1/users "{\"username\":\"fatima\",\"password\":\"$(pw member)\",\"role\":\"member\",\"cooperative_id\":\"$coop\",\"member_id\":\"${members[0]}\"}" >/dev/null
 call POST /v1/users "{\"username\":\"gemeente.amsterdam\",\"password\":\"$(pw municipality)\",\"role\":\"municipality\",\"municipality_code\":\"GM0363\"}" >/dev/null
+
+# Invoices of the last three months (issued today, for work done then) for Fatima (gardening) and
+# Kees (bicycle repair), one of Kees's credited again; each month settled and finalized, and the
+# current month calculated as a draft.
+invoice() { # MEMBER CUSTOMER SUPPLY_DATE CATEGORY UNIT QUANTITY PRICE_CENTS DESCRIPTION → id
+	local id
+	id=$(call POST "/v1/cooperatives/$coop/invoices" "{\"member_id\":\"$1\",\"customer_id\":\"$2\",
+ \"supply_date\":\"$3\",\"lines\":[{\"description\":\"$8\",\"quantity\":\"$6\",\"unit\":\"$5\",
+ \"unit_price_cents\":$7,\"activity_category\":\"$4\",\"vat_category\":\"S\",\"vat_rate_bp\":2100}]}" | id_of)
+	call POST "/v1/invoices/$id/issue" >/dev/null
+	printf '%s' "$id"
+}
+this_month=$(date +%Y-%m)
+for back in 3 2 1; do
+	m=$(date -d "$this_month-01 -$back month" +%Y-%m)
+	invoice "${members[0]}" "$linde" "$m-04" gardening hour 8 2750 "Snoeien en opruimen binnentuin" >/dev/null
+	invoice "${members[0]}" "$linde" "$m-18" gardening hour $((6 + back * 2)) 3000 "Tuinonderhoud $m" >/dev/null
+	invoice "${members[1]}" "$oost" "$m-11" bicycle_repair piece $((4 + back)) 1750 "Fietsreparaties" >/dev/null
+	if [ "$back" = 1 ]; then
+		wrong=$(invoice "${members[1]}" "$oost" "$m-12" bicycle_repair piece 3 1750 "Fietsreparaties")
+		call POST "/v1/invoices/$wrong/credit-notes" '{"reason":"Dubbel gefactureerd"}' >/dev/null
+	fi
+	call POST "/v1/cooperatives/$coop/settlements/$m" >/dev/null
+	call POST "/v1/cooperatives/$coop/settlements/$m/finalize" >/dev/null
+done
+invoice "${members[0]}" "$linde" "$this_month-01" gardening hour 4 2750 "Bladruimen" >/dev/null
+call POST "/v1/cooperatives/$coop/settlements/$this_month" >/dev/null

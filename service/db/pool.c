@@ -72,8 +72,10 @@ int db_pool_init(const struct db_options *o, char *err, size_t errlen)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&pool.cv, &ca);
 	pthread_condattr_destroy(&ca);
+	/* No JIT: coopd's statements are short, or set-based over one cooperative's month, and
+	 * compiling such a plan takes longer than running it (seconds for a month's settlement). */
 	snprintf(pool.options, sizeof pool.options,
-	         "-c statement_timeout=%d -c TimeZone=UTC -c lock_timeout=%d",
+	         "-c statement_timeout=%d -c TimeZone=UTC -c lock_timeout=%d -c jit=off",
 	         o->statement_timeout_ms, o->statement_timeout_ms);
 	if (!pool.url || !pool.conns) {
 		snprintf(err, errlen, "out of memory");

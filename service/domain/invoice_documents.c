@@ -9,7 +9,7 @@
 #include "lib/bigstack.h"
 #include "lib/pdf.h"
 #include "lib/ubl.h"
-#include "log.h"
+#include "resource.h"
 
 /* The renderer contract's document ($2 cooperative scope, $3 member scope); number is null for a
  * draft. */
@@ -47,24 +47,26 @@ static json_t *document_of(struct req *r)
 	return doc;
 }
 
+/* "WERK2026-00012.pdf": the invoice's number (a document has one) and ext. */
+static void file_name(const json_t *doc, const char *ext, char *out, size_t n)
+{
+	const char *number =
+	    json_string_value(json_object_get(json_object_get(doc, "invoice"), "number"));
+	snprintf(out, n, "%s%s", number ? number : "invoice", ext);
+}
+
 int invoices_pdf(struct req *r)
 {
-	char err[128];
+	char err[128], name[96];
 	json_t *doc = document_of(r);
 	if (!doc)
 		return -1;
 	size_t len;
 	/* pdf_render draws on a thread with a large stack of its own. */
 	unsigned char *pdf = pdf_render(doc, &len, err, sizeof err);
+	file_name(doc, ".pdf", name, sizeof name);
 	json_decref(doc);
-	if (!pdf) {
-		log_msg("error", r->request_id, "pdf: %s", err);
-		err_set(&r->err, 500, "internal_error", "the PDF could not be made");
-		return -1;
-	}
-	resp_body(r, 200, "application/pdf", (const char *)pdf, len);
-	free(pdf);
-	return 0;
+	return respond_file(r, "application/pdf", pdf, len, err, name);
 }
 
 /* The UBL renderer (libxml2) runs on a thread with a large stack (lib/bigstack.h): civetweb's
@@ -85,8 +87,10 @@ static void ubl_call(void *arg)
 int invoices_ubl(struct req *r)
 {
 	struct ubl_call x = {.doc = document_of(r)};
+	char name[96];
 	if (!x.doc)
 		return -1;
+	file_name(x.doc, ".xml", name, sizeof name);
 	if (run_with_stack(ubl_call, &x, BIGSTACK_BYTES) != 0)
 		snprintf(x.err, sizeof x.err, "no thread for rendering");
 	json_decref(x.doc);
@@ -98,6 +102,7 @@ int invoices_ubl(struct req *r)
 		return -1;
 	}
 	resp_body(r, 200, "application/xml; charset=utf-8", x.out, x.len);
+	resp_filename(r, name);
 	free(x.out);
 	return 0;
 }

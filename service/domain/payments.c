@@ -1,7 +1,6 @@
 /* Payments on an invoice (payments.h). */
 #include "payments.h"
 
-
 #include "body.h"
 #include "invoices.h"
 #include "list.h"

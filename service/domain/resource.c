@@ -7,6 +7,7 @@
 #include "auth/authz.h"
 #include "body.h"
 #include "scope.h"
+#include "log.h"
 
 /* 1 when statement s finds a row, 0 when not, -1 with r->err. */
 static int row_exists(struct req *r, struct stmt *s, int nparams, const char *const *params)
@@ -197,5 +198,19 @@ int lock_in_coop_municipality(struct req *r, struct stmt *s, char coop[ID_LEN], 
 	if (lock_in_coop(r, s, coop, row) != 0)
 		return -1;
 	db_col_copy(*row, 0, "municipality_code", muni, 8);
+	return 0;
+}
+
+int respond_file(struct req *r, const char *content_type, unsigned char *buf, size_t len,
+                 const char *err, const char *filename)
+{
+	if (!buf) {
+		log_msg("error", r->request_id, "render: %s", err);
+		err_set(&r->err, 500, "internal_error", "the document could not be made");
+		return -1;
+	}
+	resp_body(r, 200, content_type, (const char *)buf, len);
+	resp_filename(r, filename);
+	free(buf);
 	return 0;
 }

@@ -36,6 +36,12 @@ int get_one(struct req *r, struct stmt *s, int nparams, const char *const *param
 int get_in_coop(struct req *r, struct stmt *s);
 int get_in_scope(struct req *r, struct stmt *s);
 
+/* Answers 200 with a rendered file: buf (malloc'ed, taken and freed here), len bytes of
+ * content_type, offered for saving as filename. buf NULL (the renderer failed): 500
+ * internal_error, and the renderer's message err goes to the log only. */
+int respond_file(struct req *r, const char *content_type, unsigned char *buf, size_t len,
+                 const char *err, const char *filename);
+
 /* What a write records in the audit trail. */
 struct write_info {
 	const char *action;       /* "member.create" */

@@ -2,9 +2,12 @@
 #include "settlements.h"
 
 #include "lib/parse.h"
+#include "lib/statement_pdf.h"
 #include "list.h"
 #include "resource.h"
 #include "scope.h"
+
+#include <stdio.h>
 
 /* $3 the cooperative, $4 the month's first day: the current rows (the drafts of an open month,
  * the latest versions of a finalized one). */
@@ -100,4 +103,32 @@ int thermometer_get(struct req *r)
 		return -1;
 	const char *p[] = {r->params[0], first};
 	return get_one(r, &thermometer, 2, p);
+}
+
+/* $1 the member, $2 the month's first day: the statement document (sql/functions/statement.sql),
+ * NULL when the member has no row for the month. */
+static struct stmt statement_doc = STMT("SELECT statement_doc($1, $2::date)::text AS doc");
+
+int thermometer_pdf(struct req *r)
+{
+	char first[11], err[128], name[48];
+	period_of(r, first);
+	if (member_open(r, r->params[0]) != 0)
+		return -1;
+	const char *p[] = {r->params[0], first};
+	PGresult *res = db_exec_last(r->db, &statement_doc, 2, p, &r->err);
+	if (!res)
+		return -1;
+	const char *text = PQntuples(res) == 1 ? db_col(res, 0, "doc") : NULL;
+	json_error_t je;
+	json_t *doc = text ? json_loads(text, 0, &je) : NULL;
+	PQclear(res);
+	if (!doc)
+		return text ? err_internal(&r->err) : err_not_found(&r->err);
+	size_t len;
+	/* the renderer draws on a thread with a large stack of its own */
+	unsigned char *pdf = statement_pdf_render(doc, &len, err, sizeof err);
+	json_decref(doc);
+	snprintf(name, sizeof name, "inkomstenopgave-%s.pdf", r->params[1]);
+	return respond_file(r, "application/pdf", pdf, len, err, name);
 }

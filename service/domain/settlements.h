@@ -18,6 +18,9 @@ int settlements_list(struct req *r);
 int settlements_finalize(struct req *r);
 int settlements_correct(struct req *r);
 int thermometer_get(struct req *r);
+/* GET /v1/members/{id}/thermometer/{YYYY-MM}/pdf: the member's monthly statement
+ * (lib/statement_pdf.h) of the thermometer's row. */
+int thermometer_pdf(struct req *r);
 
 /* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */
 extern const struct field settlements_correct_fields[];

@@ -47,6 +47,7 @@ struct req {
 	struct sbuf out;
 	char location[192];
 	char etag[48];
+	char filename[96]; /* a download's name (Content-Disposition), set by resp_filename */
 	bool replayed;
 	bool close;      /* the connection closes after this response (Connection: close) */
 	bool streamed;   /* the response went out in chunks already (resp_stream_*) */
@@ -72,6 +73,10 @@ int resp_json(struct req *r, int status, json_t *obj);
 /* Uses text, already JSON (e.g. built by PostgreSQL), as the body; copies it. */
 int resp_json_text(struct req *r, int status, const char *text);
 int resp_body(struct req *r, int status, const char *content_type, const char *body, size_t len);
+/* Names the response a file to save (Content-Disposition: attachment; filename="…"): the
+ * name's ASCII letters, digits, '.', '-' and '_', anything else as '_', cut to fit. Sent with a
+ * 2xx answer only. */
+void resp_filename(struct req *r, const char *name);
 int resp_empty(struct req *r, int status);
 /* Starts {"data":[ ... ; items are appended with resp_list_item; resp_list_end closes with the
  * cursor (NULL → null). */

@@ -15,6 +15,18 @@ int resp_body(struct req *r, int status, const char *content_type, const char *b
 	return 0;
 }
 
+void resp_filename(struct req *r, const char *name)
+{
+	size_t n = 0;
+	for (; name[n] && n + 1 < sizeof r->filename; n++) {
+		char ch = name[n];
+		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		         (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
+		r->filename[n] = ok ? ch : '_';
+	}
+	r->filename[n] = '\0';
+}
+
 int resp_json_text(struct req *r, int status, const char *text)
 {
 	return resp_body(r, status, "application/json; charset=utf-8", text, strlen(text));

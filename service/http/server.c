@@ -221,6 +221,8 @@ static void write_head(struct req *r, struct sbuf *h, const char *allow, int chu
 		sbuf_printf(h, "ETag: %s\r\n", r->etag);
 	if (r->location[0])
 		sbuf_printf(h, "Location: %s\r\n", r->location);
+	if (r->filename[0] && r->status >= 200 && r->status < 300)
+		sbuf_printf(h, "Content-Disposition: attachment; filename=\"%s\"\r\n", r->filename);
 	if (r->err.status && r->err.retry_after)
 		sbuf_printf(h, "Retry-After: %d\r\n", r->err.retry_after);
 	if (r->err.status == 401)
@@ -439,7 +441,7 @@ static int reset_attempt(struct req *r)
 	err_clear(&r->err);
 	sbuf_reset(&r->out);
 	r->status = 0;
-	r->etag[0] = r->location[0] = '\0';
+	r->etag[0] = r->location[0] = r->filename[0] = '\0';
 	r->replayed = false;
 	free(r->idem_body);
 	r->idem_body = NULL;
@@ -602,7 +604,7 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 		if (r.err.status >= 500)
 			log_msg("error", r.request_id, "request failed: %s",
 			        r.err.code[0] ? r.err.code : "internal_error");
-		r.etag[0] = r.location[0] = '\0';
+		r.etag[0] = r.location[0] = r.filename[0] = '\0';
 		render_problem(&r);
 	}
 	end_tx(&r, false);

@@ -6,6 +6,7 @@
 #include "invoice_doc.h"
 
 #include "errbuf.h"
+#include "field.h"
 #include "parse.h"
 
 #include <inttypes.h>
@@ -13,83 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- members of one object ---- */
-
-/* The number of code points of UTF-8 text (the bytes that do not continue a sequence). */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
-}
-
-static int blank(const char *s)
-{
-	return s[strspn(s, " \t\r\n")] == '\0';
-}
-
-/* The text member key of o, NULL when absent, null or blank; an error when it is of another
- * type or longer than max characters. where names o in messages. */
-static int opt_text(struct errbuf *e, const json_t *o, const char *where, const char *key,
-                    size_t max, const char **out)
-{
-	const json_t *v = json_object_get(o, key);
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return errbuf_set(e, "%s.%s: not a string", where, key);
-	if (utf8_chars(json_string_value(v)) > max)
-		return errbuf_set(e, "%s.%s: longer than %zu characters", where, key, max);
-	if (!blank(json_string_value(v)))
-		*out = json_string_value(v);
-	return 0;
-}
-
-static int req_text(struct errbuf *e, const json_t *o, const char *where, const char *key,
-                    size_t max, const char **out)
-{
-	if (opt_text(e, o, where, key, max, out) != 0)
-		return -1;
-	return *out ? 0 : errbuf_set(e, "%s.%s: missing", where, key);
-}
-
-/* An optional date; *days (when given) is set only when it is there. */
-static int opt_date(struct errbuf *e, const json_t *o, const char *where, const char *key,
-                    const char **out, int64_t *days)
-{
-	if (opt_text(e, o, where, key, INVOICE_TEXT_CODE, out) != 0)
-		return -1;
-	if (*out && parse_date(*out, days) != 0)
-		return errbuf_set(e, "%s.%s: not a date (YYYY-MM-DD)", where, key);
-	return 0;
-}
-
-/* A JSON integer (money, rates) with |value| <= limit. */
-static int req_int(struct errbuf *e, const json_t *o, const char *where, const char *key,
-                   int64_t limit, int64_t *out)
-{
-	const json_t *v = json_object_get(o, key);
-	if (!v)
-		return errbuf_set(e, "%s.%s: missing", where, key);
-	if (!json_is_integer(v))
-		return errbuf_set(e, "%s.%s: not an integer", where, key);
-	json_int_t i = json_integer_value(v);
-	if (i > limit || i < -limit)
-		return errbuf_set(e, "%s.%s: out of range", where, key);
-	*out = (int64_t)i;
-	return 0;
-}
-
-/* The index of s in names[n], or -1. */
-static int lookup(const char *s, const char *const *names, int n)
-{
-	for (int i = 0; s && i < n; i++)
-		if (strcmp(s, names[i]) == 0)
-			return i;
-	return -1;
-}
+/* dates are read by field_opt_date */
+_Static_assert(INVOICE_TEXT_CODE == FIELD_CODE_MAX, "a code is as long in both");
 
 static const char *const vat_codes[] = {"S", "Z", "E", "AE"};      /* enum invoice_vat_category */
 static const char *const units[] = {"hour", "piece", "day", "km"}; /* enum invoice_unit */
@@ -124,12 +50,12 @@ static int read_vat_of(struct errbuf *e, const json_t *o, const char *where,
 {
 	const char *code;
 	int c;
-	if (req_text(e, o, where, "vat_category", INVOICE_TEXT_CODE, &code) != 0)
+	if (field_req_text(e, o, where, "vat_category", INVOICE_TEXT_CODE, &code) != 0)
 		return -1;
-	if ((c = lookup(code, vat_codes, 4)) < 0)
+	if ((c = field_lookup(code, vat_codes, 4)) < 0)
 		return errbuf_set(e, "%s.vat_category: not S, Z, E or AE", where);
 	*cat = (enum invoice_vat_category)c;
-	if (req_int(e, o, where, "vat_rate_bp", 10000, rate_bp) != 0)
+	if (field_req_int(e, o, where, "vat_rate_bp", 10000, rate_bp) != 0)
 		return -1;
 	if (*rate_bp < 0)
 		return errbuf_set(e, "%s.vat_rate_bp: out of range", where);
@@ -169,11 +95,12 @@ static int read_address(struct errbuf *e, const json_t *a, const char *where,
 	const char *c;
 	if (!json_is_object(a))
 		return errbuf_set(e, "%s: not an object", where);
-	if (req_text(e, a, where, "street", INVOICE_TEXT_SHORT, &out->street) != 0 ||
-	    opt_text(e, a, where, "house_number", INVOICE_TEXT_CODE, &out->house_number) != 0 ||
-	    req_text(e, a, where, "postal_code", INVOICE_TEXT_CODE, &out->postal_code) != 0 ||
-	    req_text(e, a, where, "city", INVOICE_TEXT_SHORT, &out->city) != 0 ||
-	    opt_text(e, a, where, "country", INVOICE_TEXT_CODE, &out->country) != 0)
+	if (field_req_text(e, a, where, "street", INVOICE_TEXT_SHORT, &out->street) != 0 ||
+	    field_opt_text(e, a, where, "house_number", INVOICE_TEXT_CODE, &out->house_number) !=
+	        0 ||
+	    field_req_text(e, a, where, "postal_code", INVOICE_TEXT_CODE, &out->postal_code) != 0 ||
+	    field_req_text(e, a, where, "city", INVOICE_TEXT_SHORT, &out->city) != 0 ||
+	    field_opt_text(e, a, where, "country", INVOICE_TEXT_CODE, &out->country) != 0)
 		return -1;
 	c = out->country;
 	if (c && !(strlen(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z'))
@@ -184,18 +111,21 @@ static int read_address(struct errbuf *e, const json_t *a, const char *where,
 static int read_supplier(struct errbuf *e, const json_t *s, struct invoice_doc *d)
 {
 	const char *scheme;
-	if (req_text(e, s, "supplier", "legal_name", INVOICE_TEXT_SHORT, &d->supplier.legal_name) !=
+	if (field_req_text(e, s, "supplier", "legal_name", INVOICE_TEXT_SHORT,
+	                   &d->supplier.legal_name) != 0 ||
+	    field_opt_text(e, s, "supplier", "trade_name", INVOICE_TEXT_SHORT,
+	                   &d->supplier.trade_name) != 0 ||
+	    field_req_text(e, s, "supplier", "kvk_number", INVOICE_TEXT_CODE,
+	                   &d->supplier.kvk_number) != 0 ||
+	    field_opt_text(e, s, "supplier", "vat_id", INVOICE_TEXT_CODE, &d->supplier.vat_id) !=
 	        0 ||
-	    opt_text(e, s, "supplier", "trade_name", INVOICE_TEXT_SHORT, &d->supplier.trade_name) !=
+	    field_opt_text(e, s, "supplier", "iban", INVOICE_TEXT_CODE, &d->supplier.iban) != 0 ||
+	    field_opt_text(e, s, "supplier", "bic", INVOICE_TEXT_CODE, &d->supplier.bic) != 0 ||
+	    field_opt_text(e, s, "supplier", "email", INVOICE_TEXT_EMAIL, &d->supplier.email) !=
 	        0 ||
-	    req_text(e, s, "supplier", "kvk_number", INVOICE_TEXT_CODE, &d->supplier.kvk_number) !=
+	    field_opt_text(e, s, "supplier", "phone", INVOICE_TEXT_SHORT, &d->supplier.phone) !=
 	        0 ||
-	    opt_text(e, s, "supplier", "vat_id", INVOICE_TEXT_CODE, &d->supplier.vat_id) != 0 ||
-	    opt_text(e, s, "supplier", "iban", INVOICE_TEXT_CODE, &d->supplier.iban) != 0 ||
-	    opt_text(e, s, "supplier", "bic", INVOICE_TEXT_CODE, &d->supplier.bic) != 0 ||
-	    opt_text(e, s, "supplier", "email", INVOICE_TEXT_EMAIL, &d->supplier.email) != 0 ||
-	    opt_text(e, s, "supplier", "phone", INVOICE_TEXT_SHORT, &d->supplier.phone) != 0 ||
-	    opt_text(e, s, "supplier", "vat_scheme", INVOICE_TEXT_CODE, &scheme) != 0 ||
+	    field_opt_text(e, s, "supplier", "vat_scheme", INVOICE_TEXT_CODE, &scheme) != 0 ||
 	    read_address(e, json_object_get(s, "address"), "supplier.address",
 	                 &d->supplier.address) != 0)
 		return -1;
@@ -210,18 +140,21 @@ static int read_supplier(struct errbuf *e, const json_t *s, struct invoice_doc *
 static int read_customer(struct errbuf *e, const json_t *c, struct invoice_doc *d)
 {
 	const char *peppol;
-	if (req_text(e, c, "customer", "name", INVOICE_TEXT_SHORT, &d->customer.name) != 0 ||
-	    opt_text(e, c, "customer", "kvk_number", INVOICE_TEXT_CODE, &d->customer.kvk_number) !=
+	if (field_req_text(e, c, "customer", "name", INVOICE_TEXT_SHORT, &d->customer.name) != 0 ||
+	    field_opt_text(e, c, "customer", "kvk_number", INVOICE_TEXT_CODE,
+	                   &d->customer.kvk_number) != 0 ||
+	    field_opt_text(e, c, "customer", "vat_id", INVOICE_TEXT_CODE, &d->customer.vat_id) !=
 	        0 ||
-	    opt_text(e, c, "customer", "vat_id", INVOICE_TEXT_CODE, &d->customer.vat_id) != 0 ||
-	    opt_text(e, c, "customer", "email", INVOICE_TEXT_EMAIL, &d->customer.email) != 0 ||
-	    opt_text(e, c, "customer", "peppol_id", INVOICE_TEXT_CODE, &peppol) != 0)
+	    field_opt_text(e, c, "customer", "email", INVOICE_TEXT_EMAIL, &d->customer.email) !=
+	        0 ||
+	    field_opt_text(e, c, "customer", "peppol_id", INVOICE_TEXT_CODE, &peppol) != 0)
 		return -1;
 	if (d->customer.vat_id && !vat_id_prefixed(d->customer.vat_id))
 		return errbuf_set(e, "customer.vat_id: no country prefix");
 	if (peppol) {
 		const char *colon = strchr(peppol, ':');
-		if (colon != peppol + 4 || strspn(peppol, "0123456789") != 4 || blank(colon + 1))
+		if (colon != peppol + 4 || strspn(peppol, "0123456789") != 4 ||
+		    colon[1 + strspn(colon + 1, " \t\r\n")] == '\0')
 			return errbuf_set(
 			    e, "customer.peppol_id: not scheme:id with a 4-digit scheme");
 		memcpy(d->customer.peppol_scheme, peppol, 4);
@@ -236,11 +169,12 @@ static int read_customer(struct errbuf *e, const json_t *c, struct invoice_doc *
 
 static int read_member(struct errbuf *e, const json_t *m, struct invoice_doc *d)
 {
-	if (req_text(e, m, "member", "first_name", INVOICE_TEXT_SHORT, &d->member.first_name) !=
+	if (field_req_text(e, m, "member", "first_name", INVOICE_TEXT_SHORT,
+	                   &d->member.first_name) != 0 ||
+	    field_req_text(e, m, "member", "last_name", INVOICE_TEXT_SHORT, &d->member.last_name) !=
 	        0 ||
-	    req_text(e, m, "member", "last_name", INVOICE_TEXT_SHORT, &d->member.last_name) != 0 ||
-	    opt_text(e, m, "member", "activity_description", INVOICE_TEXT_ACTIVITY,
-	             &d->member.activity_description) != 0)
+	    field_opt_text(e, m, "member", "activity_description", INVOICE_TEXT_ACTIVITY,
+	                   &d->member.activity_description) != 0)
 		return -1;
 	return 0;
 }
@@ -251,23 +185,24 @@ static int read_head(struct errbuf *e, const json_t *inv, struct invoice_doc *d)
 {
 	const char *kind;
 	int64_t issue = 0, due = 0;
-	if (req_text(e, inv, "invoice", "kind", INVOICE_TEXT_CODE, &kind) != 0)
+	if (field_req_text(e, inv, "invoice", "kind", INVOICE_TEXT_CODE, &kind) != 0)
 		return -1;
 	if (strcmp(kind, "invoice") != 0 && strcmp(kind, "credit_note") != 0)
 		return errbuf_set(e, "invoice.kind: not invoice or credit_note");
 	d->credit_note = strcmp(kind, "credit_note") == 0;
-	if (req_text(e, inv, "invoice", "number", INVOICE_TEXT_CODE, &d->number) != 0 ||
-	    opt_date(e, inv, "invoice", "issue_date", &d->issue_date, &issue) != 0 ||
-	    opt_date(e, inv, "invoice", "supply_date", &d->supply_date, NULL) != 0 ||
-	    opt_date(e, inv, "invoice", "due_date", &d->due_date, &due) != 0 ||
-	    opt_text(e, inv, "invoice", "description", INVOICE_TEXT_LONG, &d->description) != 0 ||
-	    opt_text(e, inv, "invoice", "reason", INVOICE_TEXT_LONG, &d->reason) != 0 ||
-	    opt_text(e, inv, "invoice", "payment_reference", INVOICE_TEXT_CODE,
-	             &d->payment_reference) != 0 ||
-	    opt_text(e, inv, "invoice", "credit_of_number", INVOICE_TEXT_CODE,
-	             &d->credit_of_number) != 0 ||
-	    opt_date(e, inv, "invoice", "credit_of_issue_date", &d->credit_of_issue_date, NULL) !=
-	        0)
+	if (field_req_text(e, inv, "invoice", "number", INVOICE_TEXT_CODE, &d->number) != 0 ||
+	    field_opt_date(e, inv, "invoice", "issue_date", &d->issue_date, &issue) != 0 ||
+	    field_opt_date(e, inv, "invoice", "supply_date", &d->supply_date, NULL) != 0 ||
+	    field_opt_date(e, inv, "invoice", "due_date", &d->due_date, &due) != 0 ||
+	    field_opt_text(e, inv, "invoice", "description", INVOICE_TEXT_LONG, &d->description) !=
+	        0 ||
+	    field_opt_text(e, inv, "invoice", "reason", INVOICE_TEXT_LONG, &d->reason) != 0 ||
+	    field_opt_text(e, inv, "invoice", "payment_reference", INVOICE_TEXT_CODE,
+	                   &d->payment_reference) != 0 ||
+	    field_opt_text(e, inv, "invoice", "credit_of_number", INVOICE_TEXT_CODE,
+	                   &d->credit_of_number) != 0 ||
+	    field_opt_date(e, inv, "invoice", "credit_of_issue_date", &d->credit_of_issue_date,
+	                   NULL) != 0)
 		return -1;
 	if (!d->issue_date)
 		return errbuf_set(e, "invoice.issue_date: missing");
@@ -289,12 +224,15 @@ static int read_totals(struct errbuf *e, const json_t *inv, struct invoice_doc *
 	const json_t *t = json_object_get(inv, "totals"), *rows;
 	if (!json_is_object(t))
 		return errbuf_set(e, "invoice.totals: not an object");
-	if (req_int(e, t, "invoice.totals", "net_cents", INVOICE_MONEY_MAX, &d->net_cents) != 0 ||
-	    req_int(e, t, "invoice.totals", "vat_cents", INVOICE_MONEY_MAX, &d->vat_cents) != 0 ||
-	    req_int(e, t, "invoice.totals", "gross_cents", INVOICE_MONEY_MAX, &d->gross_cents) !=
+	if (field_req_int(e, t, "invoice.totals", "net_cents", INVOICE_MONEY_MAX, &d->net_cents) !=
 	        0 ||
-	    req_int(e, inv, "invoice", "paid_cents", INVOICE_MONEY_MAX, &d->paid_cents) != 0 ||
-	    req_int(e, inv, "invoice", "open_cents", INVOICE_MONEY_MAX, &d->open_cents) != 0)
+	    field_req_int(e, t, "invoice.totals", "vat_cents", INVOICE_MONEY_MAX, &d->vat_cents) !=
+	        0 ||
+	    field_req_int(e, t, "invoice.totals", "gross_cents", INVOICE_MONEY_MAX,
+	                  &d->gross_cents) != 0 ||
+	    field_req_int(e, inv, "invoice", "paid_cents", INVOICE_MONEY_MAX, &d->paid_cents) !=
+	        0 ||
+	    field_req_int(e, inv, "invoice", "open_cents", INVOICE_MONEY_MAX, &d->open_cents) != 0)
 		return -1;
 	rows = json_object_get(t, "vat");
 	d->vat = read_array(e, rows, "invoice.totals.vat", INVOICE_VAT_ROWS_MAX, sizeof *d->vat,
@@ -309,8 +247,8 @@ static int read_totals(struct errbuf *e, const json_t *inv, struct invoice_doc *
 		if (!json_is_object(o))
 			return errbuf_set(e, "%s: not an object", w);
 		if (read_vat_of(e, o, w, &v->category, &v->rate_bp) != 0 ||
-		    req_int(e, o, w, "base_cents", INVOICE_MONEY_MAX, &v->base_cents) != 0 ||
-		    req_int(e, o, w, "vat_cents", INVOICE_MONEY_MAX, &v->vat_cents) != 0)
+		    field_req_int(e, o, w, "base_cents", INVOICE_MONEY_MAX, &v->base_cents) != 0 ||
+		    field_req_int(e, o, w, "vat_cents", INVOICE_MONEY_MAX, &v->vat_cents) != 0)
 			return -1;
 		if (v->category != INVOICE_VAT_S && v->vat_cents != 0)
 			return errbuf_set(e, "%s.vat_cents: must be 0 for Z, E and AE", w);
@@ -329,20 +267,22 @@ static int read_line(struct errbuf *e, const json_t *o, const char *w, struct in
 	int u;
 	if (!json_is_object(o))
 		return errbuf_set(e, "%s: not an object", w);
-	if (req_text(e, o, w, "description", INVOICE_TEXT_LONG, &l->description) != 0 ||
-	    req_text(e, o, w, "quantity", INVOICE_TEXT_CODE, &qty) != 0)
+	if (field_req_text(e, o, w, "description", INVOICE_TEXT_LONG, &l->description) != 0 ||
+	    field_req_text(e, o, w, "quantity", INVOICE_TEXT_CODE, &qty) != 0)
 		return -1;
 	if (parse_decimal(qty, 3, INVOICE_QTY_MAX, DECIMAL_NEGATIVE, &l->quantity_milli) != 0)
 		return errbuf_set(e, "%s.quantity: not a decimal with at most 3 decimals", w);
-	if (req_text(e, o, w, "unit", INVOICE_TEXT_CODE, &unit) != 0)
+	if (field_req_text(e, o, w, "unit", INVOICE_TEXT_CODE, &unit) != 0)
 		return -1;
-	if ((u = lookup(unit, units, 4)) < 0)
+	if ((u = field_lookup(unit, units, 4)) < 0)
 		return errbuf_set(e, "%s.unit: not hour, piece, day or km", w);
 	l->unit = (enum invoice_unit)u;
-	if (req_int(e, o, w, "unit_price_cents", INVOICE_MONEY_MAX, &l->unit_price_cents) != 0 ||
-	    opt_text(e, o, w, "activity_category", INVOICE_TEXT_CODE, &l->activity_category) != 0 ||
+	if (field_req_int(e, o, w, "unit_price_cents", INVOICE_MONEY_MAX, &l->unit_price_cents) !=
+	        0 ||
+	    field_opt_text(e, o, w, "activity_category", INVOICE_TEXT_CODE,
+	                   &l->activity_category) != 0 ||
 	    read_vat_of(e, o, w, &l->vat_category, &l->vat_rate_bp) != 0 ||
-	    req_int(e, o, w, "net_cents", INVOICE_MONEY_MAX, &l->net_cents) != 0)
+	    field_req_int(e, o, w, "net_cents", INVOICE_MONEY_MAX, &l->net_cents) != 0)
 		return -1;
 	if (l->unit_price_cents < 0) /* BR-27; a credit note has negative quantities */
 		return errbuf_set(e, "%s.unit_price_cents: negative", w);

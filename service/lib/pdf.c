@@ -287,7 +287,7 @@ static void head(struct pd *c)
 		pd_set_fill(c, PD_MUTED);
 		pd_put(c, c->regular, 7.5f, x, y - 13, w - 8, label[i], PD_LEFT);
 		pd_set_fill(c, PD_INK);
-		pd_put_whole(c, c->bold, 10, x, y - 27, w - 8, value[i]);
+		pd_put_whole(c, c->bold, 10, x, y - 27, w - 8, value[i], PD_LEFT);
 		x += w;
 	}
 	y -= 36;

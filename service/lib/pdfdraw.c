@@ -582,12 +582,12 @@ void pd_put(struct pd *c, const struct pd_face *f, float size, float x, float y,
 /* One line of UTF-8 text that must show whole (an invoice number): in a smaller size, down to
  * 7 pt, when it is wider than width at size; only then cut. */
 void pd_put_whole(struct pd *c, const struct pd_face *f, float size, float x, float y, float width,
-                  const char *utf8)
+                  const char *utf8, enum pd_align al)
 {
 	float w = pd_text_width(c, f, size, utf8), s = size;
 	while (s > 7 && w * s / size > width)
 		s -= 0.5f;
-	pd_put(c, f, s, x, y, width, utf8, PD_LEFT);
+	pd_put(c, f, s, x, y, width, utf8, al);
 }
 
 /* A wrapped block from the baseline y down; returns the baseline below its last line. */

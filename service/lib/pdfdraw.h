@@ -158,10 +158,10 @@ void pd_draw_text(struct pd *c, const struct pd_text *t, const struct pd_face *f
  * end. */
 void pd_put(struct pd *c, const struct pd_face *f, float size, float x, float y, float width,
             const char *utf8, enum pd_align al);
-/* One line of UTF-8 text that must show whole (an invoice number): in a smaller size, down to
- * 7 pt, when it is wider than width at size; only then cut. */
+/* One line of UTF-8 text that must show whole (an invoice number, a name, an amount): in a
+ * smaller size, down to 7 pt, when it is wider than width at size; only then cut. */
 void pd_put_whole(struct pd *c, const struct pd_face *f, float size, float x, float y, float width,
-                  const char *utf8);
+                  const char *utf8, enum pd_align al);
 /* A wrapped block from the baseline y down; returns the baseline below its last line. */
 float pd_block(struct pd *c, const struct pd_face *f, float size, float x, float y, float width,
                float leading, const char *utf8, int max_lines);

@@ -9,45 +9,10 @@
 -- Rounding: every "round" of §6 is PostgreSQL's round() of an exact numeric, which rounds half
 -- a cent away from zero (0.5 → 1, -0.5 → -1).
 
--- What counts of a cooperative's issued invoices and credit notes between two days (§6.2), per
--- member, customer, income basis and month: by supply_date (work_period), by issue_date
--- (invoice_date), and the net part of the payments received (payment_date), each payment
--- round(payment × net / gross). Credit notes count negative. overridden: an invoice that counts
--- was issued below the rate floor. p_bases: the bases wanted (a basis no member's policy uses is
--- not read at all).
-CREATE OR REPLACE FUNCTION settlement_turnover(p_coop uuid, p_from date, p_to date, p_member uuid,
-                                               p_bases text[])
-RETURNS TABLE (member_id uuid, customer_id uuid, basis text, month date, cents bigint,
-               overridden boolean)
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT x.member_id, x.customer_id, x.basis, x.month, sum(x.cents)::bigint, bool_or(x.o)
-    FROM (
-        SELECT i.member_id, i.customer_id, 'work_period' AS basis,
-               date_trunc('month', i.supply_date)::date AS month, i.net_cents AS cents,
-               i.rate_floor_override IS NOT NULL AS o
-        FROM invoices i
-        WHERE 'work_period' = ANY (p_bases) AND i.cooperative_id = p_coop
-          AND i.number IS NOT NULL AND i.supply_date BETWEEN p_from AND p_to
-          AND (p_member IS NULL OR i.member_id = p_member)
-        UNION ALL
-        SELECT i.member_id, i.customer_id, 'invoice_date', date_trunc('month', i.issue_date)::date,
-               i.net_cents, i.rate_floor_override IS NOT NULL
-        FROM invoices i
-        WHERE 'invoice_date' = ANY (p_bases) AND i.cooperative_id = p_coop
-          AND i.number IS NOT NULL AND i.issue_date BETWEEN p_from AND p_to
-          AND (p_member IS NULL OR i.member_id = p_member)
-        UNION ALL
-        SELECT i.member_id, i.customer_id, 'payment_date', date_trunc('month', p.received_on)::date,
-               CASE WHEN i.gross_cents = 0 THEN 0
-                    ELSE round(p.amount_cents::numeric * i.net_cents / i.gross_cents) END,
-               i.rate_floor_override IS NOT NULL
-        FROM payments p JOIN invoices i ON i.id = p.invoice_id
-        WHERE 'payment_date' = ANY (p_bases) AND p.cooperative_id = p_coop
-          AND p.received_on BETWEEN p_from AND p_to
-          AND (p_member IS NULL OR i.member_id = p_member)
-    ) x
-    GROUP BY x.member_id, x.customer_id, x.basis, x.month
-$$;
+-- (settlement_turnover, by customer and month, was folded into settlement_compute's tx: a
+-- function called with a subquery argument is planned on its own, generically, and was most of
+-- the calculation's time.)
+DROP FUNCTION IF EXISTS settlement_turnover(uuid, date, date, uuid, text[]);
 
 -- The rows of a cooperative's month (p_period: its first day), every member active in it
 -- (§9), or only p_member: §6.3's figures and warnings, and the versions of the rules that
@@ -112,28 +77,58 @@ r AS (
            coalesce(pol.tax_reservation_bp, 0) AS tax_bp
     FROM m LEFT JOIN pol ON pol.municipality_code = m.policy_muni
 ),
--- what counts on each member's own basis, by customer and month, over the last 12 months
+-- What counts (§6.2) of the cooperative's issued invoices and credit notes over the last 12
+-- months up to the month, per member, customer and income basis: by supply_date (work_period),
+-- by issue_date (invoice_date), and the net part of each payment received (payment_date),
+-- round(payment × net / gross); credit notes count negative. A basis that no member's policy
+-- uses is not read at all.
 tx AS MATERIALIZED (
-    SELECT x.* FROM b, settlement_turnover(p_coop, b.first12, b.last, p_member,
-                                            ARRAY(SELECT DISTINCT r.basis FROM r)) x
+    SELECT i.member_id, i.customer_id, 'work_period' AS basis, i.supply_date AS day,
+           i.net_cents AS cents, i.rate_floor_override IS NOT NULL AS o
+    FROM b, invoices i
+    WHERE EXISTS (SELECT 1 FROM r WHERE r.basis = 'work_period')
+      AND i.cooperative_id = p_coop AND i.number IS NOT NULL
+      AND i.supply_date BETWEEN b.first12 AND b.last
+      AND (p_member IS NULL OR i.member_id = p_member)
+    UNION ALL
+    SELECT i.member_id, i.customer_id, 'invoice_date', i.issue_date, i.net_cents,
+           i.rate_floor_override IS NOT NULL
+    FROM b, invoices i
+    WHERE EXISTS (SELECT 1 FROM r WHERE r.basis = 'invoice_date')
+      AND i.cooperative_id = p_coop AND i.number IS NOT NULL
+      AND i.issue_date BETWEEN b.first12 AND b.last
+      AND (p_member IS NULL OR i.member_id = p_member)
+    UNION ALL
+    SELECT i.member_id, i.customer_id, 'payment_date', p.received_on,
+           CASE WHEN i.gross_cents = 0 THEN 0
+                ELSE round(p.amount_cents::numeric * i.net_cents / i.gross_cents) END,
+           i.rate_floor_override IS NOT NULL
+    FROM b, payments p JOIN invoices i ON i.id = p.invoice_id
+    WHERE EXISTS (SELECT 1 FROM r WHERE r.basis = 'payment_date')
+      AND p.cooperative_id = p_coop AND p.received_on BETWEEN b.first12 AND b.last
+      AND (p_member IS NULL OR i.member_id = p_member)
 ),
-mine AS (
-    SELECT x.* FROM tx x JOIN r ON r.id = x.member_id AND r.basis = x.basis
+-- per member on its own basis: the month (and whether an invoice of it was issued below the
+-- rate floor), the last 3 months (no turnover), and the largest share of one customer in the 12
+-- months (single customer); two aggregations, so that the one with a group per customer
+-- carries one sum only
+tm AS (
+    SELECT x.member_id, x.basis, sum(x.cents) FILTER (WHERE x.day >= b.first) AS cm,
+           sum(x.cents) FILTER (WHERE x.day >= b.first3) AS c3,
+           bool_or(x.o) FILTER (WHERE x.day >= b.first) AS om
+    FROM b, tx x GROUP BY x.member_id, x.basis
+),
+tc AS (
+    SELECT y.member_id, y.basis, sum(y.c12) AS total12, max(y.c12) AS top12
+    FROM (SELECT x.member_id, x.basis, x.customer_id, sum(x.cents) AS c12 FROM tx x
+          GROUP BY x.member_id, x.basis, x.customer_id) y
+    GROUP BY y.member_id, y.basis
 ),
 t AS (
-    SELECT r.id,
-           coalesce(sum(x.cents) FILTER (WHERE x.month = p_period), 0)::bigint AS turnover,
-           coalesce(bool_or(x.overridden) FILTER (WHERE x.month = p_period), false) AS overridden,
-           coalesce(sum(x.cents) FILTER (WHERE x.month >= b.first3), 0) AS turnover3
-    FROM b CROSS JOIN r LEFT JOIN mine x ON x.member_id = r.id
-    GROUP BY r.id
-),
--- the largest share of one customer in the member's turnover of the last 12 months
-t12 AS (
-    SELECT c.member_id AS id, sum(c.cents) AS total, max(c.cents) AS top
-    FROM (SELECT x.member_id, x.customer_id, sum(x.cents) AS cents FROM mine x
-          GROUP BY x.member_id, x.customer_id) c
-    GROUP BY c.member_id
+    SELECT r.id, coalesce(tm.cm, 0)::bigint AS turnover, coalesce(tm.om, false) AS overridden,
+           coalesce(tm.c3, 0) AS turnover3, tc.total12, tc.top12
+    FROM r LEFT JOIN tm ON tm.member_id = r.id AND tm.basis = r.basis
+    LEFT JOIN tc ON tc.member_id = r.id AND tc.basis = r.basis
 ),
 costs AS (
     SELECT e.member_id, sum(e.amount_cents - e.vat_cents)::bigint AS cents
@@ -184,9 +179,9 @@ f AS (
            r.date_of_birth + make_interval(years => par.exemption_min_age) <= p_period AS old_enough,
            par.exemption_bp, par.exemption_monthly_cap_cents AS cap,
            par.hours_criterion, coalesce(prem.cents, 0) AS p, coalesce(hrs.month, 0) AS hours,
-           coalesce(hrs.ytd, 0) AS ytd, t.turnover3, t12.total AS total12, t12.top AS top12
+           coalesce(hrs.ytd, 0) AS ytd, t.turnover3, t.total12, t.top12
     FROM r JOIN t ON t.id = r.id
-    LEFT JOIN t12 ON t12.id = r.id LEFT JOIN costs ON costs.member_id = r.id
+    LEFT JOIN costs ON costs.member_id = r.id
     LEFT JOIN prem ON prem.member_id = r.id LEFT JOIN hrs ON hrs.member_id = r.id
     LEFT JOIN fp ON true LEFT JOIN par ON true
 ),
@@ -287,13 +282,93 @@ RETURNS SETOF settlement_rows LANGUAGE sql STABLE AS $$
     FROM settlement_compute(p_coop, p_period, p_member) c
 $$;
 
--- Writes the month's rows from a fresh calculation, and returns how many. p_reason NULL: as
--- drafts (an open month). p_reason given: as corrections of a finalized month, only for the
--- members whose money figures changed (hours and warnings alone make no new version), each as
--- version n+1 superseding n with the reason, or version 1 for a member that had no row.
+-- Whether a freshly calculated row d says what the member's current row c says: its money and
+-- where it settles (what a correction is made for), and with p_all also everything else a row
+-- shows (hours, warnings, the rules that applied) — what makes a draft worth rewriting.
+CREATE OR REPLACE FUNCTION settlement_same(d settlement_rows, c settlement_rows, p_all boolean)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (d.settles_with_municipality, d.municipality_code, d.turnover_cents, d.fee_cents,
+        d.fee_deducted_cents, d.costs_cents, d.base_cents, d.tax_reservation_cents,
+        d.net_income_cents, d.exemption_cents, d.premium_cents, d.amount_to_settle_cents)
+       IS NOT DISTINCT FROM
+       (c.settles_with_municipality, c.municipality_code, c.turnover_cents, c.fee_cents,
+        c.fee_deducted_cents, c.costs_cents, c.base_cents, c.tax_reservation_cents,
+        c.net_income_cents, c.exemption_cents, c.premium_cents, c.amount_to_settle_cents)
+   AND (NOT p_all
+        OR (d.municipal_reference, d.permission_id, d.income_basis, d.cost_mode,
+            d.policy_valid_from, d.parameters_valid_from, d.fee_policy_valid_from,
+            d.business_hours, d.business_hours_ytd, d.warnings)
+           IS NOT DISTINCT FROM
+           (c.municipal_reference, c.permission_id, c.income_basis, c.cost_mode,
+            c.policy_valid_from, c.parameters_valid_from, c.fee_policy_valid_from,
+            c.business_hours, c.business_hours_ytd, c.warnings));
+
+-- Writes the month's rows from a fresh calculation, in one statement, and returns how many it
+-- wrote. Only what changed is written: a calculation of 10,000 members in which three changed
+-- writes three rows (the cost of writing a row, with its constraints and indexes, is most of a
+-- month's calculation).
+-- p_reason NULL (an open month): the drafts. A member whose draft says something else than the
+-- calculation has it replaced (a new id, calculated_at now); a member without one gets one; a
+-- member no longer
+-- active in the month loses its draft; a draft that still says the same stays as it is (its
+-- calculated_at is when its figures were calculated; the month's own calculated_at is the
+-- last calculation).
+-- p_reason given (a finalized month): corrections, only for the members whose money figures
+-- changed (hours and warnings alone make no new version), each as version n+1 superseding n
+-- with the reason, or version 1 for a member that had no row.
+--
+-- Every join here is between whole sets of the cooperative's month, so nested loops are off: the
+-- planner plans this function without knowing the cooperative (a generic plan) and, right after
+-- the month's first rows were written, from statistics that still count none of them, and a
+-- nested loop over two sets of 10,000 rows it takes for one row each is quadratic (30 s where
+-- a hash join takes milliseconds). JIT is off too: compiling this plan takes seconds.
 CREATE OR REPLACE FUNCTION settlement_write_rows(p_coop uuid, p_period date, p_reason text)
-RETURNS integer LANGUAGE sql AS $$
-    WITH written AS (
+RETURNS integer LANGUAGE sql SET enable_nestloop = off SET jit = off AS $$
+    WITH d AS MATERIALIZED (
+        SELECT * FROM settlement_drafts(p_coop, p_period, NULL)
+    ),
+    -- each member's current row: its draft, or (corrections) its latest version
+    c AS MATERIALIZED (
+        SELECT DISTINCT ON (s.member_id) s.*
+        FROM settlement_rows s
+        WHERE s.cooperative_id = p_coop AND s.period = p_period
+          AND (s.version IS NULL) = (p_reason IS NULL)
+        ORDER BY s.member_id, s.version DESC
+    ),
+    changed AS MATERIALIZED (
+        SELECT d.*, c.version AS current_version, c.id AS current_id
+        FROM d LEFT JOIN c ON c.member_id = d.member_id
+        WHERE c.id IS NULL OR NOT settlement_same(d, c, p_reason IS NULL)
+    ),
+    vanished AS (
+        DELETE FROM settlement_rows s
+        WHERE p_reason IS NULL AND s.cooperative_id = p_coop AND s.period = p_period
+          AND s.version IS NULL AND NOT EXISTS (SELECT 1 FROM d WHERE d.member_id = s.member_id)
+    ),
+    -- a draft that changed is replaced in its place (the sub-statements of one statement run in
+    -- no set order, so a DELETE and an INSERT of the same member's draft would collide on the
+    -- one-draft index); it gets a new id, and keeps its place (seq) in the month's list
+    replaced AS (
+        UPDATE settlement_rows s
+        SET id = gen_random_uuid(), settles_with_municipality = x.settles_with_municipality,
+            municipality_code = x.municipality_code, municipal_reference = x.municipal_reference,
+            permission_id = x.permission_id, income_basis = x.income_basis,
+            cost_mode = x.cost_mode, policy_valid_from = x.policy_valid_from,
+            parameters_valid_from = x.parameters_valid_from,
+            fee_policy_valid_from = x.fee_policy_valid_from, turnover_cents = x.turnover_cents,
+            fee_cents = x.fee_cents, fee_deducted_cents = x.fee_deducted_cents,
+            costs_cents = x.costs_cents, base_cents = x.base_cents,
+            tax_reservation_cents = x.tax_reservation_cents,
+            net_income_cents = x.net_income_cents, exemption_cents = x.exemption_cents,
+            premium_cents = x.premium_cents, amount_to_settle_cents = x.amount_to_settle_cents,
+            business_hours = x.business_hours, business_hours_ytd = x.business_hours_ytd,
+            warnings = x.warnings, calculated_at = now()
+        FROM changed x
+        WHERE p_reason IS NULL AND s.id = x.current_id AND s.cooperative_id = p_coop
+          AND s.period = p_period AND s.version IS NULL
+        RETURNING 1
+    ),
+    written AS (
         INSERT INTO settlement_rows (cooperative_id, member_id, period, version,
             supersedes_version, status, settles_with_municipality, municipality_code,
             municipal_reference, permission_id, income_basis, cost_mode, policy_valid_from,
@@ -302,41 +377,28 @@ RETURNS integer LANGUAGE sql AS $$
             net_income_cents, exemption_cents, premium_cents, amount_to_settle_cents,
             business_hours, business_hours_ytd, warnings, correction_reason, calculated_at,
             finalized_at)
-        SELECT d.cooperative_id, d.member_id, d.period,
-               CASE WHEN p_reason IS NOT NULL THEN coalesce(c.version, 0) + 1 END, c.version,
+        SELECT x.cooperative_id, x.member_id, x.period,
+               CASE WHEN p_reason IS NOT NULL THEN coalesce(x.current_version, 0) + 1 END,
+               x.current_version,
                CASE WHEN p_reason IS NOT NULL THEN 'final' ELSE 'draft' END,
-               d.settles_with_municipality, d.municipality_code, d.municipal_reference,
-               d.permission_id, d.income_basis, d.cost_mode, d.policy_valid_from,
-               d.parameters_valid_from, d.fee_policy_valid_from, d.turnover_cents, d.fee_cents,
-               d.fee_deducted_cents, d.costs_cents, d.base_cents, d.tax_reservation_cents,
-               d.net_income_cents, d.exemption_cents, d.premium_cents,
-               d.amount_to_settle_cents, d.business_hours, d.business_hours_ytd, d.warnings,
-               CASE WHEN c.version IS NOT NULL THEN p_reason END, now(),
+               x.settles_with_municipality, x.municipality_code, x.municipal_reference,
+               x.permission_id, x.income_basis, x.cost_mode, x.policy_valid_from,
+               x.parameters_valid_from, x.fee_policy_valid_from, x.turnover_cents, x.fee_cents,
+               x.fee_deducted_cents, x.costs_cents, x.base_cents, x.tax_reservation_cents,
+               x.net_income_cents, x.exemption_cents, x.premium_cents,
+               x.amount_to_settle_cents, x.business_hours, x.business_hours_ytd, x.warnings,
+               CASE WHEN x.current_version IS NOT NULL THEN p_reason END, now(),
                CASE WHEN p_reason IS NOT NULL THEN now() END
-        FROM settlement_drafts(p_coop, p_period, NULL) d
-        LEFT JOIN LATERAL (
-            SELECT s.* FROM settlement_rows s
-            WHERE p_reason IS NOT NULL AND s.member_id = d.member_id AND s.period = p_period
-              AND s.version IS NOT NULL
-            ORDER BY s.version DESC LIMIT 1) c ON true
-        WHERE p_reason IS NULL OR c.id IS NULL
-           OR (d.settles_with_municipality, d.municipality_code, d.turnover_cents, d.fee_cents,
-               d.fee_deducted_cents, d.costs_cents, d.base_cents, d.tax_reservation_cents,
-               d.net_income_cents, d.exemption_cents, d.premium_cents, d.amount_to_settle_cents)
-              IS DISTINCT FROM
-              (c.settles_with_municipality, c.municipality_code, c.turnover_cents, c.fee_cents,
-               c.fee_deducted_cents, c.costs_cents, c.base_cents, c.tax_reservation_cents,
-               c.net_income_cents, c.exemption_cents, c.premium_cents, c.amount_to_settle_cents)
+        FROM changed x
+        WHERE p_reason IS NOT NULL OR x.current_id IS NULL
         RETURNING 1)
-    SELECT count(*)::integer FROM written;
+    SELECT ((SELECT count(*) FROM written) + (SELECT count(*) FROM replaced))::integer;
 $$;
 
--- Replaces the drafts of a cooperative's month by a fresh calculation (the caller holds the
+-- Brings the drafts of a cooperative's month up to a fresh calculation (the caller holds the
 -- month's row locked).
 CREATE OR REPLACE FUNCTION settlement_write_drafts(p_coop uuid, p_period date) RETURNS void
 LANGUAGE sql AS $$
-    DELETE FROM settlement_rows WHERE cooperative_id = p_coop AND period = p_period
-                                  AND version IS NULL;
     SELECT settlement_write_rows(p_coop, p_period, NULL);
 $$;
 

@@ -57,6 +57,7 @@ async function pdfText(id, token = bk()) {
 	const r = await getRaw(`/v1/invoices/${id}/pdf`, token);
 	assert.equal(r.status, 200, `GET pdf: ${r.status} ${r.text.slice(0, 300)}`);
 	assert.match(r.headers.get('content-type') ?? '', /^application\/pdf/);
+	assert.match(r.headers.get('content-disposition') ?? '', /^attachment; filename="[A-Z0-9]+-[0-9]+\.pdf"$/, 'saved under the invoice number');
 	assert.equal(r.body.subarray(0, 5).toString('latin1'), '%PDF-', 'the body is a PDF');
 	const file = path.join(ublDir, `${id}.pdf`);
 	fs.writeFileSync(file, r.body);
@@ -70,6 +71,7 @@ async function ubl(id, name, token = bk()) {
 	const r = await getRaw(`/v1/invoices/${id}/ubl`, token);
 	assert.equal(r.status, 200, `GET ubl: ${r.status} ${r.text.slice(0, 400)}`);
 	assert.match(r.headers.get('content-type') ?? '', /^application\/xml/);
+	assert.match(r.headers.get('content-disposition') ?? '', /^attachment; filename="[A-Z0-9]+-[0-9]+\.xml"$/);
 	const file = path.join(ublDir, `${name}.xml`);
 	fs.writeFileSync(file, r.body);
 	const lint = await run('xmllint', ['--noout', file]);

@@ -253,6 +253,7 @@ const EXPECT = {
 		body: () => ({ reason: 'matrix' }),
 	},
 	'GET /v1/members/{member_id:uuid}/thermometer/{period:period}': {},
+	'GET /v1/members/{member_id:uuid}/thermometer/{period:period}/pdf': {},
 	// a year of its own per call, with a finalized month in which the member settled
 	'POST /v1/members/{member_id:uuid}/reconciliations/{year:year}': {
 		prepare: async (ctx) => ({ year: await settledYear(ctx.labels.member_id) }),

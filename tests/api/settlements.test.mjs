@@ -4,8 +4,11 @@
 // happen afterwards, through the API or in the database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
-	setup, cast, assertProblem, apiCreate, apiCooperative, apiMember, apiMunicipality, apiPermission, userWithToken, VALID,
+	setup, cast, assertProblem, apiCreate, apiCooperative, apiMember, apiMunicipality, apiPermission, userWithToken, VALID, run,
 } from './harness.mjs';
 
 let env;
@@ -112,23 +115,36 @@ test('the worked examples of SPEC §6.3 through the API: draft rows of every act
 	assert.ok(ex2.warnings.includes('single_customer'), JSON.stringify(ex2.warnings));
 });
 
-test('a credit note lowers the month; recalculating replaces the drafts; the thermometer shows the live draft', async () => {
+test('a credit note lowers the month; recalculating rewrites only the drafts that changed; the thermometer shows the live draft', async () => {
 	const inv = await invoice(people.ex4, 10000, '2026-03-20');
 	const cn = await srv.api('POST', `/v1/invoices/${inv.id}/credit-notes`, { token: c.admin, body: { reason: 'Dubbel gefactureerd' } });
 	assert.equal(cn.status, 201, cn.text);
-	const before = (await rows())[people.ex4];
-	assert.equal(before.turnover_cents, 120000, 'drafts are what was calculated');
+	const before = await rows();
+	assert.equal(before[people.ex4].turnover_cents, 120000, 'drafts are what was calculated');
 	const t = await srv.api('GET', `/v1/members/${people.ex4}/thermometer/${MARCH}`, { token: c.admin });
 	assert.equal(t.status, 200, t.text);
 	assert.equal(t.json.status, 'draft');
 	assert.equal(t.json.id, null, 'a live calculation');
 	assert.equal(t.json.turnover_cents, 120000, 'invoice and credit note cancel out');
+	// hours of March change quiet's draft; nothing changes ex4's
+	const h = await srv.api('POST', `/v1/members/${people.quiet}/hours`, { token: c.admin, body: { week: '2026-W11', business_hours: '5' } });
+	assert.equal(h.status, 201, h.text);
 	assert.equal((await calc()).status, 200);
-	const after = (await rows())[people.ex4];
-	assert.notEqual(after.id, before.id, 'the draft was replaced');
-	assert.equal(after.turnover_cents, 120000);
+	const after = await rows();
+	assert.equal(after[people.ex4].id, before[people.ex4].id, 'the same figures: the draft stays as it was');
+	assert.equal(after[people.ex4].calculated_at, before[people.ex4].calculated_at);
+	assert.notEqual(after[people.quiet].id, before[people.quiet].id, 'a draft that changed is replaced');
+	assert.equal(after[people.quiet].business_hours, '5');
 	const n = await env.sql(`select count(*) as n from settlement_rows where cooperative_id = '${coop}'`);
 	assert.equal(n[0].n, '5', 'one draft per member, never two');
+	// a member who is no longer active in the month loses its draft
+	const gone = await apiMember(srv, c.admin, coop, muni, { date_of_birth: '1980-01-01', status: 'active', joined_on: '2026-03-01' });
+	assert.equal((await calc()).status, 200);
+	assert.ok((await rows())[gone.id], 'a member of March has a draft');
+	const p = await srv.api('PATCH', `/v1/members/${gone.id}`, { token: c.admin, body: { joined_on: '2026-04-01' } });
+	assert.equal(p.status, 200, p.text);
+	assert.equal((await calc()).status, 200);
+	assert.equal((await rows())[gone.id], undefined, 'joined after March: no draft');
 });
 
 test('a member reads its own thermometer; another member\'s and another cooperative\'s are 404; members may not calculate', async () => {
@@ -236,6 +252,69 @@ test('after finalization: a late invoice makes the row stale; corrections write 
 	assert.equal(ev[0].n, '1');
 });
 
+/** GET the member's statement PDF of a month: the response, and the text pdftotext reads from it
+ * (no-break spaces as spaces, white space collapsed) when it is a PDF. */
+async function statement(m, period, token = c.admin) {
+	const res = await fetch(`${srv.base}/v1/members/${m}/thermometer/${period}/pdf`, { headers: { authorization: `Bearer ${token}` } });
+	const body = Buffer.from(await res.arrayBuffer());
+	if (res.status !== 200) return { status: res.status, headers: res.headers, json: JSON.parse(body.toString('utf8')) };
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coopd-statement-'));
+	try {
+		fs.writeFileSync(path.join(dir, 's.pdf'), body);
+		const t = await run('pdftotext', ['-layout', '-enc', 'UTF-8', path.join(dir, 's.pdf'), '-']);
+		assert.equal(t.code, 0, `pdftotext: ${t.stderr}`);
+		return { status: 200, headers: res.headers, body, text: t.stdout.replace(/\u00a0/g, ' ').replace(/\s+/g, ' ') };
+	} finally {
+		fs.rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+test('the statement PDF of a member\'s month: the row\'s figures, the documents that counted, the version, for the member itself', async () => {
+	const s = await statement(people.ex2, MARCH);
+	assert.equal(s.status, 200);
+	assert.match(s.headers.get('content-type'), /^application\/pdf/);
+	assert.equal(s.headers.get('content-disposition'), 'attachment; filename="inkomstenopgave-2026-03.pdf"');
+	assert.equal(s.body.subarray(0, 5).toString('latin1'), '%PDF-');
+	const t = s.text;
+	for (const want of ['Inkomstenopgave maart 2026', 'REF-ex2', '2 · definitief', 'Correctie van versie 1: Late factuur maart',
+		// version 2 (T 130000): the calculation of SPEC §6.3 line by line
+		'Omzet (excl. btw) € 1.300,00', 'Bijdrage aan de coöperatie aftrekbaar volgens de gemeente − € 65,00',
+		'Grondslag', '€ 1.235,00', 'Belastingreservering', '− € 123,50', 'Netto-inkomen € 1.111,50',
+		'Vrijlating art. 31 lid 2 onder n Participatiewet − € 277,88', 'Te verrekenen met de gemeente € 833,62',
+		// the three invoices supplied in March, by supply date; the one supplied in February is not
+		'02-03-2026', '25-03-2026', '31-03-2026', '€ 700,00', '€ 500,00', '€ 100,00', 'Buurthuis De Pijp',
+		'Thermometer 2026 tot en met maart', 'Signalen']) assert.ok(t.includes(want), `statement lacks "${want}":\n${t}`);
+	assert.ok(!t.includes('27-02-2026') && !t.includes('€ 999,00'), 'the invoice supplied in February does not count');
+	assert.ok(!/BSN|burgerservice/i.test(t));
+
+	// the member itself reads its own; another member's and a month without a row are 404
+	const me = await userWithToken(srv, c.admin, { role: 'member', cooperative_id: coop, member_id: people.ex3 });
+	const own = await statement(people.ex3, MARCH, me.token);
+	assert.equal(own.status, 200);
+	assert.ok(own.text.includes('Te verrekenen met de gemeente € 1.425,00'), own.text);
+	assertProblem(await statement(people.ex2, MARCH, me.token), 404, 'not_found');
+	assertProblem(await statement(people.ex2, '2024-01'), 404, 'not_found');
+
+	// off benefit: reported, not settled
+	const off = await statement(people.off, MARCH);
+	assert.ok(off.text.includes('Niet te verrekenen'), off.text);
+
+	// a late credit note makes ex4's row stale: the statement says so and still lists only what the
+	// version counted (the credit note is for the correction)
+	const late = await invoice(people.ex4, 5000, '2026-03-30');
+	assert.equal((await srv.api('POST', `/v1/invoices/${late.id}/credit-notes`, { token: c.admin, body: { reason: 'Vergissing' } })).status, 201);
+	const stale = await statement(people.ex4, MARCH);
+	assert.ok(stale.text.includes('Let op: na de vaststelling zijn gegevens van deze maand gewijzigd'), stale.text);
+	assert.ok(!stale.text.includes('€ 50,00') && !stale.text.includes('De documenten hieronder tellen op tot'), stale.text);
+
+	// an open month: a live draft, marked as such
+	const now = new Date();
+	const current = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+	const draft = await statement(people.ex2, current);
+	assert.equal(draft.status, 200);
+	assert.ok(draft.text.includes('Concept: deze maand is nog niet vastgesteld'), draft.text);
+});
+
 test('the annual reconciliation of SPEC §6.4 through the API: draft, recomputed, finalized; then it never changes', async () => {
 	const path = `/v1/members/${people.ex2}/reconciliations/2026`;
 	// March is ex2's only finalized settling month of 2026 (version 2: N 111150, S 83362)
@@ -315,11 +394,20 @@ test('a month built with payments, premiums and hours through the API: the payme
 	const t = await srv.api('GET', `/v1/members/${people.ex3}/thermometer/2026-04`, { token: c.admin });
 	assert.equal(t.status, 200, t.text);
 	assert.equal(t.json.business_hours_ytd, '49.5', 'the year so far includes March');
+	// the statement on the payment basis lists the payment received in February, at its net part
+	const st = await statement(payer, '2026-02');
+	for (const want of ['Ontvangen betalingen die meetellen', 'Ontvangen op', 'Betaling', '15-02-2026', '€ 50,00',
+		'ontvangstdatum van de betaling']) assert.ok(st.text.includes(want), `statement lacks "${want}":\n${st.text}`);
+	assert.ok(!st.text.includes('02-03-2026'), 'the payment of March counts in March');
+	const prem = await statement(people.ex3, '2026-02');
+	assert.ok(prem.text.includes('Premie art. 31 lid 2 onder j Participatiewet, niet verrekend € 250,00'), prem.text);
+	assert.ok(prem.text.includes('19,5 uur'), prem.text);
 });
 
 test('hostile input to the month, the year and their bodies: malformed paths 404, a garbage cursor 400, numbers out of range and odd text 422', async () => {
 	for (const p of [`/v1/cooperatives/${coop}/settlements/2026-13`, `/v1/cooperatives/${coop}/settlements/2026-3`,
 		`/v1/cooperatives/${coop}/settlements/2026-00`, `/v1/members/${people.ex2}/thermometer/26-03`,
+		`/v1/members/${people.ex2}/thermometer/2026-3/pdf`,
 		`/v1/members/${people.ex2}/reconciliations/99999`, `/v1/members/${people.ex2}/reconciliations/0999`]) {
 		assertProblem(await srv.api('GET', p, { token: c.admin }), 404, 'not_found');
 	}

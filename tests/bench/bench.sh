@@ -722,8 +722,9 @@ WHERE i.cooperative_id = '$settle_coop' AND i.number IS NOT NULL
                         AND ('$settle_period-01'::date + interval '1 month - 1 day')::date
 GROUP BY i.member_id;
 SQL
-# The calculation alone, without writing the drafts: where the time of the call goes.
-echo "SELECT count(*) FROM settlement_compute('$settle_coop', '$settle_period-01', NULL);" \
+# The calculation alone, without writing the drafts: where the time of the call goes (every
+# column: count(c.*), so that the planner cannot skip the columns nobody reads).
+echo "SELECT count(c.*) FROM settlement_compute('$settle_coop', '$settle_period-01', NULL) c;" \
 	>"$work/settle_compute.sql"
 token=$(login)
 [ -n "$token" ] || die "could not log in as admin"
@@ -733,13 +734,14 @@ settle_call() {
 		die "the settlement call failed"
 }
 # seconds of one run of a SQL file (pgbench, one connection, one transaction)
-settle_sql() {
-	"$pgbench" -n -c 1 -t 1 -f "$1" "$db_url" 2>&1 |
+settle_sql() { # without JIT, as coopd's connections run
+	PGOPTIONS='-c jit=off' "$pgbench" -n -c 1 -t 1 -f "$1" "$db_url" 2>&1 |
 		awk '/^latency average/ { printf "%.6f", $4 / 1000 }'
 }
 settle_agg() { settle_sql "$work/settle_aggregate.sql"; }
-settle_call >/dev/null # warm-up: plans, caches, the first drafts
 settle_agg >/dev/null
+settle_first=$(settle_call) # the first calculation: every draft written
+settle_first_agg=$(settle_agg)
 s_times=() a_times=() c_times=() s_ratios=()
 for ((r = 1; r <= rounds; r++)); do
 	if ((r % 2)); then s=$(settle_call); a=$(settle_agg); else a=$(settle_agg); s=$(settle_call); fi
@@ -756,9 +758,15 @@ m_a=$(median "${a_times[@]}")
 m_r=$(median "${s_ratios[@]}")
 echo
 echo "POST /v1/cooperatives/{id}/settlements/$settle_period: $settle_members members, $settle_lines invoice lines (seeded in ${settle_seed_s} s)"
-printf '  API call %.3f s, plain aggregate %.3f s (medians); ratio %s (rounds: %s)\n' "$m_s" "$m_a" "$m_r" "${s_ratios[*]}"
+printf '  first calculation (%s drafts written) %.3f s, plain aggregate %.3f s; ratio %s\n' \
+	"$settle_members" "$settle_first" "$settle_first_agg" \
+	"$(awk -v s="$settle_first" -v a="$settle_first_agg" 'BEGIN { printf "%.1f", (a > 0 ? s / a : 0) }')"
+printf '  recalculation (nothing changed: no draft written) %.3f s, plain aggregate %.3f s (medians); ratio %s (rounds: %s)\n' \
+	"$m_s" "$m_a" "$m_r" "${s_ratios[*]}"
 printf '  of the call: the calculation alone (settlement_compute, no writing) %.3f s = %.1f times the aggregate;\n' \
 	"$(median "${c_times[@]}")" "$(awk -v c="$(median "${c_times[@]}")" -v a="$m_a" 'BEGIN { printf "%.1f", (a > 0 ? c / a : 0) }')"
-echo "  the rest is writing the $settle_members drafts (constraints, indexes) and the answer"
-printf '  target under 1 s: %s\n' "$(verdict "$(awk -v s="$m_s" 'BEGIN { print (s < 1) }')")"
-printf '  target at most 3 times the plain aggregate: %s\n' "$(verdict "$(awk -v r="$m_r" 'BEGIN { print (r <= 3) }')")"
+echo "  the rest is comparing the calculation with the drafts, the month's totals and the answer"
+printf '  target under 1 s: %s\n' "$(verdict "$(awk -v s="$m_s" -v f="$settle_first" 'BEGIN { print (s < 1 && f < 1) }')")"
+printf '  target at most 3 times the plain aggregate: recalculation %s, first calculation %s\n' \
+	"$(verdict "$(awk -v r="$m_r" 'BEGIN { print (r <= 3) }')")" \
+	"$(verdict "$(awk -v s="$settle_first" -v a="$settle_first_agg" 'BEGIN { print (a > 0 && s / a <= 3) }')")"

@@ -54,7 +54,7 @@ trap 'rm -rf "$run"; exit 130' INT TERM
 
 dict_for() { # the JSON targets share one dictionary
 	case "$1" in
-	body | pdf | ubl) echo tests/fuzz/json.dict ;;
+	body | pdf | ubl | statement_pdf) echo tests/fuzz/json.dict ;;
 	*) [ -f "tests/fuzz/$1.dict" ] && echo "tests/fuzz/$1.dict" ;;
 	esac
 }
@@ -63,6 +63,7 @@ seeds_for() { # the committed seeds: corpus/<name>, and the renderers' unit samp
 	echo "tests/fuzz/corpus/$1"
 	case "$1" in
 	pdf | ubl) echo "tests/unit/$1_samples" ;;
+	statement_pdf) echo tests/unit/statement_samples ;;
 	esac
 }
 
