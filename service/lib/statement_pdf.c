@@ -346,8 +346,8 @@ static const char *warning_words(const char *code)
 	static const char *const words[][2] = {
 	    {"permission_expires_within_60_days",
 	     "De toestemming van de gemeente loopt binnen 60 dagen af."},
-	    {"hours_criterion_80_percent", "Het aantal uren als ondernemer dit jaar nadert het "
-	                                   "urencriterium (80% van 1.225 uur)."},
+	    {"hours_criterion_80_percent",
+	     "De uren als ondernemer dit jaar hebben 80% van het urencriterium bereikt."},
 	    {"no_turnover_3_months", "Drie maanden achter elkaar geen omzet."},
 	    {"rate_floor_overridden",
 	     "Er telt een factuur mee met een tarief onder het minimumtarief van de coöperatie."},
