@@ -449,6 +449,14 @@ BEGIN
     RETURN settlement_period_doc(sp);
 END $$;
 
+-- The lock a finalization or correction holds against the changes that may count in the
+-- cooperative's months (see settlement_mark). Its statements after this one see every change
+-- that committed while it waited (READ COMMITTED: each statement takes a new snapshot).
+CREATE OR REPLACE FUNCTION settlement_lock_months(p_coop uuid) RETURNS void
+LANGUAGE sql AS $$
+    SELECT 1 FROM cooperatives WHERE id = p_coop FOR NO KEY UPDATE;
+$$;
+
 -- POST .../finalize: a month that has ended and was calculated is calculated once more, so
 -- that what is frozen is what the data say now, and every row becomes version 1.
 CREATE OR REPLACE FUNCTION settlement_finalize(p_coop uuid, p_period date, p_user uuid)
@@ -456,6 +464,7 @@ RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     sp settlement_periods;
 BEGIN
+    PERFORM settlement_lock_months(p_coop);
     SELECT * INTO sp FROM settlement_periods
      WHERE cooperative_id = p_coop AND period = p_period FOR UPDATE;
     IF NOT FOUND THEN
@@ -482,8 +491,18 @@ END $$;
 -- ---- after finalization: stale rows and corrections ---------------------------------------------
 -- Marks the months of a member's finalized rows that the days fall in (a change counts in a
 -- month by one of these days, whatever the income basis): the row shows stale until corrected.
+--
+-- A change and the finalization or correction of its month must not pass each other unseen:
+-- finalizing without an invoice that is being issued, while the issuing transaction looks for
+-- a final month before the finalization has committed, would lose the invoice for good (neither
+-- counted nor marked). So every change takes the cooperative's row FOR SHARE before it looks,
+-- and settlement_lock_months takes it FOR NO KEY UPDATE: a finalization waits for the changes
+-- under way and then sees them; a change that comes during one waits, then sees the month
+-- final and marks it. (Changes do not wait for each other, and FOR NO KEY UPDATE leaves the
+-- foreign-key checks on the cooperative alone.)
 CREATE OR REPLACE FUNCTION settlement_mark(p_coop uuid, p_member uuid, VARIADIC p_days date[])
 RETURNS void LANGUAGE sql AS $$
+    SELECT 1 FROM cooperatives WHERE id = p_coop FOR SHARE;
     INSERT INTO settlement_changes (member_id, period)
     SELECT DISTINCT p_member, date_trunc('month', d)::date FROM unnest(p_days) AS d
     WHERE d IS NOT NULL AND EXISTS (
@@ -524,6 +543,7 @@ DECLARE
     sp settlement_periods;
     n integer;
 BEGIN
+    PERFORM settlement_lock_months(p_coop);
     SELECT * INTO sp FROM settlement_periods
      WHERE cooperative_id = p_coop AND period = p_period FOR UPDATE;
     IF NOT FOUND THEN

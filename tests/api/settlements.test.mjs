@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-	setup, cast, assertProblem, apiCreate, apiCooperative, apiMember, apiMunicipality, apiPermission, userWithToken, VALID, run,
+	setup, cast, assertProblem, apiCreate, apiCooperative, apiMember, apiMunicipality, apiPermission, userWithToken, VALID, run, psqlBackground,
 } from './harness.mjs';
 
 let env;
@@ -402,6 +402,25 @@ test('a month built with payments, premiums and hours through the API: the payme
 	const prem = await statement(people.ex3, '2026-02');
 	assert.ok(prem.text.includes('Premie art. 31 lid 2 onder j Participatiewet, niet verrekend € 250,00'), prem.text);
 	assert.ok(prem.text.includes('19,5 uur'), prem.text);
+});
+
+test('an invoice issued while its month is being finalized is counted, or makes the row stale: it is never lost', async () => {
+	const MAY = '2026-05';
+	const d = await apiCreate(srv, c.admin, `/v1/cooperatives/${coop}/invoices`, {
+		member_id: people.ex3, customer_id: customer, supply_date: '2026-05-12',
+		lines: [{ description: 'Snoeiwerk', quantity: '1', unit: 'piece', unit_price_cents: 50000, activity_category: 'gardening', vat_category: 'S', vat_rate_bp: 2100 }],
+	});
+	assert.equal((await calc(MAY)).status, 200);
+	// one transaction issues the invoice and stays open a while; meanwhile the month is finalized
+	const issuing = psqlBackground(env.dbUrl, `BEGIN; SELECT invoice_issue('${d.id}', NULL, NULL); SELECT pg_sleep(1.5); COMMIT;`);
+	await new Promise((resolve) => setTimeout(resolve, 500));
+	const finalizing = psqlBackground(env.dbUrl, `SELECT settlement_finalize('${coop}', '${MAY}-01', NULL);`);
+	const [a, b] = await Promise.all([issuing.done, finalizing.done]);
+	assert.equal(a.code, 0, a.stderr);
+	assert.equal(b.code, 0, b.stderr);
+	const row = (await rows(MAY))[people.ex3];
+	assert.equal(row.version, 1);
+	assert.ok(row.turnover_cents === 50000 || row.stale, `neither counted nor stale: ${JSON.stringify(row)}`);
 });
 
 test('hostile input to the month, the year and their bodies: malformed paths 404, a garbage cursor 400, numbers out of range and odd text 422', async () => {
