@@ -9,9 +9,8 @@
 -- Rounding: every "round" of §6 is PostgreSQL's round() of an exact numeric, which rounds half
 -- a cent away from zero (0.5 → 1, -0.5 → -1).
 
--- (settlement_turnover, by customer and month, was folded into settlement_compute's tx: a
--- function called with a subquery argument is planned on its own, generically, and was most of
--- the calculation's time.)
+-- settlement_compute reads what counts itself: the helper it had, called with a subquery
+-- argument, was planned apart and generically, and took most of the calculation's time.
 DROP FUNCTION IF EXISTS settlement_turnover(uuid, date, date, uuid, text[]);
 
 -- The rows of a cooperative's month (p_period: its first day), every member active in it

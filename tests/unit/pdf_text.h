@@ -1,13 +1,16 @@
-/* Reading rendered PDFs back in unit tests (test_pdf.c, test_statement_pdf.c): the framing of a
+/* Checking rendered PDFs in unit tests (test_pdf.c, test_statement_pdf.c): the framing of a
  * PDF, its text through pdftotext (poppler-utils) with white space squeezed, the check that
- * every word lies within the page margins, and HAS/LACKS checks on the text. The PDFs and their
- * text checks need PDF_OUT_DIR (a directory to write them to); without it the text checks are
- * skipped. Include after unit.h. */
+ * every word lies within the page margins, HAS/LACKS checks on the text, and the contract every
+ * renderer keeps (a libharu error at any drawing step fails cleanly, the same document gives
+ * the same bytes on any thread, a 64 KiB stack is enough). The PDFs and their text checks need
+ * PDF_OUT_DIR (a directory to write them to); without it the text checks are skipped. */
 #ifndef COOPD_PDF_TEXT_H
 #define COOPD_PDF_TEXT_H
 #include "unit.h"
 
 #include <ctype.h>
+#include <jansson.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +209,154 @@ static inline char *pdf_text_of(const char *file, unsigned char *pdf, size_t len
 	char *text = run_pdftotext(path);
 	CHECK(text != NULL);
 	return text;
+}
+
+/* A string of n characters: word repeated (UTF-8, whole characters); malloc'ed. */
+static inline char *filler_chars(const char *word, size_t n)
+{
+	size_t wl = strlen(word), o = 0;
+	char *s = malloc(n * 4 + 1);
+	for (size_t i = 0, k = 0; s && i < n; i++) {
+		do
+			s[o++] = word[k++ % wl];
+		while (((unsigned char)word[k % wl] & 0xC0) == 0x80);
+	}
+	if (s)
+		s[o] = '\0';
+	return s;
+}
+
+/* ---- the renderers' common contract -----------------------------------------------------------
+ */
+
+typedef unsigned char *(*pdf_render_fn)(const json_t *doc, size_t *len, char *err, size_t errlen);
+typedef unsigned char *(*pdf_render_failing_fn)(const json_t *doc, size_t *len, char *err,
+                                                size_t errlen, long step);
+
+/* Makes libharu report an error at the first, second, ... drawing step until a render of doc
+ * succeeds: every failure must be a NULL with "libharu error" and *len 0, never a crash and
+ * (under ASan) never a leak. Returns the PDF that finally rendered (the caller frees it), and the
+ * number of failing steps in *steps. */
+static inline unsigned char *pdf_fail_at_every_step(pdf_render_failing_fn render, const json_t *doc,
+                                                    size_t *len, long *steps)
+{
+	int bad = 0;
+	unsigned char *pdf = NULL;
+	long n;
+	for (n = 0; n < 100000 && !pdf; n++) {
+		char err[128] = "";
+		*len = 1;
+		pdf = render(doc, len, err, sizeof err, n);
+		if (!pdf && (*len != 0 || !strstr(err, "libharu error")) && bad++ < 3)
+			fprintf(stderr, "  step %ld: len %zu, \"%s\"\n", n, *len, err);
+	}
+	CHECK_INT(bad, 0);
+	CHECK(pdf != NULL && framed(pdf, *len));
+	*steps = n - 1;
+	CHECK(*steps > 100 && *steps < 100000);
+	printf("     (a libharu error at each of %ld steps: all reported)\n", *steps);
+	return pdf;
+}
+
+/* doc is refused: NULL, *len 0, and a message containing want (line: the caller's, for the
+ * report). Takes doc (decref'ed here). */
+static inline void pdf_check_refused(pdf_render_fn render, json_t *doc, const char *want, int line)
+{
+	char err[256] = "";
+	size_t len = 7;
+	unsigned char *pdf = render(doc, &len, err, sizeof err);
+	if (pdf || len != 0 || !strstr(err, want)) {
+		fprintf(stderr, "  %s:%d: expected a refusal with \"%s\", got %s \"%s\"\n",
+		        __FILE__, line, want, pdf ? "a PDF" : "NULL", err);
+		unit_failed_checks++;
+	}
+	free(pdf);
+	json_decref(doc);
+}
+
+struct pdf_job {
+	pdf_render_fn render;
+	const json_t *doc;
+	const unsigned char *expect;
+	size_t expect_len;
+	int times, mismatches;
+};
+
+static inline void *pdf_render_times(void *arg)
+{
+	struct pdf_job *j = arg;
+	for (int i = 0; i < j->times; i++) {
+		size_t len;
+		char err[128];
+		unsigned char *pdf = j->render(j->doc, &len, err, sizeof err);
+		if (!pdf || len != j->expect_len || memcmp(pdf, j->expect, len) != 0)
+			j->mismatches++;
+		free(pdf);
+	}
+	return NULL;
+}
+
+/* The same document gives the same bytes: once more in a row, and `times` times on each of four
+ * threads at once. */
+static inline void pdf_check_same_bytes(pdf_render_fn render, const json_t *doc, int times)
+{
+	size_t len = 0;
+	char err[128] = "";
+	unsigned char *expect = render(doc, &len, err, sizeof err);
+	CHECK(expect != NULL);
+	if (!expect)
+		return;
+	struct pdf_job again = {render, doc, expect, len, 1, 0};
+	pdf_render_times(&again);
+	CHECK_INT(again.mismatches, 0);
+	pthread_t th[4];
+	struct pdf_job jobs[4];
+	for (int i = 0; i < 4; i++) {
+		jobs[i] = (struct pdf_job){render, doc, expect, len, times, 0};
+		CHECK(pthread_create(&th[i], NULL, pdf_render_times, &jobs[i]) == 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_INT(jobs[i].mismatches, 0);
+	}
+	free(expect);
+}
+
+struct pdf_small_job {
+	pdf_render_fn render;
+	const json_t *doc;
+	size_t len;
+	char err[128];
+	int ok;
+};
+
+static inline void *pdf_render_once(void *arg)
+{
+	struct pdf_small_job *j = arg;
+	unsigned char *pdf = j->render(j->doc, &j->len, j->err, sizeof j->err);
+	j->ok = pdf && framed(pdf, j->len);
+	free(pdf);
+	return NULL;
+}
+
+/* The renderer asks little stack of its caller (civetweb's workers have 100 KiB in Debian's
+ * build; libharu's UTF-8 fonts alone take 128 KiB, on the renderer's own thread): doc renders
+ * on a thread with a 64 KiB stack, under ASan too. */
+static inline void pdf_check_small_stack(pdf_render_fn render, const json_t *doc, const char *name)
+{
+	struct pdf_small_job j = {render, doc, 0, "", 0};
+	pthread_attr_t attr;
+	pthread_t th;
+	CHECK(pthread_attr_init(&attr) == 0);
+	CHECK(pthread_attr_setstacksize(&attr, 64 * 1024) == 0);
+	int rc = pthread_create(&th, &attr, pdf_render_once, &j);
+	CHECK(rc == 0);
+	if (rc == 0)
+		pthread_join(th, NULL);
+	pthread_attr_destroy(&attr);
+	if (!j.ok)
+		fprintf(stderr, "  %s on a 64 KiB stack: %s\n", name, j.err);
+	CHECK(j.ok);
 }
 
 #define HAS(t, s)      has(t, s, __LINE__)

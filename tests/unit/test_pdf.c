@@ -456,21 +456,6 @@ static void test_longest_allowed_fields_still_render(void)
 	json_decref(doc);
 }
 
-/* A string of n characters: word repeated (UTF-8, whole characters). */
-static char *filler_chars(const char *word, size_t n)
-{
-	size_t wl = strlen(word), o = 0;
-	char *s = malloc(n * 4 + 1);
-	for (size_t i = 0, k = 0; s && i < n; i++) {
-		do
-			s[o++] = word[k++ % wl];
-		while (((unsigned char)word[k % wl] & 0xC0) == 0x80);
-	}
-	if (s)
-		s[o] = '\0';
-	return s;
-}
-
 /* The limits count characters, as the API does: every text field at its maximum in characters
  * of two, three and four bytes (200 × ü, Arabic, 𝕏; an e-mail address of 254 characters, an
  * activity of 500, descriptions of 1000) renders, within the margins. One character more is
@@ -539,21 +524,12 @@ static void test_longest_fields_in_multibyte_characters_still_render(void)
 static void refused(void (*edit)(json_t *doc), const char *want, int line)
 {
 	json_t *doc = load("standard");
-	char err[256] = "";
-	size_t len = 7;
 	if (!doc) {
 		unit_failed_checks++;
 		return;
 	}
 	edit(doc);
-	unsigned char *pdf = pdf_render(doc, &len, err, sizeof err);
-	if (pdf || len != 0 || !strstr(err, want)) {
-		fprintf(stderr, "  %s:%d: expected a refusal with \"%s\", got %s \"%s\"\n",
-		        __FILE__, line, want, pdf ? "a PDF" : "NULL", err);
-		unit_failed_checks++;
-	}
-	free(pdf);
-	json_decref(doc);
+	pdf_check_refused(pdf_render, doc, want, line);
 }
 
 static json_t *inv(json_t *doc)
@@ -703,129 +679,39 @@ static void test_documents_that_would_print_a_wrong_invoice_are_refused(void)
 	refused(no_member, "member: not an object", __LINE__);
 }
 
-/* ---- libharu failures ------------------------------------------------------------------------ */
+/* ---- libharu failures, threads, a small stack --------------------------------------------------
+ */
 
-/* Makes libharu report an error at the first, second, ... drawing step until a render
- * succeeds: every failure is a NULL with a message, never a crash, and (under ASan) never a
- * leak. */
 static void test_a_libharu_error_at_any_step_is_reported_and_frees_everything(void)
 {
 	json_t *doc = load("long");
 	CHECK(doc != NULL);
 	if (!doc)
 		return;
-	long n;
-	int bad_failures = 0;
-	for (n = 0; n < 100000; n++) {
-		char err[128] = "";
-		size_t len = 1;
-		unsigned char *pdf = pdf_render_failing_at(doc, &len, err, sizeof err, n);
-		if (pdf) {
-			CHECK(framed(pdf, len));
-			free(pdf);
-			break;
-		}
-		if (len != 0 || !strstr(err, "libharu error"))
-			bad_failures++;
-	}
-	CHECK_INT(bad_failures, 0);
-	CHECK(n > 100 && n < 100000);
-	printf("     (a libharu error at each of %ld steps: all reported)\n", n);
+	size_t len;
+	long steps;
+	free(pdf_fail_at_every_step(pdf_render_failing_at, doc, &len, &steps));
 	json_decref(doc);
-}
-
-/* ---- threads --------------------------------------------------------------------------------- */
-
-struct job {
-	const json_t *doc;
-	const unsigned char *expect;
-	size_t expect_len;
-	int mismatches;
-};
-
-static void *render_many(void *arg)
-{
-	struct job *j = arg;
-	for (int i = 0; i < 8; i++) {
-		size_t len;
-		char err[128];
-		unsigned char *pdf = pdf_render(j->doc, &len, err, sizeof err);
-		if (!pdf || len != j->expect_len || memcmp(pdf, j->expect, len) != 0)
-			j->mismatches++;
-		free(pdf);
-	}
-	return NULL;
 }
 
 static void test_concurrent_renders_give_the_same_bytes(void)
 {
 	json_t *doc = load("long");
 	CHECK(doc != NULL);
-	if (!doc)
-		return;
-	size_t len;
-	char err[128];
-	unsigned char *expect = pdf_render(doc, &len, err, sizeof err);
-	CHECK(expect != NULL);
-	if (expect) {
-		pthread_t th[4];
-		struct job jobs[4];
-		for (int i = 0; i < 4; i++) {
-			jobs[i] = (struct job){doc, expect, len, 0};
-			CHECK(pthread_create(&th[i], NULL, render_many, &jobs[i]) == 0);
-		}
-		for (int i = 0; i < 4; i++) {
-			pthread_join(th[i], NULL);
-			CHECK_INT(jobs[i].mismatches, 0);
-		}
-	}
-	free(expect);
+	if (doc)
+		pdf_check_same_bytes(pdf_render, doc, 8);
 	json_decref(doc);
 }
 
-/* ---- a small stack ----------------------------------------------------------------------------
- */
-
-struct small_job {
-	const json_t *doc;
-	size_t len;
-	char err[128];
-	int ok;
-};
-
-static void *render_once(void *arg)
-{
-	struct small_job *j = arg;
-	unsigned char *pdf = pdf_render(j->doc, &j->len, j->err, sizeof j->err);
-	j->ok = pdf && framed(pdf, j->len);
-	free(pdf);
-	return NULL;
-}
-
-/* pdf_render asks little stack of its caller (civetweb's workers have 100 KiB in Debian's
- * build; libharu's UTF-8 fonts alone take 128 KiB, on the renderer's own thread): the largest
- * sample and the Unicode one render on a thread with a 64 KiB stack, under ASan too. */
+/* The largest sample and the Unicode one render on a thread with a 64 KiB stack. */
 static void test_renders_on_a_thread_with_a_64_kib_stack(void)
 {
 	const char *names[] = {"long", "unicode"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		json_t *doc = load(names[i]);
 		CHECK(doc != NULL);
-		if (!doc)
-			continue;
-		struct small_job j = {doc, 0, "", 0};
-		pthread_attr_t attr;
-		pthread_t th;
-		CHECK(pthread_attr_init(&attr) == 0);
-		CHECK(pthread_attr_setstacksize(&attr, 64 * 1024) == 0);
-		int rc = pthread_create(&th, &attr, render_once, &j);
-		CHECK(rc == 0);
-		if (rc == 0)
-			pthread_join(th, NULL);
-		pthread_attr_destroy(&attr);
-		if (!j.ok)
-			fprintf(stderr, "  %s on a 64 KiB stack: %s\n", names[i], j.err);
-		CHECK(j.ok);
+		if (doc)
+			pdf_check_small_stack(pdf_render, doc, names[i]);
 		json_decref(doc);
 	}
 }

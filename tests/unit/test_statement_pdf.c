@@ -633,20 +633,6 @@ static void test_long_real_names_show_whole(void)
 	json_decref(doc);
 }
 
-static char *filler_chars(const char *word, size_t n)
-{
-	size_t wl = strlen(word), o = 0;
-	char *s = malloc(n * 4 + 1);
-	for (size_t i = 0, k = 0; s && i < n; i++) {
-		do
-			s[o++] = word[k++ % wl];
-		while (((unsigned char)word[k % wl] & 0xC0) == 0x80);
-	}
-	if (s)
-		s[o] = '\0';
-	return s;
-}
-
 /* Every text at its limit in characters of up to four bytes (200 for names and address parts,
  * 64 for codes, 500 for the reason of a correction) renders within the margins; one character
  * more is refused. */
@@ -795,21 +781,12 @@ static void test_the_largest_amounts_allowed_render(void)
 static void refused(void (*edit)(json_t *doc), const char *want, int line)
 {
 	json_t *doc = load("final");
-	char err[256] = "";
-	size_t len = 7;
 	if (!doc) {
 		unit_failed_checks++;
 		return;
 	}
 	edit(doc);
-	unsigned char *pdf = statement_pdf_render(doc, &len, err, sizeof err);
-	if (pdf || len != 0 || !strstr(err, want)) {
-		fprintf(stderr, "  %s:%d: expected a refusal with \"%s\", got %s \"%s\"\n",
-		        __FILE__, line, want, pdf ? "a PDF" : "NULL", err);
-		unit_failed_checks++;
-	}
-	free(pdf);
-	json_decref(doc);
+	pdf_check_refused(statement_pdf_render, doc, want, line);
 }
 
 static void no_period(json_t *d)
@@ -1089,12 +1066,11 @@ static void test_documents_that_would_print_contradictions_are_refused(void)
 	refused(no_member, "member: not an object", __LINE__);
 }
 
-/* ---- libharu failures ------------------------------------------------------------------------ */
+/* ---- libharu failures, threads, a small stack --------------------------------------------------
+ */
 
-/* Makes libharu report an error at the first, second, ... drawing step until a render
- * succeeds: every failure is a NULL with a message, never a crash, and (under ASan) never a
- * leak. The document has every part: notices, a correction, documents over two pages, the year
- * with a draft month, and signals. */
+/* The document has every part: notices, a correction, documents over two pages, the year with
+ * a draft month, and signals. */
 static void test_a_libharu_error_at_any_step_is_reported_and_frees_everything(void)
 {
 	json_t *doc = load("final");
@@ -1106,53 +1082,15 @@ static void test_a_libharu_error_at_any_step_is_reported_and_frees_everything(vo
 	set_str(row(doc), "correction_reason", "Late factuur");
 	json_object_set_new(row(doc), "stale", json_true());
 	set_str(year_entry(doc, 9), "status", "draft");
-	long n;
-	int bad_failures = 0;
-	for (n = 0; n < 100000; n++) {
-		char err[128] = "";
-		size_t len = 1;
-		unsigned char *pdf = statement_pdf_render_failing_at(doc, &len, err, sizeof err, n);
-		if (pdf) {
-			CHECK(framed(pdf, len));
-			CHECK(pages_of(pdf, len) >= 2);
-			free(pdf);
-			break;
-		}
-		if (len != 0 || !strstr(err, "libharu error")) {
-			if (bad_failures++ < 3)
-				fprintf(stderr, "  step %ld: len %zu, \"%s\"\n", n, len, err);
-		}
-	}
-	CHECK_INT(bad_failures, 0);
-	CHECK(n > 100 && n < 100000);
-	printf("     (a libharu error at each of %ld steps: all reported)\n", n);
+	size_t len;
+	long steps;
+	unsigned char *pdf =
+	    pdf_fail_at_every_step(statement_pdf_render_failing_at, doc, &len, &steps);
+	CHECK(pages_of(pdf, len) >= 2);
+	free(pdf);
 	json_decref(doc);
 }
 
-/* ---- threads and determinism ----------------------------------------------------------------- */
-
-struct job {
-	const json_t *doc;
-	const unsigned char *expect;
-	size_t expect_len;
-	int mismatches;
-};
-
-static void *render_many(void *arg)
-{
-	struct job *j = arg;
-	for (int i = 0; i < 4; i++) {
-		size_t len;
-		char err[128];
-		unsigned char *pdf = statement_pdf_render(j->doc, &len, err, sizeof err);
-		if (!pdf || len != j->expect_len || memcmp(pdf, j->expect, len) != 0)
-			j->mismatches++;
-		free(pdf);
-	}
-	return NULL;
-}
-
-/* The same document gives the same bytes: twice in a row, and on four threads at once. */
 static void test_the_same_document_renders_to_the_same_bytes(void)
 {
 	json_t *doc = load("final");
@@ -1160,48 +1098,11 @@ static void test_the_same_document_renders_to_the_same_bytes(void)
 	if (!doc)
 		return;
 	many_documents(doc, 60);
-	size_t len = 0, len2 = 0;
-	char err[128] = "";
-	unsigned char *expect = statement_pdf_render(doc, &len, err, sizeof err);
-	unsigned char *again = statement_pdf_render(doc, &len2, err, sizeof err);
-	CHECK(expect != NULL && again != NULL);
-	CHECK(len == len2 && expect && again && memcmp(expect, again, len) == 0);
-	free(again);
-	if (expect) {
-		pthread_t th[4];
-		struct job jobs[4];
-		for (int i = 0; i < 4; i++) {
-			jobs[i] = (struct job){doc, expect, len, 0};
-			CHECK(pthread_create(&th[i], NULL, render_many, &jobs[i]) == 0);
-		}
-		for (int i = 0; i < 4; i++) {
-			pthread_join(th[i], NULL);
-			CHECK_INT(jobs[i].mismatches, 0);
-		}
-	}
-	free(expect);
+	pdf_check_same_bytes(statement_pdf_render, doc, 4);
 	json_decref(doc);
 }
 
-struct small_job {
-	const json_t *doc;
-	size_t len;
-	char err[128];
-	int ok;
-};
-
-static void *render_once(void *arg)
-{
-	struct small_job *j = arg;
-	unsigned char *pdf = statement_pdf_render(j->doc, &j->len, j->err, sizeof j->err);
-	j->ok = pdf && framed(pdf, j->len);
-	free(pdf);
-	return NULL;
-}
-
-/* statement_pdf_render asks little stack of its caller (civetweb's workers have 100 KiB in
- * Debian's build; the drawing runs on a thread of its own): both samples and one of the most
- * documents render on a thread with a 64 KiB stack, under ASan too. */
+/* Both samples and one of the most documents render on a thread with a 64 KiB stack. */
 static void test_renders_on_a_thread_with_a_64_kib_stack(void)
 {
 	const char *names[] = {"final", "draft", "final"};
@@ -1212,19 +1113,7 @@ static void test_renders_on_a_thread_with_a_64_kib_stack(void)
 			continue;
 		if (i == 2)
 			many_documents(doc, STATEMENT_DOCUMENTS_MAX);
-		struct small_job j = {doc, 0, "", 0};
-		pthread_attr_t attr;
-		pthread_t th;
-		CHECK(pthread_attr_init(&attr) == 0);
-		CHECK(pthread_attr_setstacksize(&attr, 64 * 1024) == 0);
-		int rc = pthread_create(&th, &attr, render_once, &j);
-		CHECK(rc == 0);
-		if (rc == 0)
-			pthread_join(th, NULL);
-		pthread_attr_destroy(&attr);
-		if (!j.ok)
-			fprintf(stderr, "  %s (%zu) on a 64 KiB stack: %s\n", names[i], i, j.err);
-		CHECK(j.ok);
+		pdf_check_small_stack(statement_pdf_render, doc, names[i]);
 		json_decref(doc);
 	}
 }
