@@ -503,7 +503,7 @@ static void notes(struct pd *c)
 static void footers(struct pd *c)
 {
 	const struct invoice_doc *v = inv(c);
-	char *line = c->fmt[0], iban[IBAN_CAP], page[48];
+	char *line = c->fmt[0], iban[IBAN_CAP];
 	int o;
 
 	pd_iban(v->supplier.iban, iban, sizeof iban);
@@ -511,14 +511,7 @@ static void footers(struct pd *c)
 	if (v->supplier.vat_id)
 		o += snprintf(line + o, FMT_CAP - (size_t)o, " · Btw-id %s", v->supplier.vat_id);
 	snprintf(line + o, FMT_CAP - (size_t)o, " · IBAN %s", iban);
-	for (unsigned i = 0; i < c->npages; i++) {
-		pd_select_page(c, i);
-		pd_hline(c, LEFT, RIGHT, FOOTER_Y + 12, 0.5f, PD_RULE);
-		pd_set_fill(c, PD_MUTED);
-		pd_put(c, c->regular, 7, LEFT, FOOTER_Y, WIDTH - 80, line, PD_LEFT);
-		snprintf(page, sizeof page, "Pagina %u van %u", i + 1, c->npages);
-		pd_put(c, c->regular, 7.5f, RIGHT, FOOTER_Y, 80, page, PD_RIGHT);
-	}
+	pd_footers(c, line, NULL);
 }
 
 /* ---- the document ---------------------------------------------------------------------------- */

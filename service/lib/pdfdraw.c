@@ -708,9 +708,21 @@ int pd_ensure(struct pd *c, float h)
 	return 1;
 }
 
-void pd_select_page(struct pd *c, unsigned i)
+void pd_footers(struct pd *c, const char *line, const char *second)
 {
-	c->page = HPDF_GetPageByIndex(c->pdf, i);
+	char page[48];
+	/* one line sits on FOOTER_Y; two share the room from a little above it */
+	float y = second ? FOOTER_Y + 5 : FOOTER_Y, rule = second ? FOOTER_Y + 16 : FOOTER_Y + 12;
+	for (unsigned i = 0; i < c->npages; i++) {
+		c->page = HPDF_GetPageByIndex(c->pdf, i);
+		pd_hline(c, LEFT, RIGHT, rule, 0.5f, PD_RULE);
+		pd_set_fill(c, PD_MUTED);
+		pd_put_whole(c, c->regular, second ? 7.5f : 7, LEFT, y, WIDTH - 80, line, PD_LEFT);
+		if (second)
+			pd_put(c, c->regular, 7, LEFT, FOOTER_Y - 4, WIDTH - 80, second, PD_LEFT);
+		snprintf(page, sizeof page, "Pagina %u van %u", i + 1, c->npages);
+		pd_put(c, c->regular, 7.5f, RIGHT, y, 80, page, PD_RIGHT);
+	}
 }
 
 unsigned char *pd_render(void (*draw)(struct pd *c), const void *doc, const char *title,

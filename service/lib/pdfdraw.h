@@ -141,8 +141,10 @@ int pdf_fonts_check(char *err, size_t errlen);
 void pd_new_page(struct pd *c);
 /* Starts a new page unless h points fit above the footer: 1 when it did. */
 int pd_ensure(struct pd *c, float h);
-/* Makes page i (from 0) current again, to draw footers once the page count is known. */
-void pd_select_page(struct pd *c, unsigned i);
+/* Once every page is drawn: on each, below a rule, the document's footer — line, and under it
+ * second when given — on the left (line in a smaller size where it must, to show whole;
+ * second cut where it must) and "Pagina i van n" on the right. */
+void pd_footers(struct pd *c, const char *line, const char *second);
 
 /* ---- text ------------------------------------------------------------------------------------ */
 /* Lays utf8 out in lines of at most width (points) at size; '\n' starts a new line. At most

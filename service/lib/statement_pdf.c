@@ -858,19 +858,11 @@ static void closing(struct pd *c)
 static void footers(struct pd *c)
 {
 	const struct statement *s = doc_of(c);
-	char page[48], m[32], *who = c->fmt[0], *coop = c->fmt[1];
+	char m[32], *who = c->fmt[0], *coop = c->fmt[1];
 	month_words(s, m, sizeof m);
 	snprintf(who, FMT_CAP, "Inkomstenopgave %s · %s %s", m, s->first_name, s->last_name);
 	snprintf(coop, FMT_CAP, "%s · KvK %s", s->legal_name, s->kvk);
-	for (unsigned i = 0; i < c->npages; i++) {
-		pd_select_page(c, i);
-		pd_hline(c, LEFT, RIGHT, FOOTER_Y + 16, 0.5f, PD_RULE);
-		pd_set_fill(c, PD_MUTED);
-		pd_put_whole(c, c->regular, 7.5f, LEFT, FOOTER_Y + 5, WIDTH - 80, who, PD_LEFT);
-		pd_put(c, c->regular, 7, LEFT, FOOTER_Y - 4, WIDTH - 80, coop, PD_LEFT);
-		snprintf(page, sizeof page, "Pagina %u van %u", i + 1, c->npages);
-		pd_put(c, c->regular, 7.5f, RIGHT, FOOTER_Y + 5, 80, page, PD_RIGHT);
-	}
+	pd_footers(c, who, coop);
 }
 
 static void draw(struct pd *c)

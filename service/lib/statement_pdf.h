@@ -5,7 +5,8 @@
  *   cooperative {legal_name, trade_name?, kvk_number, street?, house_number?, postal_code?,
  *                city?, email?},
  *   member {first_name, last_name, municipal_reference?, municipality_code?,
- *           municipality_name?}                       (coopd stores no BSN; none is printed)
+ *           municipality_name?}     (the municipal case number is the only link to the
+ *                                    municipal file; no other identifier is stored or printed)
  *   row: the month's settlement row (SPEC §5 "Settlement rows"): version (null for a draft),
  *        status, stale, settles_with_municipality, income_basis, cost_mode, the figures in
  *        integer cents, business_hours (a decimal string), warnings[], correction_reason,

@@ -1,7 +1,8 @@
 -- The member's monthly statement (GET /v1/members/{id}/thermometer/{YYYY-MM}/pdf): the page a
 -- part-time entrepreneur hands to the municipality's income consultant. One JSON document for
 -- the renderer (lib/statement_pdf.h): the cooperative, the member (name and municipal
--- reference; coopd stores no BSN), the month's thermometer row, the documents that counted in
+-- reference, the only link to the municipal file), the month's thermometer row, the documents
+-- that counted in
 -- it (at most 500, the renderer's STATEMENT_DOCUMENTS_MAX, and how many more), and the months
 -- of the year so far.
 
