@@ -19,6 +19,17 @@ CREATE OR REPLACE FUNCTION month_text(d date) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN to_char(d, 'YYYY-MM');
 
+-- The last day of d's month, and the first day of the month n months from d's (d a month's first
+-- day): written as functions so that a query's bounds stay readable, and inlined and folded to
+-- constants where the month is known when the query is planned.
+CREATE OR REPLACE FUNCTION month_last(d date) RETURNS date
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (date_trunc('month', d::timestamp) + interval '1 month - 1 day')::date;
+
+CREATE OR REPLACE FUNCTION month_add(d date, n integer) RETURNS date
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (d + make_interval(months => n))::date;
+
 -- Text a human typed: 1 to n characters, no control characters.
 CREATE OR REPLACE FUNCTION plain_text(t text, n integer) RETURNS boolean
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE

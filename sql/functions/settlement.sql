@@ -28,18 +28,13 @@ RETURNS TABLE (member_id uuid, settles_with_municipality boolean, municipality_c
                amount_to_settle_cents bigint, business_hours numeric, business_hours_ytd numeric,
                warnings text[])
 LANGUAGE sql STABLE AS $$
-WITH b AS (
-    SELECT p_period AS first, (p_period + interval '1 month - 1 day')::date AS last,
-           (p_period - interval '2 months')::date AS first3,
-           (p_period - interval '11 months')::date AS first12,
-           date_trunc('year', p_period)::date AS jan1
-),
+WITH
 -- the permission covering the month (two: the later one)
 pm AS (
     SELECT DISTINCT ON (p.member_id) p.*
-    FROM b, permissions p
+    FROM permissions p
     WHERE p.cooperative_id = p_coop AND (p_member IS NULL OR p.member_id = p_member)
-      AND p.covers && daterange(b.first, b.last, '[]')
+      AND p.covers && daterange(p_period, month_last(p_period), '[]')
     ORDER BY p.member_id, p.valid_from DESC, p.seq DESC
 ),
 -- members active in the month
@@ -47,8 +42,8 @@ m AS (
     SELECT m.id, m.date_of_birth, m.municipality_code AS own_muni, m.municipal_reference,
            m.on_benefit, m.joined_on, pm.id AS permission_id, pm.municipality_code AS perm_muni,
            pm.valid_until AS perm_until,
-           pm.exemption_from IS NOT NULL AND pm.exemption_from <= b.first
-               AND b.first <= least(pm.exemption_until,
+           pm.exemption_from IS NOT NULL AND pm.exemption_from <= p_period
+               AND p_period <= least(pm.exemption_until,
                                     coalesce(date_trunc('month', pm.revoked_on)::date,
                                              pm.exemption_until)) AS in_window,
            -- the settling municipality (§9): the permission's, else the member's own; none off
@@ -57,10 +52,10 @@ m AS (
                AS settle_muni,
            CASE WHEN m.on_benefit THEN coalesce(pm.municipality_code, m.municipality_code)
                 ELSE m.municipality_code END AS policy_muni
-    FROM b CROSS JOIN members m LEFT JOIN pm ON pm.member_id = m.id
+    FROM members m LEFT JOIN pm ON pm.member_id = m.id
     WHERE m.cooperative_id = p_coop AND (p_member IS NULL OR m.id = p_member)
-      AND m.status <> 'applicant' AND m.joined_on <= b.last
-      AND (m.left_on IS NULL OR m.left_on >= b.first)
+      AND m.status <> 'applicant' AND m.joined_on <= month_last(p_period)
+      AND (m.left_on IS NULL OR m.left_on >= p_period)
 ),
 -- every municipality's policy for the month (§6.1)
 pol AS (
@@ -84,27 +79,28 @@ r AS (
 tx AS MATERIALIZED (
     SELECT i.member_id, i.customer_id, 'work_period' AS basis, i.supply_date AS day,
            i.net_cents AS cents, i.rate_floor_override IS NOT NULL AS o
-    FROM b, invoices i
+    FROM invoices i
     WHERE EXISTS (SELECT 1 FROM r WHERE r.basis = 'work_period')
       AND i.cooperative_id = p_coop AND i.number IS NOT NULL
-      AND i.supply_date BETWEEN b.first12 AND b.last
+      AND i.supply_date BETWEEN month_add(p_period, -11) AND month_last(p_period)
       AND (p_member IS NULL OR i.member_id = p_member)
     UNION ALL
     SELECT i.member_id, i.customer_id, 'invoice_date', i.issue_date, i.net_cents,
            i.rate_floor_override IS NOT NULL
-    FROM b, invoices i
+    FROM invoices i
     WHERE EXISTS (SELECT 1 FROM r WHERE r.basis = 'invoice_date')
       AND i.cooperative_id = p_coop AND i.number IS NOT NULL
-      AND i.issue_date BETWEEN b.first12 AND b.last
+      AND i.issue_date BETWEEN month_add(p_period, -11) AND month_last(p_period)
       AND (p_member IS NULL OR i.member_id = p_member)
     UNION ALL
     SELECT i.member_id, i.customer_id, 'payment_date', p.received_on,
            CASE WHEN i.gross_cents = 0 THEN 0
-                ELSE round(p.amount_cents::numeric * i.net_cents / i.gross_cents) END,
+                ELSE round(p.amount_cents::numeric * i.net_cents / i.gross_cents)::bigint END,
            i.rate_floor_override IS NOT NULL
-    FROM b, payments p JOIN invoices i ON i.id = p.invoice_id
+    FROM payments p JOIN invoices i ON i.id = p.invoice_id
     WHERE EXISTS (SELECT 1 FROM r WHERE r.basis = 'payment_date')
-      AND p.cooperative_id = p_coop AND p.received_on BETWEEN b.first12 AND b.last
+      AND p.cooperative_id = p_coop
+      AND p.received_on BETWEEN month_add(p_period, -11) AND month_last(p_period)
       AND (p_member IS NULL OR i.member_id = p_member)
 ),
 -- per member on its own basis: the month (and whether an invoice of it was issued below the
@@ -112,10 +108,10 @@ tx AS MATERIALIZED (
 -- months (single customer); two aggregations, so that the one with a group per customer
 -- carries one sum only
 tm AS (
-    SELECT x.member_id, x.basis, sum(x.cents) FILTER (WHERE x.day >= b.first) AS cm,
-           sum(x.cents) FILTER (WHERE x.day >= b.first3) AS c3,
-           bool_or(x.o) FILTER (WHERE x.day >= b.first) AS om
-    FROM b, tx x GROUP BY x.member_id, x.basis
+    SELECT x.member_id, x.basis, sum(x.cents) FILTER (WHERE x.day >= p_period) AS cm,
+           sum(x.cents) FILTER (WHERE x.day >= month_add(p_period, -2)) AS c3,
+           bool_or(x.o) FILTER (WHERE x.day >= p_period) AS om
+    FROM tx x GROUP BY x.member_id, x.basis
 ),
 tc AS (
     SELECT y.member_id, y.basis, sum(y.c12) AS total12, max(y.c12) AS top12
@@ -131,25 +127,28 @@ t AS (
 ),
 costs AS (
     SELECT e.member_id, sum(e.amount_cents - e.vat_cents)::bigint AS cents
-    FROM b, expenses e
-    WHERE e.cooperative_id = p_coop AND e.status = 'approved' AND e.date BETWEEN b.first AND b.last
+    FROM expenses e
+    WHERE e.cooperative_id = p_coop AND e.status = 'approved'
+      AND e.date BETWEEN p_period AND month_last(p_period)
       AND (p_member IS NULL OR e.member_id = p_member)
     GROUP BY e.member_id
 ),
 prem AS (
     SELECT p.member_id, sum(p.amount_cents)::bigint AS cents
-    FROM b, premiums p
-    WHERE p.cooperative_id = p_coop AND p.granted_on BETWEEN b.first AND b.last
+    FROM premiums p
+    WHERE p.cooperative_id = p_coop AND p.granted_on BETWEEN p_period AND month_last(p_period)
       AND (p_member IS NULL OR p.member_id = p_member)
     GROUP BY p.member_id
 ),
 -- a week counts in the month and the year of its Thursday
 hrs AS (
     SELECT h.member_id,
-           sum(h.business_hours) FILTER (WHERE h.week_start + 3 >= b.first) AS month,
+           sum(h.business_hours) FILTER (WHERE h.week_start + 3 >= p_period) AS month,
            sum(h.business_hours) AS ytd
-    FROM b, member_hours h
-    WHERE h.cooperative_id = p_coop AND h.week_start + 3 BETWEEN b.jan1 AND b.last
+    FROM member_hours h
+    WHERE h.cooperative_id = p_coop
+      AND h.week_start + 3 BETWEEN make_date(extract(year FROM p_period)::integer, 1, 1)
+                               AND month_last(p_period)
       AND (p_member IS NULL OR h.member_id = p_member)
     GROUP BY h.member_id
 ),
@@ -206,10 +205,10 @@ SELECT e.id, e.settle_muni IS NOT NULL, e.settle_muni, e.municipal_reference, e.
        e.hours, e.ytd,
        array_remove(ARRAY[
            CASE WHEN e.permission_id IS NOT NULL
-                     AND e.perm_until <= (p_period + interval '1 month - 1 day')::date + 60
+                     AND e.perm_until <= month_last(p_period) + 60
                 THEN 'permission_expires_within_60_days' END,
            CASE WHEN e.ytd >= 0.8 * e.hours_criterion THEN 'hours_criterion_80_percent' END,
-           CASE WHEN e.turnover3 <= 0 AND e.joined_on <= (p_period - interval '2 months')::date
+           CASE WHEN e.turnover3 <= 0 AND e.joined_on <= month_add(p_period, -2)
                 THEN 'no_turnover_3_months' END,
            CASE WHEN e.overridden THEN 'rate_floor_overridden' END,
            CASE WHEN e.settle_muni IS NOT NULL AND e.permission_id IS NULL AND e.tt <> 0

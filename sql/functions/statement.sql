@@ -21,14 +21,14 @@ LANGUAGE sql STABLE AS $$
     WHERE p_basis IN ('work_period', 'invoice_date') AND i.member_id = p_member
       AND i.number IS NOT NULL AND i.issued_at <= p_as_of
       AND CASE p_basis WHEN 'work_period' THEN i.supply_date ELSE i.issue_date END
-          BETWEEN p_period AND (p_period + interval '1 month - 1 day')::date
+          BETWEEN p_period AND month_last(p_period)
     UNION ALL
     SELECT i.number, 'payment', p.received_on, i.customer->>'name',
            CASE WHEN i.gross_cents = 0 THEN 0
                 ELSE round(p.amount_cents::numeric * i.net_cents / i.gross_cents) END::bigint
     FROM payments p JOIN invoices i ON i.id = p.invoice_id
     WHERE p_basis = 'payment_date' AND i.member_id = p_member AND p.created_at <= p_as_of
-      AND p.received_on BETWEEN p_period AND (p_period + interval '1 month - 1 day')::date
+      AND p.received_on BETWEEN p_period AND month_last(p_period)
 $$;
 
 -- The statement document of a member and month, or NULL when the member has no row for it
