@@ -7,12 +7,15 @@
 #include "domain/customers.h"
 #include "domain/expenses.h"
 #include "domain/fee_policies.h"
+#include "domain/finances.h"
 #include "domain/hours.h"
 #include "domain/invoice_documents.h"
 #include "domain/invoices.h"
+#include "domain/ledger.h"
 #include "domain/members.h"
 #include "domain/municipalities.h"
 #include "domain/payments.h"
+#include "domain/payouts.h"
 #include "domain/permissions.h"
 #include "domain/policies.h"
 #include "domain/premiums.h"
@@ -142,6 +145,23 @@ const struct route routes[] = {
     {"POST", "/v1/members/{member_id:uuid}/premiums", premiums_create, COOP_WRITERS,
      RF_IDEMPOTENT | RF_BODY, premiums_create_fields},
     {"GET", "/v1/premiums/{premium_id:uuid}", premiums_get, MEMBER_READERS, 0},
+
+    /* the members' ledgers, payouts, collective costs and the cooperative's finances */
+    {"GET", "/v1/members/{member_id:uuid}/ledger", ledger_list, MEMBER_READERS, RF_CSV},
+    {"GET", "/v1/ledger-entries/{entry_id:uuid}", ledger_entries_get, MEMBER_READERS, 0},
+    {"GET", "/v1/cooperatives/{coop_id:uuid}/payouts", payouts_list, COOP_READERS, 0},
+    {"POST", "/v1/cooperatives/{coop_id:uuid}/payouts", payouts_create, COOP_WRITERS,
+     RF_IDEMPOTENT | RF_BODY, payouts_create_fields},
+    {"GET", "/v1/payouts/{payout_id:uuid}", payouts_get, COOP_READERS, 0},
+    {"GET", "/v1/payouts/{payout_id:uuid}/sepa", payouts_sepa, COOP_READERS, 0},
+    {"POST", "/v1/payouts/{payout_id:uuid}/cancel", payouts_cancel, COOP_WRITERS,
+     RF_IDEMPOTENT | RF_BODY, payouts_cancel_fields},
+    {"GET", "/v1/cooperatives/{coop_id:uuid}/collective-costs", collective_costs_list, COOP_READERS,
+     RF_CSV},
+    {"POST", "/v1/cooperatives/{coop_id:uuid}/collective-costs", collective_costs_create,
+     COOP_WRITERS, RF_IDEMPOTENT | RF_BODY, collective_costs_create_fields},
+    {"GET", "/v1/collective-costs/{cost_id:uuid}", collective_costs_get, COOP_READERS, 0},
+    {"GET", "/v1/cooperatives/{coop_id:uuid}/finances", finances_get, COOP_READERS, 0},
 
     /* the monthly settlement (thermometer) and the annual reconciliation */
     {"POST", "/v1/cooperatives/{coop_id:uuid}/settlements/{period:period}", settlements_calculate,

@@ -2,8 +2,8 @@
 # Loads the demo data through the API, as a bookkeeper would enter it: one cooperative with a fee
 # policy, rate floors and customers; two municipalities with policies (one a social shareholder);
 # eight members in different states with permissions; invoices and a credit note over the last
-# three months, those months settled and finalized, the current month calculated; and a login
-# for every role.
+# three months, most of them paid, those months settled and finalized, the current month
+# calculated; collective costs, a payout to Fatima; and a login for every role.
 # Usage: demo.sh BASE_URL ADMIN_PASSWORD LOGINS_FILE
 # Does nothing when the database already has a cooperative. Passwords are generated once and kept
 # in LOGINS_FILE (mode 600), so later runs print logins that still work.
@@ -125,12 +125,18 @@ invoice() { # MEMBER CUSTOMER SUPPLY_DATE CATEGORY UNIT QUANTITY PRICE_CENTS DES
 	call POST "/v1/invoices/$id/issue" >/dev/null
 	printf '%s' "$id"
 }
+pay() { # INVOICE AMOUNT_CENTS: received today
+	call POST "/v1/invoices/$1/payments" "{\"amount_cents\":$2,\"received_on\":\"$(date +%F)\",
+ \"method\":\"bank\",\"reference\":\"Bankafschrift\"}" >/dev/null
+}
 this_month=$(date +%Y-%m)
 for back in 3 2 1; do
 	m=$(date -d "$this_month-01 -$back month" +%Y-%m)
-	invoice "${members[0]}" "$linde" "$m-04" gardening hour 8 2750 "Snoeien en opruimen binnentuin" >/dev/null
+	paid=$(invoice "${members[0]}" "$linde" "$m-04" gardening hour 8 2750 "Snoeien en opruimen binnentuin")
+	pay "$paid" 26620 # in full (22000 + 21 % VAT)
 	invoice "${members[0]}" "$linde" "$m-18" gardening hour $((6 + back * 2)) 3000 "Tuinonderhoud $m" >/dev/null
-	invoice "${members[1]}" "$oost" "$m-11" bicycle_repair piece $((4 + back)) 1750 "Fietsreparaties" >/dev/null
+	paid=$(invoice "${members[1]}" "$oost" "$m-11" bicycle_repair piece $((4 + back)) 1750 "Fietsreparaties")
+	pay "$paid" 5000 # in part
 	if [ "$back" = 1 ]; then
 		wrong=$(invoice "${members[1]}" "$oost" "$m-12" bicycle_repair piece 3 1750 "Fietsreparaties")
 		call POST "/v1/invoices/$wrong/credit-notes" '{"reason":"Dubbel gefactureerd"}' >/dev/null
@@ -140,3 +146,11 @@ for back in 3 2 1; do
 done
 invoice "${members[0]}" "$linde" "$this_month-01" gardening hour 4 2750 "Bladruimen" >/dev/null
 call POST "/v1/cooperatives/$coop/settlements/$this_month" >/dev/null
+
+# What the cooperative paid from the fees this month, and a payout of part of Fatima's balance.
+call POST "/v1/cooperatives/$coop/collective-costs" "{\"date\":\"$this_month-01\",\"category\":\"rent\",
+ \"description\":\"Huur werkplaats $this_month\",\"amount_cents\":45000}" >/dev/null
+call POST "/v1/cooperatives/$coop/collective-costs" "{\"date\":\"$this_month-02\",\"category\":\"training\",
+ \"description\":\"Cursus boekhouden voor leden\",\"amount_cents\":12500}" >/dev/null
+call POST "/v1/cooperatives/$coop/payouts" "{\"transfers\":[{\"member_id\":\"${members[0]}\",
+ \"amount_cents\":40000,\"description\":\"Uitbetaling De Werkplaats $this_month\"}]}" >/dev/null

@@ -69,40 +69,26 @@ int invoices_pdf(struct req *r)
 	return respond_file(r, "application/pdf", pdf, len, err, name);
 }
 
-/* The UBL renderer (libxml2) runs on a thread with a large stack (lib/bigstack.h): civetweb's
- * workers have 100 KiB. */
-struct ubl_call {
-	json_t *doc;
-	char *out;
-	size_t len;
-	char err[128];
-};
-
-static void ubl_call(void *arg)
-{
-	struct ubl_call *x = arg;
-	x->out = ubl_render(x->doc, &x->len, x->err, sizeof x->err);
-}
-
 int invoices_ubl(struct req *r)
 {
-	struct ubl_call x = {.doc = document_of(r)};
-	char name[96];
-	if (!x.doc)
+	char name[96], err[128];
+	json_t *doc = document_of(r);
+	if (!doc)
 		return -1;
-	file_name(x.doc, ".xml", name, sizeof name);
-	if (run_with_stack(ubl_call, &x, BIGSTACK_BYTES) != 0)
-		snprintf(x.err, sizeof x.err, "no thread for rendering");
-	json_decref(x.doc);
-	if (!x.out) {
+	file_name(doc, ".xml", name, sizeof name);
+	size_t len;
+	/* libxml2 on a thread with a large stack: civetweb's workers have 100 KiB */
+	char *xml = render_with_stack(ubl_render, doc, &len, err, sizeof err);
+	json_decref(doc);
+	if (!xml) {
 		/* The e-invoice rules ask more than a legal invoice does (e.g. a Dutch buyer's KvK
 		 * number): such an invoice has a PDF but no UBL. */
-		err_set(&r->err, 422, "ubl_not_possible",
-		        "no SI-UBL e-invoice for this invoice: %s", x.err);
+		err_set(&r->err, 422, "ubl_not_possible", "no SI-UBL e-invoice for this invoice: %s",
+		        err);
 		return -1;
 	}
-	resp_body(r, 200, "application/xml; charset=utf-8", x.out, x.len);
+	resp_body(r, 200, "application/xml; charset=utf-8", xml, len);
 	resp_filename(r, name);
-	free(x.out);
+	free(xml);
 	return 0;
 }

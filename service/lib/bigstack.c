@@ -1,6 +1,7 @@
 #include "bigstack.h"
 
 #include <pthread.h>
+#include <stdio.h>
 
 struct call {
 	void (*fn)(void *);
@@ -29,4 +30,28 @@ int run_with_stack(void (*fn)(void *arg), void *arg, size_t bytes)
 	if (rc == 0)
 		pthread_join(t, NULL);
 	return rc;
+}
+
+struct render_call {
+	render_fn render;
+	const json_t *doc;
+	size_t *len;
+	char *err;
+	size_t errlen;
+	char *out;
+};
+
+static void render_call(void *arg)
+{
+	struct render_call *c = arg;
+	c->out = c->render(c->doc, c->len, c->err, c->errlen);
+}
+
+char *render_with_stack(render_fn render, const json_t *doc, size_t *len, char *err,
+                        size_t errlen)
+{
+	struct render_call c = {render, doc, len, err, errlen, NULL};
+	if (run_with_stack(render_call, &c, BIGSTACK_BYTES) != 0 && errlen > 0)
+		snprintf(err, errlen, "no thread for rendering");
+	return c.out;
 }

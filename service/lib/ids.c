@@ -216,8 +216,10 @@ int municipality_code_valid(const char *s)
 	return s && municipality_code_valid_n(s, strlen(s));
 }
 
-/* ISO 9362: bank (4 letters), country (2 letters), location (2 alnum), branch (3 alnum,
- * optional). */
+/* ISO 9362 as ISO 20022 writes it (BICIdentifier, [A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?):
+ * bank (4 letters), country (2 letters), location (2 alnum: the first not 0 or 1, the second not
+ * the letter O), branch (3 alnum, optional). A BIC a SEPA file could not carry is refused on
+ * input. */
 int bic_valid(const char *s)
 {
 	if (!s)
@@ -231,7 +233,7 @@ int bic_valid(const char *s)
 	for (size_t i = 6; i < len; i++)
 		if (!is_upper_alnum(s[i]))
 			return 0;
-	return 1;
+	return s[6] != '0' && s[6] != '1' && s[7] != 'O';
 }
 
 /* Plausible, not proven: the mailbox is only known to exist once a message arrives. 254 bytes

@@ -78,11 +78,12 @@ CREATE OR REPLACE FUNCTION municipality_code_valid(s text) RETURNS boolean
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN s ~ '^GM[0-9]{4}$';
 
--- BIC (ISO 9362): 4 letters bank, 2 letters country, 2 letters or digits location, optionally 3
--- letters or digits branch.
+-- BIC (ISO 9362, as ISO 20022's BICIdentifier, as bic_valid in ids.c): 4 letters bank, 2
+-- letters country, 2 letters or digits location (the first not 0 or 1, the second not the letter
+-- O), optionally 3 letters or digits branch: a BIC a SEPA file can carry.
 CREATE OR REPLACE FUNCTION bic_valid(s text) RETURNS boolean
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN s ~ '^[A-Z]{6}[0-9A-Z]{2}([0-9A-Z]{3})?$';
+RETURN s ~ '^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$';
 
 -- A plausible e-mail address (as email_plausible in ids.c): at most 254 bytes, exactly one @,
 -- a non-empty local part, a domain of at least two non-empty dot-separated labels, no spaces or

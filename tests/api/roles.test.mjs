@@ -63,6 +63,9 @@ const PARAMS = {
 	expense_id: { platform: BOTH, coop: COOP_SCOPED, member: { own: ['A'], foreign: ['A2', 'B'] } },
 	hours_id: { platform: BOTH, coop: COOP_SCOPED, member: { own: ['A'], foreign: ['A2', 'B'] } },
 	premium_id: { platform: BOTH, coop: COOP_SCOPED, member: { own: ['A'], foreign: ['A2', 'B'] } },
+	entry_id: { platform: BOTH, coop: COOP_SCOPED, member: { own: ['A'], foreign: ['A2', 'B'] } },
+	payout_id: { platform: BOTH, coop: COOP_SCOPED },
+	cost_id: { platform: BOTH, coop: COOP_SCOPED },
 	// a quarter is no object: the cooperative of the path carries the scope
 	quarter: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] } },
 	// a month is no object either: the cooperative or member of the path carries the scope
@@ -116,6 +119,11 @@ const settledYear = async (label) => {
 	}
 	return String(year);
 };
+
+/** A payout of one cent to member A (cooperative A) or B: every member was paid for an invoice
+ * first, so each call has a balance to pay from. */
+const payoutBody = (label) => ({ transfers: [{ member_id: memberOf(label === 'B' ? 'B' : 'A'), amount_cents: 1 }] });
+const freshPayout = (label) => apiCreate(srv, w.admin, `/v1/cooperatives/${coopOf(label)}/payouts`, payoutBody(label));
 
 /** A draft of that label's member (A, A2 or B) for a customer of its cooperative. */
 const draftBody = (label, { forMember = false } = {}) => ({
@@ -293,6 +301,20 @@ const EXPECT = {
 	'GET /v1/invoices/{invoice_id:uuid}/pdf': {},
 	'GET /v1/invoices/{invoice_id:uuid}/ubl': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/vat-returns/{quarter:quarter}': {},
+	'GET /v1/members/{member_id:uuid}/ledger': {},
+	'GET /v1/ledger-entries/{entry_id:uuid}': {},
+	'GET /v1/cooperatives/{coop_id:uuid}/payouts': {},
+	'POST /v1/cooperatives/{coop_id:uuid}/payouts': { body: (ctx) => payoutBody(ctx.labels.coop_id) },
+	'GET /v1/payouts/{payout_id:uuid}': {},
+	'GET /v1/payouts/{payout_id:uuid}/sepa': {},
+	'POST /v1/payouts/{payout_id:uuid}/cancel': {
+		prepare: async (ctx) => ({ payout_id: (await freshPayout(ctx.labels.payout_id)).id }),
+		body: () => ({ reason: 'matrix' }),
+	},
+	'GET /v1/cooperatives/{coop_id:uuid}/collective-costs': {},
+	'POST /v1/cooperatives/{coop_id:uuid}/collective-costs': { body: () => ({ date: '2000-01-03', category: 'rent', description: 'Matrix', amount_cents: 100 }) },
+	'GET /v1/collective-costs/{cost_id:uuid}': {},
+	'GET /v1/cooperatives/{coop_id:uuid}/finances': {},
 	'GET /v1/audit-events': {},
 	'GET /v1/audit-events/verify': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/audit-events': {},
@@ -346,6 +368,21 @@ before(async () => {
 	w.invoiceB = await freshIssued('B');
 	w.paymentA = await apiCreate(srv, admin, `/v1/invoices/${w.invoiceA.id}/payments`, { amount_cents: 100, received_on: '2000-01-02', method: 'bank' });
 	w.paymentB = await apiCreate(srv, admin, `/v1/invoices/${w.invoiceB.id}/payments`, { amount_cents: 100, received_on: '2000-01-02', method: 'bank' });
+	// Members' money: every member paid (a ledger entry each, a balance to pay out from) and
+	// with an IBAN; a payout and a collective cost per cooperative.
+	for (const [label, inv] of [['A', w.invoiceA], ['A2', w.invoiceA2], ['B', w.invoiceB]]) {
+		const m = memberOf(label);
+		const r = await srv.api('PATCH', `/v1/members/${m}`, { token: admin, body: { iban: VALID.iban } });
+		assert.equal(r.status, 200, r.text);
+		await apiCreate(srv, admin, `/v1/invoices/${inv.id}/payments`, { amount_cents: 5000, received_on: '2000-01-03', method: 'bank' });
+		const l = await srv.api('GET', `/v1/members/${m}/ledger`, { token: admin });
+		assert.equal(l.status, 200, l.text);
+		w[`entry${label}`] = l.json.data[0];
+	}
+	w.payoutA = await freshPayout('A');
+	w.payoutB = await freshPayout('B');
+	w.costA = await apiCreate(srv, admin, `/v1/cooperatives/${c.coopA}/collective-costs`, { date: '2000-01-03', category: 'rent', description: 'Matrix', amount_cents: 100 });
+	w.costB = await apiCreate(srv, admin, `/v1/cooperatives/${c.coopB}/collective-costs`, { date: '2000-01-03', category: 'rent', description: 'Matrix', amount_cents: 100 });
 	for (const label of ['A', 'A2', 'B']) {
 		const m = memberOf(label);
 		w[`expense${label}`] = await freshExpense(label);
@@ -383,6 +420,9 @@ before(async () => {
 		expense_id: { A: w.expenseA.id, A2: w.expenseA2.id, B: w.expenseB.id },
 		hours_id: { A: w.hoursA.id, A2: w.hoursA2.id, B: w.hoursB.id },
 		premium_id: { A: w.premiumA.id, A2: w.premiumA2.id, B: w.premiumB.id },
+		entry_id: { A: w.entryA.id, A2: w.entryA2.id, B: w.entryB.id },
+		payout_id: { A: w.payoutA.id, B: w.payoutB.id },
+		cost_id: { A: w.costA.id, B: w.costB.id },
 	};
 });
 after(() => srv?.kill());

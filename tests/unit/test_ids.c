@@ -414,6 +414,16 @@ static void test_bic_rejects_other_lengths_lowercase_and_digits_in_bank_or_count
 	CHECK(!bic_valid("ABNANL2-XXX"));
 }
 
+static void test_bic_location_code_follows_the_iso_20022_pattern(void)
+{
+	CHECK(bic_valid("ABNANL22"));
+	CHECK(bic_valid("ABNANL9Z"));
+	CHECK(!bic_valid("ABNANL0A")); /* a location code never starts with 0 or 1 */
+	CHECK(!bic_valid("ABNANL1A"));
+	CHECK(!bic_valid("ABNANL2O")); /* nor ends with the letter O */
+	CHECK(bic_valid("ABNANL20"));  /* the digit 0 is fine there */
+}
+
 /* ---- e-mail ------------------------------------------------------------------------------- */
 
 static void test_email_plausible_accepts_ordinary_addresses(void)
@@ -511,6 +521,7 @@ int main(void)
 	RUN(test_municipality_code_rejects_lowercase_and_wrong_shapes);
 	RUN(test_bic_accepts_eight_and_eleven_characters);
 	RUN(test_bic_rejects_other_lengths_lowercase_and_digits_in_bank_or_country);
+	RUN(test_bic_location_code_follows_the_iso_20022_pattern);
 	RUN(test_email_plausible_accepts_ordinary_addresses);
 	RUN(test_email_rejects_missing_or_extra_at_and_empty_parts);
 	RUN(test_email_rejects_domain_without_a_dot_or_with_empty_labels);

@@ -4,12 +4,9 @@
  * as NAME.xml for tests/ubl/validate.sh (the official stylesheet). */
 #include "lib/ubl.h"
 #include "unit.h"
+#include "xml_read.h"
 
 #include <jansson.h>
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
-#include <stdarg.h>
 #include <stdlib.h>
 
 #define NS_INVOICE     "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -39,42 +36,6 @@ static json_t *load(const char *name)
 	return j;
 }
 
-static void write_out(const char *name, const char *xml, size_t len)
-{
-	const char *dir = getenv("UBL_OUT_DIR");
-	char path[512];
-	if (!dir || !*dir)
-		return;
-	snprintf(path, sizeof path, "%s/%s.xml", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(xml, 1, len, f) != len) {
-		fprintf(stderr, "  cannot write %s\n", path);
-		unit_failed_checks++;
-	}
-	if (f)
-		fclose(f);
-}
-
-/* A rendered and parsed document with an XPath context; xp() results live until out_free(). */
-struct out {
-	char *xml;
-	size_t len;
-	xmlDocPtr doc;
-	xmlXPathContextPtr ctx;
-	xmlChar *strs[512];
-	int nstrs;
-};
-
-static void out_free(struct out *o)
-{
-	for (int i = 0; i < o->nstrs; i++)
-		xmlFree(o->strs[i]);
-	xmlXPathFreeContext(o->ctx);
-	xmlFreeDoc(o->doc);
-	free(o->xml);
-	memset(o, 0, sizeof *o);
-}
-
 /* Renders j (and writes it to UBL_OUT_DIR as name.xml), parses it back. 0 when all went well. */
 static int render(const char *name, const json_t *j, struct out *o)
 {
@@ -87,45 +48,14 @@ static int render(const char *name, const json_t *j, struct out *o)
 		fprintf(stderr, "  %s: ubl_render: %s\n", name, err);
 		return -1;
 	}
-	CHECK_INT(strlen(o->xml), o->len);
-	write_out(name, o->xml, o->len);
-	o->doc = xmlReadMemory(o->xml, (int)o->len, name, NULL, XML_PARSE_NONET);
-	if (!o->doc) {
-		fprintf(stderr, "  %s: not well-formed XML\n", name);
-		return -1;
-	}
-	o->ctx = xmlXPathNewContext(o->doc);
-	if (!o->ctx)
+	write_out("UBL_OUT_DIR", name, o->xml, o->len);
+	if (out_parse(o, name) != 0)
 		return -1;
 	xmlXPathRegisterNs(o->ctx, BAD_CAST "inv", BAD_CAST NS_INVOICE);
 	xmlXPathRegisterNs(o->ctx, BAD_CAST "cn", BAD_CAST NS_CREDIT_NOTE);
 	xmlXPathRegisterNs(o->ctx, BAD_CAST "cac", BAD_CAST NS_CAC);
 	xmlXPathRegisterNs(o->ctx, BAD_CAST "cbc", BAD_CAST NS_CBC);
 	return 0;
-}
-
-/* The string value of an XPath expression (printf-style), "" when it selects nothing. */
-static const char *xp(struct out *o, const char *f, ...) __attribute__((format(printf, 2, 3)));
-static const char *xp(struct out *o, const char *f, ...)
-{
-	char expr[1024];
-	va_list ap;
-	va_start(ap, f);
-	vsnprintf(expr, sizeof expr, f, ap);
-	va_end(ap);
-	if (!o->ctx || o->nstrs == (int)(sizeof o->strs / sizeof o->strs[0]))
-		return "(no document)";
-	xmlXPathObjectPtr r = xmlXPathEvalExpression(BAD_CAST expr, o->ctx);
-	if (!r) {
-		fprintf(stderr, "  bad XPath: %s\n", expr);
-		return "(bad xpath)";
-	}
-	xmlChar *s = xmlXPathCastToString(r);
-	xmlXPathFreeObject(r);
-	if (!s)
-		return "(no memory)";
-	o->strs[o->nstrs++] = s;
-	return (const char *)s;
 }
 
 static json_t *at(json_t *j, const char *a, const char *b)
