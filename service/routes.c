@@ -21,6 +21,7 @@
 #include "domain/premiums.h"
 #include "domain/rate_floors.h"
 #include "domain/reconciliations.h"
+#include "domain/settlement_feed.h"
 #include "domain/settlements.h"
 #include "domain/shareholders.h"
 #include "domain/statutory.h"
@@ -145,6 +146,12 @@ const struct route routes[] = {
     {"POST", "/v1/members/{member_id:uuid}/premiums", premiums_create, COOP_WRITERS,
      RF_IDEMPOTENT | RF_BODY, premiums_create_fields},
     {"GET", "/v1/premiums/{premium_id:uuid}", premiums_get, MEMBER_READERS, 0},
+
+    /* the municipal view: the settlement feed and its acknowledgements */
+    {"GET", "/v1/municipalities/{code:municipality}/settlements", settlement_feed_list,
+     PLATFORM | R(ROLE_MUNICIPALITY), RF_CSV},
+    {"POST", "/v1/municipalities/{code:municipality}/settlements/{row_id:uuid}/acknowledgement",
+     settlement_feed_acknowledge, PLATFORM | R(ROLE_MUNICIPALITY), RF_IDEMPOTENT},
 
     /* the members' ledgers, payouts, collective costs and the cooperative's finances */
     {"GET", "/v1/members/{member_id:uuid}/ledger", ledger_list, MEMBER_READERS, RF_CSV},

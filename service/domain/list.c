@@ -10,17 +10,21 @@
 #define MAX_LIST_PARAMS 12
 
 /* A page from res, fetched with LIMIT limit + 1: at most limit items, and a next_cursor when
- * there was one more row. */
-static int list_result(struct req *r, const PGresult *res, int limit)
+ * there was one more row. A feed (feed_after >= 0, the position the page started after) always
+ * has a next_cursor: after its last item, or where it started when it has none. */
+static int list_result(struct req *r, const PGresult *res, int limit, long long feed_after)
 {
 	int n = PQntuples(res);
 	resp_list_begin(r);
 	for (int i = 0; i < n && i < limit; i++)
 		resp_list_item(r, db_col(res, i, "doc"));
 	char cursor[32];
-	if (n > limit)
-		cursor_encode(db_col_ll(res, limit - 1, "pos"), cursor, sizeof cursor);
-	return resp_list_end(r, n > limit ? cursor : NULL);
+	int last = n > limit ? limit - 1 : feed_after >= 0 ? n - 1 : -1;
+	if (last >= 0)
+		cursor_encode(db_col_ll(res, last, "pos"), cursor, sizeof cursor);
+	else if (feed_after >= 0)
+		cursor_encode(feed_after, cursor, sizeof cursor);
+	return resp_list_end(r, last >= 0 || feed_after >= 0 ? cursor : NULL);
 }
 
 struct csv_ctx {
@@ -65,7 +69,9 @@ static int csv_export(struct req *r, struct stmt *s, int nparams, const char *co
 	return rc;
 }
 
-int list_query(struct req *r, struct list_stmt *s, int nfilters, const char *const *filters)
+/* list_query and list_feed: feed 0 or 1. */
+static int list_run(struct req *r, struct list_stmt *s, int nfilters, const char *const *filters,
+                    int feed)
 {
 	if (nfilters > MAX_LIST_PARAMS - 2) {
 		err_internal(&r->err);
@@ -77,13 +83,15 @@ int list_query(struct req *r, struct list_stmt *s, int nfilters, const char *con
 	const char *p[MAX_LIST_PARAMS] = {after, limit_text};
 	for (int i = 0; i < nfilters; i++)
 		p[2 + i] = filters[i];
+	int limit;
+	long long pos = INT64_MIN;
 	if (r->csv && s->csv.sql) {
-		snprintf(after, sizeof after, "%lld", (long long)INT64_MIN);
+		if (feed && req_page(r, &limit, &pos) != 0)
+			return -1;
+		snprintf(after, sizeof after, "%lld", pos);
 		p[1] = NULL; /* LIMIT NULL: every row */
 		return csv_export(r, &s->csv, 2 + nfilters, p);
 	}
-	int limit;
-	long long pos;
 	if (req_page(r, &limit, &pos) != 0)
 		return -1;
 	snprintf(after, sizeof after, "%lld", pos);
@@ -91,9 +99,19 @@ int list_query(struct req *r, struct list_stmt *s, int nfilters, const char *con
 	PGresult *res = db_exec_last(r->db, &s->page, 2 + nfilters, p, &r->err);
 	if (!res)
 		return -1;
-	int rc = list_result(r, res, limit);
+	int rc = list_result(r, res, limit, feed ? pos : -1);
 	PQclear(res);
 	return rc;
+}
+
+int list_query(struct req *r, struct list_stmt *s, int nfilters, const char *const *filters)
+{
+	return list_run(r, s, nfilters, filters, 0);
+}
+
+int list_feed(struct req *r, struct list_stmt *s, int nfilters, const char *const *filters)
+{
+	return list_run(r, s, nfilters, filters, 1);
 }
 
 int list_children(struct req *r, int (*open)(struct req *r, const char *id), struct list_stmt *s)

@@ -42,6 +42,11 @@ struct list_stmt {
  * invalid_parameter when they are bad), or, with Accept: text/csv and a CSV form, every row. */
 int list_query(struct req *r, struct list_stmt *s, int nfilters, const char *const *filters);
 
+/* list_query for a change feed polled by position: next_cursor is never null (after the last
+ * item, or the position asked for when nothing came after it), and the CSV form too starts after
+ * ?after= (a page's position must never decrease: a feed's positions are never below 0). */
+int list_feed(struct req *r, struct list_stmt *s, int nfilters, const char *const *filters);
+
 /* A list of what belongs to the object the path names (r->params[0]), without other filters:
  * open (scope.h: coop_open, member_open, ...) must let the caller see that object (else 404);
  * $3 is its id. */

@@ -248,7 +248,9 @@ RETURN (SELECT row_to_json(d) FROM (SELECT
     trim_scale(s.business_hours)::text AS business_hours,
     trim_scale(s.business_hours_ytd)::text AS business_hours_ytd, s.warnings,
     s.correction_reason, rfc3339(s.calculated_at) AS calculated_at,
-    rfc3339(s.finalized_at) AS finalized_at, NULL::text AS acknowledged_at) d);
+    rfc3339(s.finalized_at) AS finalized_at,
+    (SELECT rfc3339(a.acknowledged_at) FROM settlement_acknowledgements a WHERE a.row_id = s.id)
+        AS acknowledged_at) d);
 
 CREATE OR REPLACE FUNCTION settlement_period_doc(sp settlement_periods) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE

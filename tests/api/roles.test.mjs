@@ -66,6 +66,8 @@ const PARAMS = {
 	entry_id: { platform: BOTH, coop: COOP_SCOPED, member: { own: ['A'], foreign: ['A2', 'B'] } },
 	payout_id: { platform: BOTH, coop: COOP_SCOPED },
 	cost_id: { platform: BOTH, coop: COOP_SCOPED },
+	// a row version in the settlement feed of municipality 1 (A) or 2 (B)
+	row_id: { platform: BOTH, municipality: { own: ['A'], foreign: ['B'] } },
 	// a quarter is no object: the cooperative of the path carries the scope
 	quarter: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] } },
 	// a month is no object either: the cooperative or member of the path carries the scope
@@ -315,6 +317,8 @@ const EXPECT = {
 	'POST /v1/cooperatives/{coop_id:uuid}/collective-costs': { body: () => ({ date: '2000-01-03', category: 'rent', description: 'Matrix', amount_cents: 100 }) },
 	'GET /v1/collective-costs/{cost_id:uuid}': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/finances': {},
+	'GET /v1/municipalities/{code:municipality}/settlements': {},
+	'POST /v1/municipalities/{code:municipality}/settlements/{row_id:uuid}/acknowledgement': {},
 	'GET /v1/audit-events': {},
 	'GET /v1/audit-events/verify': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/audit-events': {},
@@ -383,6 +387,7 @@ before(async () => {
 	w.payoutB = await freshPayout('B');
 	w.costA = await apiCreate(srv, admin, `/v1/cooperatives/${c.coopA}/collective-costs`, { date: '2000-01-03', category: 'rent', description: 'Matrix', amount_cents: 100 });
 	w.costB = await apiCreate(srv, admin, `/v1/cooperatives/${c.coopB}/collective-costs`, { date: '2000-01-03', category: 'rent', description: 'Matrix', amount_cents: 100 });
+	// the finalized June 2000 rows (below) of members on benefit are in their municipality's feed
 	for (const label of ['A', 'A2', 'B']) {
 		const m = memberOf(label);
 		w[`expense${label}`] = await freshExpense(label);
@@ -397,6 +402,12 @@ before(async () => {
 	for (const m of [c.memberA, c.memberA2, c.memberB]) {
 		const r = await srv.api('POST', `/v1/members/${m}/reconciliations/2000`, { token: admin, body: { actual_tax_cents: 0 } });
 		assert.equal(r.status, 200, r.text);
+	}
+	for (const [label, code] of [['A', c.muni1], ['B', c.muni2]]) {
+		const r = await srv.api('GET', `/v1/municipalities/${code}/settlements?period=2000-06`, { token: admin });
+		assert.equal(r.status, 200, r.text);
+		assert.ok(r.json.data.length > 0, `the June 2000 rows of ${code} are in its feed`);
+		w[`feedRow${label}`] = r.json.data[0].id;
 	}
 	const params = await srv.api('GET', '/v1/statutory-parameters', { token: admin });
 	w.parameters = params.json.data[0].id;
@@ -423,6 +434,7 @@ before(async () => {
 		entry_id: { A: w.entryA.id, A2: w.entryA2.id, B: w.entryB.id },
 		payout_id: { A: w.payoutA.id, B: w.payoutB.id },
 		cost_id: { A: w.costA.id, B: w.costB.id },
+		row_id: { A: w.feedRowA, B: w.feedRowB },
 	};
 });
 after(() => srv?.kill());
