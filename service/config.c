@@ -75,6 +75,8 @@ int config_load(struct config *cfg, char *err, size_t errlen)
 	    env_int("COOPD_DB_TIMEOUT_MS", 2000, 10, 60000, &cfg->db_timeout_ms, err, errlen) ||
 	    env_int("COOPD_STATEMENT_TIMEOUT_MS", 5000, 100, 600000, &cfg->statement_timeout_ms,
 	            err, errlen) ||
+	    env_int("COOPD_EXPORT_TIMEOUT_MS", 300000, 100, 3600000, &cfg->export_timeout_ms, err,
+	            errlen) ||
 	    env_long("COOPD_BODY_LIMIT", 1048576, 1024, 64L * 1048576, &cfg->body_limit, err,
 	             errlen) ||
 	    env_int("COOPD_TOKEN_TTL", 3600, 60, 3600, &cfg->token_ttl, err, errlen) ||

@@ -16,6 +16,7 @@ struct config {
 	int db_pool;               /* COOPD_DB_POOL */
 	int db_timeout_ms;         /* COOPD_DB_TIMEOUT_MS: pool checkout wait */
 	int statement_timeout_ms;  /* COOPD_STATEMENT_TIMEOUT_MS */
+	int export_timeout_ms;     /* COOPD_EXPORT_TIMEOUT_MS */
 	long body_limit;           /* COOPD_BODY_LIMIT, bytes */
 	const char *jwt_alg;       /* COOPD_JWT_ALG */
 	const char *jwt_secret;    /* COOPD_JWT_SECRET */

@@ -148,7 +148,8 @@ int main(int argc, char **argv)
 	struct db_options dbo = {.url = app.cfg.database_url,
 	                         .size = app.cfg.db_pool,
 	                         .checkout_timeout_ms = app.cfg.db_timeout_ms,
-	                         .statement_timeout_ms = app.cfg.statement_timeout_ms};
+	                         .statement_timeout_ms = app.cfg.statement_timeout_ms,
+	                         .export_timeout_ms = app.cfg.export_timeout_ms};
 	int rc = 2;
 	if (db_pool_init(&dbo, err, sizeof err) != 0) {
 		rc = fail("database", err);

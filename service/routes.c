@@ -13,6 +13,7 @@
 #include "domain/invoices.h"
 #include "domain/ledger.h"
 #include "domain/members.h"
+#include "domain/municipal_view.h"
 #include "domain/municipalities.h"
 #include "domain/payments.h"
 #include "domain/payouts.h"
@@ -152,6 +153,15 @@ const struct route routes[] = {
      PLATFORM | R(ROLE_MUNICIPALITY), RF_CSV},
     {"POST", "/v1/municipalities/{code:municipality}/settlements/{row_id:uuid}/acknowledgement",
      settlement_feed_acknowledge, PLATFORM | R(ROLE_MUNICIPALITY), RF_IDEMPOTENT},
+    /* the municipal view: overview, residents, a cooperative's transparency, reconciliations */
+    {"GET", "/v1/municipalities/{code:municipality}/overview", municipal_view_overview,
+     PLATFORM | R(ROLE_MUNICIPALITY), 0},
+    {"GET", "/v1/municipalities/{code:municipality}/residents", municipal_view_residents,
+     PLATFORM | R(ROLE_MUNICIPALITY), RF_CSV},
+    {"GET", "/v1/municipalities/{code:municipality}/cooperatives/{coop_id:uuid}",
+     municipal_view_cooperative, PLATFORM | R(ROLE_MUNICIPALITY), 0},
+    {"GET", "/v1/municipalities/{code:municipality}/reconciliations",
+     municipal_view_reconciliations, PLATFORM | R(ROLE_MUNICIPALITY), RF_CSV},
 
     /* the members' ledgers, payouts, collective costs and the cooperative's finances */
     {"GET", "/v1/members/{member_id:uuid}/ledger", ledger_list, MEMBER_READERS, RF_CSV},

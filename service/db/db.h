@@ -32,6 +32,7 @@ struct db_options {
 	int size;
 	int checkout_timeout_ms;
 	int statement_timeout_ms;
+	int export_timeout_ms; /* statement_timeout of a streamed export (db_stream) */
 };
 
 /* Opens the pool; connections are made lazily, but one is tried here so that a bad URL is

@@ -36,6 +36,7 @@ static struct {
 	int size, in_use, waiting;
 	char *url;
 	int timeout_ms;
+	int statement_timeout_ms, export_timeout_ms;
 	char options[128];
 	atomic_int next_stmt_id;
 } pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -65,6 +66,8 @@ int db_pool_init(const struct db_options *o, char *err, size_t errlen)
 {
 	pool.size = o->size;
 	pool.timeout_ms = o->checkout_timeout_ms;
+	pool.statement_timeout_ms = o->statement_timeout_ms;
+	pool.export_timeout_ms = o->export_timeout_ms;
 	pool.url = strdup(o->url);
 	pool.conns = calloc((size_t)o->size, sizeof *pool.conns);
 	pthread_condattr_t ca;
@@ -477,11 +480,21 @@ int db_tx_check(struct db_conn *c, bool last, struct err *e)
 	return c->pg ? exec_retrying(c, NULL, 0, NULL, last, &none, e) : -1;
 }
 
+static int command(struct db_conn *c, const char *sql, struct err *e);
+
 int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
               int (*row)(void *ctx, const PGresult *res, int is_last), void *ctx, struct err *e)
 {
 	if (db_tx_check(c, false, e) != 0)
 		return -1;
+	/* An export runs as long as its rows take to reach the client (a municipality's whole
+	 * settlement feed): its own timeout, for this transaction only. */
+	if (pool.export_timeout_ms > pool.statement_timeout_ms) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "SET LOCAL statement_timeout = %d", pool.export_timeout_ms);
+		if (command(c, sql, e) != 0)
+			return -1;
+	}
 	int id = stmt_id(s);
 	char name[16];
 	snprintf(name, sizeof name, "s%d", id);
@@ -514,7 +527,7 @@ int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const 
 	return rc;
 }
 
-/* A utility command: COMMIT or ROLLBACK. */
+/* A utility command: COMMIT, ROLLBACK or SET LOCAL. */
 static int command(struct db_conn *c, const char *sql, struct err *e)
 {
 	PGresult *res = PQexec(c->pg, sql);

@@ -74,6 +74,8 @@ const PARAMS = {
 	period: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] }, member: { own: ['A'], foreign: [] } },
 	year: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] }, member: { own: ['A'], foreign: [] } },
 };
+// the municipal transparency view: cooperative A has municipality 1's residents, B municipality 2's
+PARAMS.coop_id.municipality = { own: ['A'], foreign: ['B'] };
 
 let seq = 0;
 const n = () => ++seq;
@@ -319,6 +321,10 @@ const EXPECT = {
 	'GET /v1/cooperatives/{coop_id:uuid}/finances': {},
 	'GET /v1/municipalities/{code:municipality}/settlements': {},
 	'POST /v1/municipalities/{code:municipality}/settlements/{row_id:uuid}/acknowledgement': {},
+	'GET /v1/municipalities/{code:municipality}/overview': {},
+	'GET /v1/municipalities/{code:municipality}/residents': {},
+	'GET /v1/municipalities/{code:municipality}/cooperatives/{coop_id:uuid}': {},
+	'GET /v1/municipalities/{code:municipality}/reconciliations': {},
 	'GET /v1/audit-events': {},
 	'GET /v1/audit-events/verify': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/audit-events': {},

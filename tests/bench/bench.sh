@@ -21,8 +21,10 @@
 #                      the drafts: every side and round gets RATE × (BENCH_DURATION +
 #                      2 × BENCH_WARMUP) of them (at most 99999, one series)      (1500)
 #   BENCH_KEEP         1: keep the work directory (logs, cluster) at the end
-#   BENCH_ONLY         settlement: only the settlement calculation (all)
+#   BENCH_ONLY         settlement: only the settlement calculation; feed: only the municipal
+#                      settlement feed (all)
 #   BENCH_SETTLE_MEMBERS  members of the settlement's cooperative (10000; 10 invoices each)
+#   BENCH_FEED_ROWS    rows of the settlement feed export (100000)
 #   COOPD_DB_POOL      the service's pool size (default: as many connections as pgbench gets)
 #   COOPD_THREADS      the service's HTTP worker threads                (64)
 #   COOPD              the binary                                        (build/coopd)
@@ -47,7 +49,7 @@ cd "$root"
 
 connections=${BENCH_CONNECTIONS:-16}
 only=${BENCH_ONLY:-all}
-case "$only" in all | settlement) ;; *) echo "bench: BENCH_ONLY is all or settlement" >&2; exit 1 ;; esac
+case "$only" in all | settlement | feed) ;; *) echo "bench: BENCH_ONLY is all, settlement or feed" >&2; exit 1 ;; esac
 duration=${BENCH_DURATION:-15}
 duration=${duration%s}
 warmup=${BENCH_WARMUP:-3}
@@ -481,6 +483,7 @@ run_pgbench() {
 }
 
 verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "PASS" : "MISS") }'; }
+ratio() { awk -v s="$1" -v a="$2" 'BEGIN { printf "%.1f", (a > 0 ? s / a : 0) }'; }
 
 print_header() {
 	echo
@@ -648,6 +651,7 @@ if [ "$only" = all ]; then
 fi
 
 # --- POST /v1/cooperatives/{id}/settlements/{YYYY-MM} -----------------------------------------
+if [ "$only" = all ] || [ "$only" = settlement ]; then
 # The calculation of last month for one cooperative of BENCH_SETTLE_MEMBERS members (10000) with
 # 5 issued invoices of 2 lines each per member in that month (100000 lines), each member on
 # benefit with a permission and an exemption window covering the month, a fee policy and a
@@ -754,7 +758,6 @@ settle_sql() { # without JIT, as coopd's connections run
 }
 settle_agg() { settle_sql "$work/settle_aggregate.sql"; }
 settle_agg >/dev/null
-ratio() { awk -v s="$1" -v a="$2" 'BEGIN { printf "%.1f", (a > 0 ? s / a : 0) }'; }
 settle_first=$(settle_call) # the first calculation: every draft written
 settle_first_agg=$(settle_agg)
 settle_first_tot=$(settle_sql "$work/settle_totals.sql")
@@ -791,3 +794,158 @@ printf '  target under 1 s: %s\n' "$(verdict "$(awk -v s="$m_s" -v f="$settle_fi
 printf '  target at most 3 times the plain aggregate: recalculation %s, first calculation %s\n' \
 	"$(verdict "$(awk -v r="$m_r" 'BEGIN { print (r <= 3) }')")" \
 	"$(verdict "$(awk -v r="$first_r" 'BEGIN { print (r > 0 && r <= 3) }')")"
+fi
+
+# --- GET /v1/municipalities/{code}/settlements (the feed) ---------------------------------------
+# The settlement feed of a municipality, BENCH_FEED_ROWS rows (100000: 10,000 members, ten
+# finalized months each), exported whole as CSV (one streamed response) and read as JSON pages of
+# 200, each next to COPY of the same query TO STDOUT (psql, in CSV; the JSON documents as text)
+# in the same run. And coopd's memory: its peak resident set (VmHWM) after exporting the feed of
+# a municipality with a tenth of the rows, and after exporting the whole: a streamed export does
+# not grow with the rows. Targets (issue 11): at most 1.5 times COPY's time; memory flat.
+if [ "$only" = all ] || [ "$only" = feed ]; then
+feed_rows=${BENCH_FEED_ROWS:-100000}
+is_uint "$feed_rows" || die "BENCH_FEED_ROWS must be a positive integer"
+feed_members=$((feed_rows / 10))
+[ "$feed_members" -ge 10 ] || die "BENCH_FEED_ROWS must be at least 100"
+feed_start=$(date +%s.%N)
+psql_q -v n="$feed_members" -v small="$((feed_members / 10))" <<'SQL'
+INSERT INTO municipalities (code, name) VALUES ('GM0344', 'Utrecht'), ('GM0345', 'Veenendaal')
+ON CONFLICT DO NOTHING;
+INSERT INTO cooperatives (id, legal_name, invoice_prefix, kvk_number, vat_id, iban, street,
+                          house_number, postal_code, city)
+VALUES ('00000000-0000-4000-f000-000000000001', 'Bench feed', 'BFEED', '12345678',
+        'NL002455799B11', 'NL91ABNA0417164300', 'Neude', '11', '3512 AE', 'Utrecht');
+-- n members of Utrecht, and a tenth as many of Veenendaal
+INSERT INTO members (id, cooperative_id, first_name, last_name, date_of_birth, street, house_number,
+                     postal_code, city, municipality_code, municipal_reference, status, joined_on,
+                     activity_category, on_benefit)
+SELECT ('00000000-0000-4000-f100-' || lpad(to_hex(m), 12, '0'))::uuid,
+       '00000000-0000-4000-f000-000000000001', 'Lid', 'Feed ' || m, date '1970-01-01' + (m % 15000),
+       'Neude', '1', '3512 AE', 'Utrecht', CASE WHEN m <= :n THEN 'GM0344' ELSE 'GM0345' END,
+       'U-' || m, 'active', date '2020-01-01', 'gardening', true
+FROM generate_series(1, :n + :small) AS m;
+INSERT INTO settlement_periods (cooperative_id, period, status, calculated_at, finalized_at)
+SELECT '00000000-0000-4000-f000-000000000001', make_date(2025, k, 1), 'final', now(), now()
+FROM generate_series(1, 10) AS k;
+-- ten finalized months of every member, version 1, settling with its municipality: inserted
+-- final, they enter the feed as a correction's versions do
+INSERT INTO settlement_rows (cooperative_id, member_id, period, version, status,
+    settles_with_municipality, municipality_code, municipal_reference, income_basis, cost_mode,
+    policy_valid_from, parameters_valid_from, turnover_cents, fee_cents, fee_deducted_cents,
+    costs_cents, base_cents, tax_reservation_cents, net_income_cents, exemption_cents,
+    premium_cents, amount_to_settle_cents, business_hours, business_hours_ytd, warnings,
+    calculated_at, finalized_at)
+SELECT m.cooperative_id, m.id, make_date(2025, k, 1), 1, 'final', true, m.municipality_code,
+       m.municipal_reference, 'work_period', 'none', '2020-01-01', '2025-01-01', 100000, 0, 0, 0,
+       100000, 10000, 90000, 0, 0, 90000, 40, 40 * k, '{}', now(), now()
+FROM members m CROSS JOIN generate_series(1, 10) AS k
+WHERE m.cooperative_id = '00000000-0000-4000-f000-000000000001'
+ORDER BY k, m.seq;
+SQL
+psql_q -c "VACUUM ANALYZE"
+feed_seed_s=$(awk -v a="$feed_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+# The statements of service/domain/settlement_feed.c, with the municipality and position 0.
+feed_from() { # CODE
+	cat <<SQL
+FROM settlement_feed f JOIN settlement_rows s ON s.id = f.row_id
+CROSS JOIN LATERAL json_to_record(settlement_feed_doc(f, s)) AS x(id uuid, member_id uuid,
+  cooperative_id uuid, period text, version integer, supersedes_version integer, status text,
+  stale boolean, settles_with_municipality boolean, municipality_code text,
+  municipal_reference text, permission_id uuid, income_basis text, cost_mode text,
+  policy_valid_from date, parameters_valid_from date, fee_policy_valid_from date,
+  turnover_cents bigint, fee_cents bigint, fee_deducted_cents bigint, costs_cents bigint,
+  base_cents bigint, tax_reservation_cents bigint, net_income_cents bigint,
+  exemption_cents bigint, premium_cents bigint, amount_to_settle_cents bigint,
+  business_hours text, business_hours_ytd text, warnings text[], correction_reason text,
+  calculated_at text, finalized_at text, acknowledged_at text, cursor text)
+WHERE f.position > 0 AND f.municipality_code = '$1'
+ORDER BY f.position
+SQL
+}
+feed_csv_sql() {
+	echo "COPY (SELECT x.id, x.member_id, x.cooperative_id, x.period, x.version,
+  x.supersedes_version, x.status, x.stale, x.settles_with_municipality, x.municipality_code,
+  x.municipal_reference, x.permission_id, x.income_basis, x.cost_mode, x.policy_valid_from,
+  x.parameters_valid_from, x.fee_policy_valid_from, x.turnover_cents, x.fee_cents,
+  x.fee_deducted_cents, x.costs_cents, x.base_cents, x.tax_reservation_cents,
+  x.net_income_cents, x.exemption_cents, x.premium_cents, x.amount_to_settle_cents,
+  x.business_hours, x.business_hours_ytd, array_to_string(x.warnings, ' ') AS warnings,
+  x.correction_reason, x.calculated_at, x.finalized_at, x.acknowledged_at, x.cursor
+$(feed_from "$1")) TO STDOUT WITH (FORMAT csv, HEADER)"
+}
+feed_json_sql() {
+	echo "COPY (SELECT settlement_feed_doc(f, s)::text FROM settlement_feed f
+  JOIN settlement_rows s ON s.id = f.row_id WHERE f.municipality_code = '$1' AND f.position > 0
+  ORDER BY f.position) TO STDOUT"
+}
+# seconds and output bytes of a command
+timed() { # OUT_FILE COMMAND...
+	local out=$1 a b
+	shift
+	a=$(date +%s.%N)
+	"$@" >"$out" || die "bench: $* failed"
+	b=$(date +%s.%N)
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b - a }'
+}
+feed_copy() { psql "$db_url" -X -q -c "$1"; }
+feed_csv_api() { # CODE
+	curl -fsS -H "Authorization: Bearer $token" -H 'Accept: text/csv' \
+		"$base/v1/municipalities/$1/settlements"
+}
+# every JSON page of the feed, one request after another on one keep-alive connection, as a
+# municipal system polls it (node's fetch: a shell loop would measure itself, not the service)
+feed_json_api() { # CODE
+	node -e '
+const [base, token, code] = process.argv.slice(1);
+(async () => {
+	let after = "";
+	for (;;) {
+		const r = await fetch(`${base}/v1/municipalities/${code}/settlements?limit=200${after}`,
+			{ headers: { authorization: `Bearer ${token}` } });
+		if (r.status !== 200) throw new Error(`feed page: ${r.status}`);
+		const text = await r.text();
+		const page = JSON.parse(text);
+		if (page.data.length === 0) break;
+		process.stdout.write(text + "\n");
+		after = `&after=${page.next_cursor}`;
+	}
+})().catch((e) => { console.error(e.message); process.exit(1); });' "$base" "$token" "$1"
+}
+hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$coopd_pid/status"; } # kB
+token=$(login)
+[ -n "$token" ] || die "could not log in as admin"
+hwm_start=$(hwm)
+feed_csv_api GM0345 >"$work/feed_small.csv" || die "the feed export failed"
+hwm_small=$(hwm)
+small_rows=$(($(wc -l <"$work/feed_small.csv") - 1))
+f_api=() f_copy=() j_api=() j_copy=()
+for ((r = 1; r <= rounds; r++)); do
+	f_copy+=("$(timed "$work/feed_copy.csv" feed_copy "$(feed_csv_sql GM0344)")")
+	f_api+=("$(timed "$work/feed_api.csv" feed_csv_api GM0344)")
+	j_copy+=("$(timed "$work/feed_copy.json" feed_copy "$(feed_json_sql GM0344)")")
+	j_api+=("$(timed "$work/feed_api.json" feed_json_api GM0344)")
+	printf 'round %d/%d  feed as CSV: API %.3f s | COPY %.3f s | as JSON pages of 200: API %.3f s | COPY %.3f s\n' \
+		"$r" "$rounds" "${f_api[-1]}" "${f_copy[-1]}" "${j_api[-1]}" "${j_copy[-1]}"
+done
+hwm_big=$(hwm)
+big_rows=$(($(wc -l <"$work/feed_api.csv") - 1))
+[ "$big_rows" = "$feed_rows" ] || die "the feed export has $big_rows rows, not $feed_rows"
+cmp -s "$work/feed_api.csv" <(tr -d '\r' <"$work/feed_copy.csv" | sed 's/$/\r/') ||
+	echo "  (note: the service's CSV and COPY's differ in more than line ends)"
+m_fa=$(median "${f_api[@]}") m_fc=$(median "${f_copy[@]}")
+m_ja=$(median "${j_api[@]}") m_jc=$(median "${j_copy[@]}")
+echo
+echo "GET /v1/municipalities/{code}/settlements: $feed_rows rows (seeded in ${feed_seed_s} s)"
+printf '  CSV, one streamed export: %.3f s, COPY of the same query %.3f s (medians); ratio %s\n' \
+	"$m_fa" "$m_fc" "$(ratio "$m_fa" "$m_fc")"
+printf '  JSON, %d pages of 200: %.3f s, COPY of the documents %.3f s (medians); ratio %s\n' \
+	"$(((feed_rows + 199) / 200))" "$m_ja" "$m_jc" "$(ratio "$m_ja" "$m_jc")"
+printf '  coopd peak resident memory: %s kB at start, %s kB after %s rows, %s kB after %s rows\n' \
+	"$hwm_start" "$hwm_small" "$small_rows" "$hwm_big" "$big_rows"
+printf '  target at most 1.5 times COPY: CSV %s, JSON %s\n' \
+	"$(verdict "$(awk -v a="$m_fa" -v c="$m_fc" 'BEGIN { print (c > 0 && a / c <= 1.5) }')")" \
+	"$(verdict "$(awk -v a="$m_ja" -v c="$m_jc" 'BEGIN { print (c > 0 && a / c <= 1.5) }')")"
+printf '  target memory flat as the rows grow 10 times (peak within 10 %%): %s\n' \
+	"$(verdict "$(awk -v s="$hwm_small" -v b="$hwm_big" 'BEGIN { print (b <= s * 1.1) }')")"
+fi
