@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistr.h>
 #include <uninorm.h>
 
 /* ---- the SEPA character set and transliteration ---- */
@@ -137,7 +138,7 @@ static const char *other_map(uint32_t c)
 }
 
 /* The output of sepa_text being built: at most cap characters, a space written only once a
- * character follows it (so there is never a leading, double or trailing one). */
+ * character follows it (so there is never a leading, repeated or trailing one). */
 struct text_out {
 	char *s;
 	size_t n, cap;
@@ -195,46 +196,24 @@ static void put_cp(struct text_out *o, uint32_t c, int depth)
 		put_cp(o, d[i], depth + 1);
 }
 
-/* Decodes one UTF-8 character at p; returns its length, or 0 for an invalid sequence. */
-static size_t utf8_next(const unsigned char *p, uint32_t *cp)
-{
-	unsigned c = p[0];
-	size_t len = c < 0x80             ? 1
-	             : (c & 0xE0) == 0xC0 ? 2
-	             : (c & 0xF0) == 0xE0 ? 3
-	             : (c & 0xF8) == 0xF0 ? 4
-	                                  : 0;
-	uint32_t v = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
-	if (!len || (len == 2 && c < 0xC2))
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		v = (v << 6) | (p[i] & 0x3F);
-	}
-	if ((len == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) ||
-	    (len == 4 && (v < 0x10000 || v > 0x10FFFF)))
-		return 0;
-	*cp = v;
-	return len;
-}
-
 size_t sepa_text(const char *utf8, char *out, size_t outsize, size_t maxchars)
 {
 	if (!out || outsize == 0)
 		return 0;
 	struct text_out o = {.s = out, .cap = maxchars < outsize - 1 ? maxchars : outsize - 1};
-	const unsigned char *p = (const unsigned char *)(utf8 ? utf8 : "");
-	while (*p && !o.full) {
-		uint32_t cp;
-		size_t len = utf8_next(p, &cp);
-		if (len == 0) {
+	const uint8_t *p = (const uint8_t *)(utf8 ? utf8 : "");
+	size_t left = strlen((const char *)p);
+	while (left > 0 && !o.full) {
+		ucs4_t cp;
+		int len = u8_mbtoucr(&cp, p, left); /* strict: no overlong forms, no surrogates */
+		if (len <= 0) {
 			put(&o, " "); /* one invalid byte */
-			p++;
-			continue;
+			len = 1;
+		} else {
+			put_cp(&o, cp, 0);
 		}
-		put_cp(&o, cp, 0);
 		p += len;
+		left -= (size_t)len;
 	}
 	out[o.n] = '\0';
 	return o.n;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistr.h>
 
 int xml_fail(struct xml_doc *x, const char *fmt, ...)
 {
@@ -69,24 +70,12 @@ static char *xml_clean(const char *s, int *bad_utf8)
 	const unsigned char *p = (const unsigned char *)s;
 	if (!out)
 		return NULL;
-	while (*p) {
-		unsigned c = *p;
-		size_t len = c < 0x80             ? 1
-		             : (c & 0xE0) == 0xC0 ? 2
-		             : (c & 0xF0) == 0xE0 ? 3
-		             : (c & 0xF8) == 0xF0 ? 4
-		                                  : 0;
-		uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
-		if (!len || (len == 2 && c < 0xC2))
+	for (size_t left = n; left > 0;) {
+		ucs4_t cp;
+		int len = u8_mbtoucr(&cp, p, left); /* strict: no overlong forms, no surrogates */
+		if (len <= 0)
 			goto bad;
-		for (size_t i = 1; i < len; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (p[i] & 0x3F);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-			goto bad;
+		left -= (size_t)len;
 		if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xFFFE ||
 		    cp == 0xFFFF) {
 			*o++ = ' ';
