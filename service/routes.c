@@ -150,18 +150,18 @@ const struct route routes[] = {
 
     /* the municipal view: the settlement feed and its acknowledgements */
     {"GET", "/v1/municipalities/{code:municipality}/settlements", settlement_feed_list,
-     PLATFORM | R(ROLE_MUNICIPALITY), RF_CSV},
+     PLATFORM | R(ROLE_MUNICIPALITY), RF_CSV | RF_LOGGED},
     {"POST", "/v1/municipalities/{code:municipality}/settlements/{row_id:uuid}/acknowledgement",
      settlement_feed_acknowledge, PLATFORM | R(ROLE_MUNICIPALITY), RF_IDEMPOTENT},
     /* the municipal view: overview, residents, a cooperative's transparency, reconciliations */
     {"GET", "/v1/municipalities/{code:municipality}/overview", municipal_view_overview,
      PLATFORM | R(ROLE_MUNICIPALITY), 0},
     {"GET", "/v1/municipalities/{code:municipality}/residents", municipal_view_residents,
-     PLATFORM | R(ROLE_MUNICIPALITY), RF_CSV},
+     PLATFORM | R(ROLE_MUNICIPALITY), RF_CSV | RF_LOGGED},
     {"GET", "/v1/municipalities/{code:municipality}/cooperatives/{coop_id:uuid}",
-     municipal_view_cooperative, PLATFORM | R(ROLE_MUNICIPALITY), 0},
+     municipal_view_cooperative, PLATFORM | R(ROLE_MUNICIPALITY), RF_LOGGED},
     {"GET", "/v1/municipalities/{code:municipality}/reconciliations",
-     municipal_view_reconciliations, PLATFORM | R(ROLE_MUNICIPALITY), RF_CSV},
+     municipal_view_reconciliations, PLATFORM | R(ROLE_MUNICIPALITY), RF_CSV | RF_LOGGED},
 
     /* the members' ledgers, payouts, collective costs and the cooperative's finances */
     {"GET", "/v1/members/{member_id:uuid}/ledger", ledger_list, MEMBER_READERS, RF_CSV},
@@ -228,6 +228,8 @@ const struct route routes[] = {
     {"GET", "/v1/cooperatives/{coop_id:uuid}/audit-events", audit_list_coop, AUDIT_READERS, 0},
     {"GET", "/v1/cooperatives/{coop_id:uuid}/audit-events/verify", audit_verify_coop, AUDIT_READERS,
      0},
+    {"GET", "/v1/municipalities/{code:municipality}/audit-events", audit_list_municipality,
+     PLATFORM | R(ROLE_MUNICIPALITY), 0},
 };
 
 const size_t route_count = sizeof routes / sizeof routes[0];

@@ -3,6 +3,9 @@
 #include <stdio.h>
 
 /* The check first: its answer is the column db_tx_open looks at; every column is evaluated.
+ * A municipal principal's transaction runs as the role coopd_municipal from the next statement
+ * on (sql/012: row-level security keeps it to the municipality set here), whatever the route;
+ * so its reads always carry the full statement, never the check alone.
  * A setting the caller has no value for is not set at all (CASE): each set_config costs the
  * server a little on every request, and the hot reads pay for it. So a setting the caller does
  * not have reads as NULL, or as '' on a connection where an earlier transaction set it; SQL
@@ -15,7 +18,8 @@ static struct stmt context_stmt =
          " CASE WHEN $5::text IS NOT NULL THEN set_config('coopd.cooperative_id', $5, true) END,"
          " CASE WHEN $6::text IS NOT NULL THEN set_config('coopd.member_id', $6, true) END,"
          " CASE WHEN $7::text IS NOT NULL THEN set_config('coopd.municipality', $7, true) END,"
-         " CASE WHEN $8::boolean THEN set_config('transaction_read_only', 'on', true) END");
+         " CASE WHEN $8::boolean THEN set_config('transaction_read_only', 'on', true) END,"
+         " CASE WHEN $7::text IS NOT NULL THEN set_config('role', 'coopd_municipal', true) END");
 
 void auth_context_init(struct auth_context *ctx, const struct principal *who, bool read_only)
 {
@@ -32,7 +36,7 @@ void auth_context_init(struct auth_context *ctx, const struct principal *who, bo
 	ctx->db = (struct db_context){.stmt = &context_stmt,
 	                              .nparams = 8,
 	                              .params = ctx->values,
-	                              .check = &check_stmt,
+	                              .check = who->municipality[0] ? NULL : &check_stmt,
 	                              .check_nparams = 3,
 	                              .status = 401,
 	                              .code = "unauthorized",

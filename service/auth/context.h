@@ -6,12 +6,16 @@
  *   (not set when the caller has none: read them with nullif(current_setting(.., true), '')),
  *   and, for a read, transaction_read_only — what row-level security, the audit of
  *   personal-data reads and SQL functions read with current_setting('coopd.role', true);
+ * - for a municipal principal, switches to the database role coopd_municipal for the rest of
+ *   the transaction: row-level security then keeps every statement to the municipality's own
+ *   residents (sql/012_municipal_role.sql);
  * - checks that the verified token is still usable (SPEC §9 "Auth"): its user exists and is
  *   enabled, it was issued after the user's tokens were last revoked, and it was not logged
  *   out (sql/functions, token_usable). A token that is not fails the request with 401.
  * It costs no round trip of its own: it goes out with the request's first statement. A read of
  * one statement gets the check alone (struct db_context's check): its statement carries the
- * caller's scope as parameters, and the settings would cost it 5-10 % of its throughput.
+ * caller's scope as parameters, and the settings would cost it 5-10 % of its throughput. Not a
+ * municipal principal's read: its role and municipality must always be set.
  *
  * Owns nothing: the parameters live in struct auth_context, which the caller keeps for as
  * long as the transaction runs. */

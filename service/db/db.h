@@ -96,10 +96,14 @@ PGresult *db_exec(struct db_conn *c, struct stmt *s, int nparams, const char *co
  * writing transaction it is db_exec. */
 PGresult *db_exec_last(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
                        struct err *e);
-/* Runs a catalog statement in single-row mode, calling row(ctx, res) for every row (res holds
- * that one row) and once more with the final, row-less result (is_last = 1; it still describes
- * the columns). Memory stays flat however many rows come. A non-zero return from row stops the
- * stream (the rest is drained on release). 0, or -1 with e. */
+/* Gives the rest of the transaction the export timeout (db_options.export_timeout_ms) instead of
+ * the statement timeout: for the statements of an export, which db_stream runs under it too.
+ * 0, or -1 with e. */
+int db_tx_export(struct db_conn *c, struct err *e);
+/* Runs a catalog statement in single-row mode (under the export timeout: db_tx_export), calling
+ * row(ctx, res) for every row (res holds that one row) and once more with the final, row-less
+ * result (is_last = 1; it still describes the columns). Memory stays flat however many rows come. A
+ * non-zero return from row stops the stream (the rest is drained on release). 0, or -1 with e. */
 int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
               int (*row)(void *ctx, const PGresult *res, int is_last), void *ctx, struct err *e);
 

@@ -482,8 +482,7 @@ int db_tx_check(struct db_conn *c, bool last, struct err *e)
 
 static int command(struct db_conn *c, const char *sql, struct err *e);
 
-int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
-              int (*row)(void *ctx, const PGresult *res, int is_last), void *ctx, struct err *e)
+int db_tx_export(struct db_conn *c, struct err *e)
 {
 	if (db_tx_check(c, false, e) != 0)
 		return -1;
@@ -491,10 +490,19 @@ int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const 
 	 * settlement feed): its own timeout, for this transaction only. */
 	if (pool.export_timeout_ms > pool.statement_timeout_ms) {
 		char sql[64];
-		snprintf(sql, sizeof sql, "SET LOCAL statement_timeout = %d", pool.export_timeout_ms);
+		snprintf(sql, sizeof sql, "SET LOCAL statement_timeout = %d",
+		         pool.export_timeout_ms);
 		if (command(c, sql, e) != 0)
 			return -1;
 	}
+	return 0;
+}
+
+int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const *params,
+              int (*row)(void *ctx, const PGresult *res, int is_last), void *ctx, struct err *e)
+{
+	if (db_tx_export(c, e) != 0)
+		return -1;
 	int id = stmt_id(s);
 	char name[16];
 	snprintf(name, sizeof name, "s%d", id);

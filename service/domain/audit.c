@@ -19,6 +19,13 @@ static struct list_stmt list = LIST_STMT("audit_doc(e)::text", "audit_events e",
                                          "e.chain = $3 AND ($4::text IS NULL OR e.action = $4)"
                                          " AND ($5::text IS NULL OR e.object_id = $5)");
 
+/* $3 the municipality, $4 action, $5 object_id: every event that names it (its reads of
+ * residents' personal data and its writes), in every chain, in the order they were appended. */
+static struct list_stmt municipal_list =
+    LIST_STMT("audit_doc(e)::text", "audit_events e", "e.gseq",
+              "e.municipality_code = $3 AND ($4::text IS NULL OR e.action = $4)"
+              " AND ($5::text IS NULL OR e.object_id = $5)");
+
 static struct stmt verify =
     STMT("SELECT json_build_object('ok', v.ok, 'events', v.events)::text AS doc,"
          "  v.first_bad_event_id FROM audit_verify($1) v");
@@ -87,7 +94,8 @@ int audit_record_rows(struct req *r, const char *cooperative_id, const char *mun
 	return rc;
 }
 
-static int list_chain(struct req *r, const char *chain)
+/* The events of chain (or municipality) by list s, with the filters ?action= and ?object_id=. */
+static int list_events(struct req *r, struct list_stmt *s, const char *chain)
 {
 	char action[64], object_id[128];
 	int has_action = req_query(r, "action", action, sizeof action);
@@ -97,7 +105,12 @@ static int list_chain(struct req *r, const char *chain)
 		return -1;
 	}
 	const char *f[] = {chain, has_action ? action : NULL, has_object ? object_id : NULL};
-	return list_query(r, &list, 3, f);
+	return list_query(r, s, 3, f);
+}
+
+static int list_chain(struct req *r, const char *chain)
+{
+	return list_events(r, &list, chain);
 }
 
 static int verify_chain(struct req *r, const char *chain)
@@ -135,4 +148,10 @@ int audit_list_platform(struct req *r)
 int audit_verify_platform(struct req *r)
 {
 	return req_db(r) ? verify_chain(r, "platform") : -1;
+}
+
+int audit_list_municipality(struct req *r)
+{
+	return municipality_open(r, r->params[0]) ? -1
+	                                          : list_events(r, &municipal_list, r->params[0]);
 }

@@ -22,6 +22,8 @@ int audit_record_rows(struct req *r, const char *cooperative_id, const char *mun
 int audit_list_coop(struct req *r);
 int audit_verify_coop(struct req *r);
 int audit_list_platform(struct req *r);
+/* GET /v1/municipalities/{code}/audit-events: the events with that municipality_code. */
+int audit_list_municipality(struct req *r);
 int audit_verify_platform(struct req *r);
 
 #endif

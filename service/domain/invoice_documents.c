@@ -83,8 +83,8 @@ int invoices_ubl(struct req *r)
 	if (!xml) {
 		/* The e-invoice rules ask more than a legal invoice does (e.g. a Dutch buyer's KvK
 		 * number): such an invoice has a PDF but no UBL. */
-		err_set(&r->err, 422, "ubl_not_possible", "no SI-UBL e-invoice for this invoice: %s",
-		        err);
+		err_set(&r->err, 422, "ubl_not_possible",
+		        "no SI-UBL e-invoice for this invoice: %s", err);
 		return -1;
 	}
 	resp_body(r, 200, "application/xml; charset=utf-8", xml, len);

@@ -1,8 +1,11 @@
 /* Lists: pages and CSV exports (list.h). */
 #include "list.h"
 
+#include <civetweb.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "lib/csv.h"
 
@@ -69,9 +72,7 @@ static int csv_export(struct req *r, struct stmt *s, int nparams, const char *co
 	return rc;
 }
 
-/* list_query and list_feed: feed 0 or 1. */
-static int list_run(struct req *r, struct list_stmt *s, int nfilters, const char *const *filters,
-                    int feed)
+int list_query(struct req *r, struct list_stmt *s, int nfilters, const char *const *filters)
 {
 	if (nfilters > MAX_LIST_PARAMS - 2) {
 		err_internal(&r->err);
@@ -86,8 +87,6 @@ static int list_run(struct req *r, struct list_stmt *s, int nfilters, const char
 	int limit;
 	long long pos = INT64_MIN;
 	if (r->csv && s->csv.sql) {
-		if (feed && req_page(r, &limit, &pos) != 0)
-			return -1;
 		snprintf(after, sizeof after, "%lld", pos);
 		p[1] = NULL; /* LIMIT NULL: every row */
 		return csv_export(r, &s->csv, 2 + nfilters, p);
@@ -99,19 +98,83 @@ static int list_run(struct req *r, struct list_stmt *s, int nfilters, const char
 	PGresult *res = db_exec_last(r->db, &s->page, 2 + nfilters, p, &r->err);
 	if (!res)
 		return -1;
-	int rc = list_result(r, res, limit, feed ? pos : -1);
+	int rc = list_result(r, res, limit, -1);
 	PQclear(res);
 	return rc;
 }
 
-int list_query(struct req *r, struct list_stmt *s, int nfilters, const char *const *filters)
+/* The query of a logged read as the audit event records it: {"format", "parameters"}, the
+ * request's query string (the cursor, limit and filters): at most 512 bytes of it, a byte that
+ * is not printable ASCII as '?' (the client's bytes need not be UTF-8). */
+char *read_query_json(struct req *r)
 {
-	return list_run(r, s, nfilters, filters, 0);
+	const char *qs = r->ri && r->ri->query_string ? r->ri->query_string : "";
+	char clean[513];
+	size_t n = 0;
+	for (; qs[n] && n < sizeof clean - 1; n++)
+		clean[n] = qs[n] >= 0x20 && qs[n] < 0x7f ? qs[n] : '?';
+	clean[n] = '\0';
+	json_t *q = json_pack("{s:s, s:s}", "format", r->csv ? "csv" : "json", "parameters", clean);
+	char *text = q ? json_dumps(q, JSON_COMPACT) : NULL;
+	json_decref(q);
+	return text;
 }
 
-int list_feed(struct req *r, struct list_stmt *s, int nfilters, const char *const *filters)
+int list_logged(struct req *r, struct logged_list *s, int nfilters, const char *const *filters,
+                int feed)
 {
-	return list_run(r, s, nfilters, filters, 1);
+	if (nfilters > MAX_LIST_PARAMS - 4) {
+		err_internal(&r->err);
+		return -1;
+	}
+	if (!req_db(r))
+		return -1;
+	int limit = 0;
+	long long pos = INT64_MIN;
+	if ((feed || !r->csv) && req_page(r, &limit, &pos) != 0)
+		return -1;
+	char after[24], limit_text[12];
+	snprintf(after, sizeof after, "%lld", pos);
+	snprintf(limit_text, sizeof limit_text, "%d", limit + 1);
+	const char *p[MAX_LIST_PARAMS] = {after, r->csv ? NULL : limit_text};
+	for (int i = 0; i < nfilters; i++)
+		p[2 + i] = filters[i];
+	char *query = read_query_json(r);
+	if (!query)
+		return err_internal(&r->err);
+	p[2 + nfilters] = r->request_id;
+	p[3 + nfilters] = query;
+	int n = 4 + nfilters, rc;
+	if (!r->csv) {
+		PGresult *res = db_exec(r->db, &s->page, n, p, &r->err);
+		rc = res ? list_result(r, res, limit, feed ? pos : -1) : -1;
+		PQclear(res);
+	} else {
+		PGresult *res = db_tx_export(r->db, &r->err) == 0
+		                    ? db_exec(r->db, &s->log, n, p, &r->err)
+		                    : NULL;
+		rc = res ? 0 : -1;
+		char *bound = NULL, *members = NULL;
+		if (res) {
+			const char *b = db_col(res, 0, "bound"), *m = db_col(res, 0, "members");
+			bound = b ? strdup(b) : NULL;
+			members = m ? strdup(m) : NULL;
+			rc = (b && !bound) || (m && !members) ? err_internal(&r->err) : 0;
+			PQclear(res);
+		}
+		/* The events commit before the export starts; it reads in a transaction of its own.
+		 */
+		if (rc == 0 && (rc = req_commit(r)) == 0) {
+			r->read_only = true;
+			p[2 + nfilters] = bound;
+			p[3 + nfilters] = members;
+			rc = req_db(r) ? csv_export(r, &s->csv, n, p) : -1;
+		}
+		free(bound);
+		free(members);
+	}
+	free(query);
+	return rc;
 }
 
 int list_children(struct req *r, int (*open)(struct req *r, const char *id), struct list_stmt *s)

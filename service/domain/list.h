@@ -38,14 +38,63 @@ struct list_stmt {
 		.csv = STMT(LIST_SQL(columns, from, key, where))                                   \
 	}
 
+/* A list of residents' personal data read by a municipality (SPEC §7): every read is an audit
+ * event per cooperative in the response (audit_municipal_read, sql/functions/audit.sql), and the
+ * events name exactly the items that leave the service.
+ * - page: the page of LIST_PAGE, and its items logged, in one statement: the items logged are
+ *   the items answered, and the events commit before the page is sent.
+ * - log (CSV): every row the export will hold, logged; returns bound, the highest position, and
+ *   members, the members logged ('{...}' uuid[] text). It commits before the first row is sent,
+ *   so an export that is cut off is still on record.
+ * - csv (CSV): the CSV form of LIST_SQL over the rows logged: position at most $bound, member in
+ *   $members. The export reads a later snapshot than the log; these conditions keep it to what was
+ *   logged (a row that entered the list in between waits for the next read).
+ * Parameters: $1 position after, $2 limit (page: limit + 1; CSV: null), $3 the municipality, then
+ * the list's other filters, then two more: the request id and the query (a JSON object) for page
+ * and log, bound and members for csv; the macros take the numbers of these two. coop and member
+ * are the expressions of an item's cooperative and member. */
+struct logged_list {
+	struct stmt page, log, csv;
+};
+#define LOGGED_LIST(doc, columns, csv_from, csv_key, coop, member, from, key, where, action, type, \
+                    p1, p2)                                                                        \
+	{                                                                                          \
+		.page =                                                                            \
+		    STMT("WITH page AS MATERIALIZED (SELECT " doc " AS doc, " key " AS pos, " coop \
+		         " AS c, " member " AS m FROM " from " WHERE " key " > $1 AND (" where     \
+		         ") ORDER BY " key " LIMIT $2), logged AS MATERIALIZED ("                  \
+		         "SELECT audit_municipal_read($3, '" action "', '" type "', " p1 ", " p2   \
+		         "::jsonb, array_agg(p.c ORDER BY p.pos), array_agg(p.m ORDER BY p.pos))"  \
+		         " AS n FROM (SELECT c, m, pos FROM page ORDER BY pos"                     \
+		         " LIMIT $2::bigint - 1) p)"                                               \
+		         " SELECT doc, pos FROM page WHERE (SELECT n FROM logged) IS NOT NULL"     \
+		         " ORDER BY pos"),                                                         \
+		.log = STMT(                                                                       \
+		    "SELECT audit_municipal_read($3, '" action "', '" type "', " p1 ", " p2        \
+		    "::jsonb, array_agg(x.c), array_agg(x.m)) AS events, max(x.pos) AS bound,"     \
+		    " array_agg(DISTINCT x.m)::text AS members FROM (SELECT " coop                 \
+		    " AS c, " member " AS m, " key " AS pos FROM " from " WHERE " key              \
+		    " > $1 AND (" where ") LIMIT $2) x"),                                          \
+		.csv = STMT(LIST_SQL(columns,                                                      \
+		                     csv_from " JOIN unnest(" p2 "::uuid[]) AS logged(member_id)"  \
+		                              " ON logged.member_id = " member,                    \
+		                     csv_key, key " <= " p1 "::bigint AND (" where ")")),          \
+	}
+
 /* Runs list s with the filters ($3...; at most 10): a page by ?after= and ?limit= (400
  * invalid_parameter when they are bad), or, with Accept: text/csv and a CSV form, every row. */
 int list_query(struct req *r, struct list_stmt *s, int nfilters, const char *const *filters);
 
-/* list_query for a change feed polled by position: next_cursor is never null (after the last
- * item, or the position asked for when nothing came after it), and the CSV form too starts after
- * ?after= (a page's position must never decrease: a feed's positions are never below 0). */
-int list_feed(struct req *r, struct list_stmt *s, int nfilters, const char *const *filters);
+/* The query of a logged read as its audit event records it (a JSON object's text, to free), or
+ * NULL when out of memory. */
+char *read_query_json(struct req *r);
+
+/* list_query for a logged list; filters[0] is the municipality. feed 1: a change feed polled by
+ * position: next_cursor is never null (after the last item, or the position asked for when
+ * nothing came after it), and the CSV form too starts after ?after= (a page's position must never
+ * decrease: a feed's positions are never below 0). */
+int list_logged(struct req *r, struct logged_list *s, int nfilters, const char *const *filters,
+                int feed);
 
 /* A list of what belongs to the object the path names (r->params[0]), without other filters:
  * open (scope.h: coop_open, member_open, ...) must let the caller see that object (else 404);

@@ -209,7 +209,8 @@ int payouts_sepa(struct req *r)
 	/* libxml2 on a thread with a large stack: civetweb's workers have 100 KiB */
 	char *xml = render_with_stack(sepa_render, doc, &len, err, sizeof err);
 	json_decref(doc);
-	/* The payout's data were checked when it was booked: a refusal here is ours (500, logged). */
+	/* The payout's data were checked when it was booked: a refusal here is ours (500, logged).
+	 */
 	return respond_file(r, "application/xml; charset=utf-8", (unsigned char *)xml, len, err,
 	                    name);
 }

@@ -9,13 +9,14 @@
 #include "resource.h"
 #include "scope.h"
 
-/* The feed's rows: $3 the municipality, $4 the month's first day or null (every month). */
+/* The feed's rows: $3 the municipality, $4 the month's first day or null (every month); $5 and
+ * $6 as LOGGED_LIST says. */
 #define FEED_FROM  "settlement_feed f JOIN settlement_rows s ON s.id = f.row_id"
 #define FEED_WHERE "f.municipality_code = $3 AND ($4::date IS NULL OR s.period = $4::date)"
 
 /* The CSV form has the JSON form's fields, taken from the same document (warnings joined by
  * spaces). */
-static struct list_stmt feed_list = LIST_STMT_CSV(
+static struct logged_list feed_list = LOGGED_LIST(
     "settlement_feed_doc(f, s)::text",
     "x.id, x.member_id, x.cooperative_id, x.period, x.version, x.supersedes_version, x.status,"
     "  x.stale, x.settles_with_municipality, x.municipality_code, x.municipal_reference,"
@@ -37,7 +38,8 @@ static struct list_stmt feed_list = LIST_STMT_CSV(
               " amount_to_settle_cents bigint, business_hours text, business_hours_ytd text,"
               " warnings text[], correction_reason text, calculated_at text, finalized_at text,"
               " acknowledged_at text, cursor text)",
-    "f.position", FEED_WHERE);
+    "f.position", "s.cooperative_id", "s.member_id", FEED_FROM, "f.position", FEED_WHERE,
+    "settlements.read", "settlement_row", "$5", "$6");
 
 /* The cooperative of a row in the municipality's feed ($1 the row, $2 the municipality): the
  * audit event of its acknowledgement goes into that cooperative's chain. */
@@ -61,7 +63,7 @@ int settlement_feed_list(struct req *r)
 		return -1;
 	}
 	const char *f[] = {r->params[0], got ? first : NULL};
-	return list_feed(r, &feed_list, 2, f);
+	return list_logged(r, &feed_list, 2, f, 1);
 }
 
 int settlement_feed_acknowledge(struct req *r)

@@ -11,6 +11,9 @@
 #define RF_BODY          0x08u /* needs a JSON object body */
 #define RF_BODY_OPTIONAL 0x20u /* takes a JSON object body when one is sent */
 #define RF_CSV           0x10u /* also answers Accept: text/csv */
+/* A GET that writes the audit trail (a municipal read of residents' personal data): its
+ * transaction is READ COMMITTED and may write, as a write's is. */
+#define RF_LOGGED 0x40u
 
 /* Path patterns use typed parameters: {name:uuid}, {name:municipality} (GMnnnn),
  * {name:period} (YYYY-MM from 1900), {name:quarter} (YYYY-Qn), {name:year} (YYYY). A segment

@@ -582,7 +582,7 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 		err_set(&r.err, 405, "method_not_allowed", "allowed: %s", allow);
 		break;
 	case MATCH_OK:
-		r.read_only = strcmp(r.route->method, "GET") == 0;
+		r.read_only = strcmp(r.route->method, "GET") == 0 && !(r.route->flags & RF_LOGGED);
 		if (!(r.route->flags & RF_PUBLIC) && authenticate(&r) != 0)
 			break;
 		if (read_body(&r) != 0)

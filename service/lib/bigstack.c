@@ -47,8 +47,7 @@ static void render_call(void *arg)
 	c->out = c->render(c->doc, c->len, c->err, c->errlen);
 }
 
-char *render_with_stack(render_fn render, const json_t *doc, size_t *len, char *err,
-                        size_t errlen)
+char *render_with_stack(render_fn render, const json_t *doc, size_t *len, char *err, size_t errlen)
 {
 	struct render_call c = {render, doc, len, err, errlen, NULL};
 	if (run_with_stack(render_call, &c, BIGSTACK_BYTES) != 0 && errlen > 0)

@@ -20,7 +20,6 @@ typedef char *(*render_fn)(const json_t *doc, size_t *len, char *err, size_t err
 /* Calls render(doc, len, err, errlen) on a thread with a stack of BIGSTACK_BYTES (libxml2 needs
  * more than a civetweb worker has) and returns what it returned; NULL with "no thread for
  * rendering" in err when no thread could be started. */
-char *render_with_stack(render_fn render, const json_t *doc, size_t *len, char *err,
-                        size_t errlen);
+char *render_with_stack(render_fn render, const json_t *doc, size_t *len, char *err, size_t errlen);
 
 #endif

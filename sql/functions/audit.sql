@@ -29,10 +29,12 @@ END $$;
 -- invoice appends to its cooperative's) lock the existing chain row first and only try to create
 -- it when it is missing: an INSERT ... ON CONFLICT against a row that another transaction holds
 -- waits for that transaction, a second queue on the same row.
+-- SECURITY DEFINER: municipal requests run as coopd_municipal (012), which may not write the
+-- trail itself; it appends through this function and reads only its own municipality's events.
 CREATE OR REPLACE FUNCTION audit_append(p_cooperative_id uuid, p_municipality_code text, p_actor uuid,
                              p_role text, p_action text, p_object_type text, p_object_id text,
                              p_request_id text, p_changes jsonb)
-RETURNS uuid LANGUAGE plpgsql AS $$
+RETURNS uuid LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
     c text := coalesce(p_cooperative_id::text, 'platform');
     h audit_chains;
@@ -124,3 +126,42 @@ RETURN (SELECT row_to_json(d) FROM (SELECT
     e.id, e.seq, e.cooperative_id, e.municipality_code, rfc3339(e.occurred_at) AS occurred_at,
     e.actor_user_id, e.actor_role, e.action, e.object_type, e.object_id, e.request_id,
     e.changes, e.prev_hash, e.hash) d);
+
+-- A read of residents' personal data (SPEC §7, §9 "Audit"): one event per cooperative whose
+-- residents the response holds, in that cooperative's chain and with the municipality, so that
+-- it shows in both trails. p_cooperatives and p_members are parallel arrays, an element per item
+-- of the response; the event counts its cooperative's items and lists their members. It names the
+-- reader: the caller of the request (coopd.user_id) with its role and, for an API client, its
+-- client_id (a person's username is not repeated into the cooperative's trail). Chains are
+-- appended in the order of their cooperative's id, so that two such reads never wait for each
+-- other crosswise. Returns the number of events (none when there were no items).
+CREATE OR REPLACE FUNCTION audit_municipal_read(p_code text, p_action text, p_object_type text,
+                                                p_request_id text, p_query jsonb,
+                                                p_cooperatives uuid[], p_members uuid[])
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+    actor uuid := request_user_id();
+    reader jsonb;
+    g record;
+    n integer := 0;
+BEGIN
+    IF cardinality(p_cooperatives) IS DISTINCT FROM cardinality(p_members) THEN
+        RAISE EXCEPTION 'audit_municipal_read: the arrays differ in length';
+    END IF;
+    SELECT jsonb_build_object('user_id', u.id, 'kind', u.kind, 'role', u.role)
+           || CASE WHEN u.kind = 'client' THEN jsonb_build_object('client_id', u.username)
+                   ELSE '{}' END
+      INTO reader FROM users u WHERE u.id = actor;
+    FOR g IN SELECT x.c, count(*) AS items,
+                    jsonb_agg(DISTINCT x.m) FILTER (WHERE x.m IS NOT NULL) AS members
+             FROM unnest(p_cooperatives, p_members) AS x(c, m)
+             WHERE x.c IS NOT NULL GROUP BY x.c ORDER BY x.c LOOP
+        PERFORM audit_append(g.c, p_code, actor, nullif(current_setting('coopd.role', true), ''),
+                             p_action, p_object_type, NULL, p_request_id,
+                             jsonb_build_object('reader', coalesce(reader, '{}'), 'query',
+                                                coalesce(p_query, '{}'), 'items', g.items,
+                                                'member_ids', coalesce(g.members, '[]')));
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END $$;

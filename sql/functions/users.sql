@@ -35,8 +35,10 @@ RETURN EXISTS (SELECT 1 FROM users u
    AND NOT EXISTS (SELECT 1 FROM revoked_tokens t WHERE t.jti = p_jti);
 
 -- Logs a token out; also forgets logged-out tokens that have expired (past the verifier's leeway).
+-- SECURITY DEFINER: a municipal request (coopd_municipal, 012) may read its own logged-out
+-- tokens, not write the table.
 CREATE OR REPLACE FUNCTION token_revoke(p_user uuid, p_jti text, p_exp bigint) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT AS $$
     DELETE FROM revoked_tokens WHERE expires_at < now() - interval '5 minutes';
     INSERT INTO revoked_tokens (jti, user_id, expires_at)
     VALUES (p_jti, p_user, to_timestamp(p_exp)) ON CONFLICT (jti) DO NOTHING;

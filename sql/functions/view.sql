@@ -3,13 +3,14 @@
 -- apart (settlement_feed.sql). (After common.sql, cooperatives.sql, ledger.sql and members.sql,
 -- whose functions it calls.)
 --
--- Every query names the municipality in its own WHERE clause (p_code), also where no other
--- municipality's rows could come through today, so that it stays correct once row-level
--- security narrows what the municipal role sees. Some parts read beyond the municipality's own
--- rows on purpose: the transparency view's counts of members per municipality ("<5" for another
--- municipality's 1-4), the cooperative's finances and fee policy, and the check that a settlement
--- row version is the member's latest of its month (a later one may settle with another
--- municipality); row-level security will have to leave them that.
+-- Every query names the municipality in its own WHERE clause (p_code); row-level security (012)
+-- narrows the rows a municipal request sees to the same municipality, a second line of defence.
+-- Some parts read beyond the municipality's own rows on purpose: the transparency view's counts
+-- of members per municipality ("<5" for another municipality's 1-4), the cooperative's finances,
+-- and the check that a settlement row version is the member's latest of its month (a later one
+-- may settle with another municipality). They go through the SECURITY DEFINER functions below,
+-- which return counts, totals or a yes/no. (The stale flag of a feed item, settlement_row_doc,
+-- looks at the versions the caller can see: under row-level security, the municipality's own.)
 --
 -- These are the live definitions (README, "SQL functions"): the files of sql/functions/ are
 -- re-applied in one transaction at start whenever one of them changed, so every statement is
@@ -141,6 +142,40 @@ LEFT JOIN share ON share.cooperative_id = co.id
 LEFT JOIN outflow ON outflow.cooperative_id = co.id
 $$;
 
+-- The parts of the municipal view that read beyond the municipality's own rows. Municipal
+-- requests run as coopd_municipal (012), which row-level security limits to the municipality's
+-- residents; these functions run as coopd's own user (SECURITY DEFINER) and return counts,
+-- totals or a yes/no, never a row.
+-- The active and suspended members of a cooperative per municipality: counts.
+CREATE OR REPLACE FUNCTION cooperative_members_by_municipality(p_coop uuid)
+RETURNS TABLE (code text, n bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+SELECT m.municipality_code, count(*) FROM members m
+WHERE m.cooperative_id = p_coop AND m.status IN ('active', 'suspended')
+GROUP BY m.municipality_code
+$$;
+
+-- The cooperative's fee income, collective costs and reserve of a year (the transparency view's
+-- part of cooperative_finances).
+CREATE OR REPLACE FUNCTION cooperative_public_finances(p_coop uuid, p_year integer) RETURNS json
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+SELECT json_build_object(
+    'year', x -> 'year', 'fee_income_cents', x -> 'fee_income_cents',
+    'collective_costs_cents', x -> 'collective_costs_cents',
+    'collective_costs_by_category', x -> 'collective_costs_by_category',
+    'reserve_cents', x -> 'reserve_cents', 'reserve_cap_cents', x -> 'reserve_cap_cents')
+FROM cooperative_finances(p_coop, p_year) x
+$$;
+
+-- Whether a later finalized version of the member's month exists (it may settle with another
+-- municipality, whose row the caller cannot see).
+CREATE OR REPLACE FUNCTION settlement_superseded(p_member uuid, p_period date, p_version integer)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+SELECT EXISTS (SELECT 1 FROM settlement_rows y WHERE y.member_id = p_member
+               AND y.period = p_period AND y.version > p_version)
+$$;
+
 -- GET /v1/municipalities/{code}/cooperatives/{coop_id}: the transparency view of a cooperative
 -- the municipality has a resident in or has held a share of (else null: 404, as for an unknown
 -- id). members_by_municipality counts the active and suspended members per municipality with
@@ -155,21 +190,14 @@ SELECT json_build_object(
     'fee_policy', (SELECT fee_policy_doc(f) FROM fee_policies f
                    WHERE f.cooperative_id = c.id AND f.valid_from <= today_nl()
                    ORDER BY f.valid_from DESC LIMIT 1),
-    'finances', (SELECT json_build_object(
-                     'year', x -> 'year', 'fee_income_cents', x -> 'fee_income_cents',
-                     'collective_costs_cents', x -> 'collective_costs_cents',
-                     'collective_costs_by_category', x -> 'collective_costs_by_category',
-                     'reserve_cents', x -> 'reserve_cents', 'reserve_cap_cents', x -> 'reserve_cap_cents')
-                 FROM cooperative_finances(c.id, extract(year FROM today_nl())::integer) x),
+    'finances', cooperative_public_finances(c.id, extract(year FROM today_nl())::integer),
     'board', c.board, 'statutes', c.statutes,
     'members_by_municipality', (
         SELECT coalesce(json_agg(json_build_object(
                    'municipality_code', g.code,
                    'count', CASE WHEN g.code = p_code OR g.n >= 5 THEN to_json(g.n)
                                  ELSE to_json('<5'::text) END) ORDER BY g.code), '[]'::json)
-        FROM (SELECT m.municipality_code AS code, count(*) AS n FROM members m
-              WHERE m.cooperative_id = c.id AND m.status IN ('active', 'suspended')
-              GROUP BY m.municipality_code) g),
+        FROM cooperative_members_by_municipality(c.id) g),
     'residents', (SELECT coalesce(json_agg(municipal_resident_doc(m) ORDER BY m.seq), '[]'::json)
                   FROM members m WHERE m.cooperative_id = c.id AND municipal_resident(m, p_code)))
 FROM cooperatives c
@@ -194,8 +222,7 @@ WITH mo AS (
     JOIN settlement_rows s ON s.member_id = x.member_id
                           AND s.period = to_date(e.month ->> 'period', 'YYYY-MM')
     WHERE s.version IS NOT NULL AND s.settles_with_municipality AND s.municipality_code = p_code
-      AND NOT EXISTS (SELECT 1 FROM settlement_rows y WHERE y.member_id = s.member_id
-                      AND y.period = s.period AND y.version > s.version)
+      AND NOT settlement_superseded(s.member_id, s.period, s.version)
 ),
 t AS (SELECT sum((mo.month ->> 'difference_cents')::bigint) AS diff FROM mo)
 SELECT json_build_object(

@@ -13,7 +13,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
 	setup, cast, assertProblem, assertKeys, apiCreate, apiCooperative, apiMember, apiMunicipality, apiPermission,
-	userWithToken, listAll, csvRows, todayNl, addDays, VALID,
+	userWithToken, listAll, csvRows, todayNl, addDays, VALID, psql, run,
 } from './harness.mjs';
 
 let env;
@@ -451,6 +451,21 @@ test('LEAK: every municipal endpoint, in JSON and CSV, holds only the caller\'s 
 		for (const p of paths) out.push([p, (await get(`${base(code)}${p}`, token)).text]);
 		for (const p of ['/residents', '/reconciliations?year=2026', '/reconciliations?year=2025', '/settlements']) out.push([`${p} (CSV)`, (await get(`${base(code)}${p}`, token, { accept: 'text/csv' })).text]);
 		out.push(['/cooperatives/X', (await get(`${base(code)}/cooperatives/${coop.X}`, token)).text]);
+		// page by page with a cursor, and the feed's CSV from a cursor on
+		for (const p of ['/residents', '/reconciliations?year=2026', '/reconciliations?year=2025']) out.push([`${p} (by cursor)`, JSON.stringify(await listAll(srv, token, `${base(code)}${p}`, 1))]);
+		for (const p of ['/settlements', '/settlements?period=2026-03']) {
+			let cursor = '';
+			let text = '';
+			for (let n = 0; ; n++) {
+				assert.ok(n < 100, 'the feed ends');
+				const r = (await get(`${base(code)}${p}${p.includes('?') ? '&' : '?'}limit=1${cursor}`, token)).json;
+				if (r.data.length === 0) break;
+				text += JSON.stringify(r);
+				cursor = `&after=${r.next_cursor}`;
+				if (n === 0) out.push([`${p} (CSV after a cursor)`, (await get(`${base(code)}${p}${p.includes('?') ? '&' : '?'}after=${r.next_cursor}`, token, { accept: 'text/csv' })).text]);
+			}
+			out.push([`${p} (by cursor)`, text]);
+		}
 		return out;
 	};
 	const absent = (texts, needles, who) => {
@@ -522,6 +537,138 @@ test('a year that is not an integer from 2000 to 2100 answers 400 invalid_parame
 	}
 	// the year is checked before the municipality: 400 also for another one's code
 	assertProblem(await srv.api('GET', `${base(muni2)}/overview?year=x`, { token: user1.token }), 400, 'invalid_parameter');
+});
+
+/** The municipality's audit events after position `after` (all pages), as token reads them. */
+const eventsOf = async (code, token = admin) => listAll(srv, token, `${base(code)}/audit-events`, 200);
+const sorted = (xs) => [...xs].sort();
+
+test('AUDIT: every read of residents\' personal data is one event per cooperative, naming the reader, in the cooperative\'s trail and the municipality\'s', async () => {
+	const sys = await userWithToken(srv, admin, { kind: 'client', role: 'municipality', municipality_code: muni1 });
+	const seen = new Set((await eventsOf(muni1)).map((e) => e.id));
+	const reads = []; // [action, format, member ids the response held, its number of items]
+	const page = async (p, action, idsOf) => {
+		const r = await json(p, sys.token);
+		const members = idsOf(r);
+		reads.push([action, 'json', members, members.length]);
+		return r;
+	};
+	const csvRead = async (p, action, itemColumn) => {
+		const [, rows] = await csv(p, sys.token);
+		reads.push([action, 'csv', rows.map((x) => x.member_id), new Set(rows.map((x) => x[itemColumn])).size]);
+		return rows;
+	};
+	const residents = await page(`${base(muni1)}/residents?limit=2`, 'residents.read', (r) => r.data.map((x) => x.member_id));
+	assert.equal(residents.data.length, 2);
+	assert.ok(residents.next_cursor, 'a page of 2 of more residents');
+	await csvRead(`${base(muni1)}/residents`, 'residents.read', 'member_id');
+	await page(`${base(muni1)}/cooperatives/${coop.X}`, 'transparency.read', (r) => r.residents.map((x) => x.member_id));
+	const feed = await page(`${base(muni1)}/settlements?limit=3`, 'settlements.read', (r) => r.data.map((x) => x.member_id));
+	await csvRead(`${base(muni1)}/settlements?after=${feed.next_cursor}`, 'settlements.read', 'id');
+	await page(`${base(muni1)}/reconciliations?year=2026`, 'reconciliations.read', (r) => r.data.map((x) => x.member_id));
+	await csvRead(`${base(muni1)}/reconciliations?year=2026`, 'reconciliations.read', 'reconciliation_id'); // a row per month
+	// reads without personal data, or with none to show, are no events
+	await json(`${base(muni1)}/overview`, sys.token);
+	assert.deepEqual((await json(`${base(muni1)}/reconciliations?year=2000`, sys.token)).data, []);
+
+	// the municipality reads its own trail: one event per read (all residents are in X), in order
+	const fresh = (await eventsOf(muni1, sys.token)).filter((e) => !seen.has(e.id));
+	assert.equal(fresh.length, reads.length, JSON.stringify(fresh.map((e) => e.action)));
+	fresh.forEach((e, i) => {
+		const [action, format, members, items] = reads[i];
+		assert.equal(e.action, action);
+		assert.equal(e.municipality_code, muni1);
+		assert.equal(e.cooperative_id, coop.X);
+		assert.equal(e.actor_user_id, sys.user.id);
+		assert.equal(e.actor_role, 'municipality');
+		assert.deepEqual(e.changes.reader, { user_id: sys.user.id, kind: 'client', role: 'municipality', client_id: sys.username });
+		assert.equal(e.changes.query.format, format);
+		assert.equal(e.changes.items, items, `${action} ${format}`);
+		assert.deepEqual(sorted(e.changes.member_ids), sorted([...new Set(members)]), `${action} ${format}: exactly the members answered`);
+	});
+	assert.match(fresh[0].changes.query.parameters, /limit=2/);
+	// the same events in the cooperative's trail, whose chain still verifies
+	const coopEvents = await listAll(srv, admin, `/v1/cooperatives/${coop.X}/audit-events`, 200);
+	const inCoop = new Set(coopEvents.map((e) => e.id));
+	assert.ok(fresh.every((e) => inCoop.has(e.id)));
+	const v = await json(`/v1/cooperatives/${coop.X}/audit-events/verify`);
+	assert.equal(v.ok, true, JSON.stringify(v));
+	// a person's read names the user, not its username
+	await json(`${base(muni1)}/residents?limit=1`, user1.token);
+	const last = (await eventsOf(muni1, user1.token)).at(-1);
+	assert.deepEqual(last.changes.reader, { user_id: user1.user.id, kind: 'person', role: 'municipality' });
+	assert.equal(last.changes.items, 1);
+
+	// who may read a municipality's trail: itself and platform admins
+	assert.ok((await eventsOf(muni2, user2.token)).every((e) => e.municipality_code === muni2));
+	assert.ok(!(await eventsOf(muni2)).some((e) => e.actor_user_id === sys.user.id));
+	assertProblem(await srv.api('GET', `${base(muni1)}/audit-events`, { token: user2.token }), 404, 'not_found');
+	for (const token of [c.coopAdminA.token, c.auditorA.token, c.memberUserA.token]) assertProblem(await srv.api('GET', `${base(muni1)}/audit-events`, { token }), 403, 'forbidden');
+	assertProblem(await srv.api('GET', `${base(muni1)}/audit-events`), 401, 'unauthorized');
+	// ?action= narrows it
+	const feedEvents = await listAll(srv, sys.token, `${base(muni1)}/audit-events?action=settlements.read`, 200);
+	assert.ok(feedEvents.length >= 2 && feedEvents.every((e) => e.action === 'settlements.read'));
+});
+
+/** Runs one statement as coopd_municipal with coopd.municipality = code (null: not set), as
+ * coopd's municipal requests do, straight in SQL; returns the rows. */
+async function asMunicipalRole(code, sql) {
+	const options = ['-c role=coopd_municipal', ...(code ? [`-c coopd.municipality=${code}`] : [])].join(' ');
+	const r = await run('psql', [env.dbUrl, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-A', '-t', '-F', '|', '-c', sql], {
+		env: { PATH: process.env.PATH, LANG: 'C.UTF-8', PGOPTIONS: options },
+	});
+	assert.equal(r.code, 0, `${sql}: ${r.stderr}`);
+	return r.stdout.split('\n').filter((l) => l !== '');
+}
+
+test('ROW-LEVEL SECURITY: under the municipal role the municipality\'s queries return nothing with the other municipality set, or none', async () => {
+	// the role: no superuser, no BYPASSRLS, owns no table; coopd's own user is a member of it
+	const [role] = await psql(env.dbUrl, "SELECT rolsuper, rolbypassrls, rolcanlogin, (SELECT count(*) FROM pg_class WHERE relowner = r.oid) AS owns FROM pg_roles r WHERE rolname = 'coopd_municipal'");
+	assert.deepEqual(role, { rolsuper: 'f', rolbypassrls: 'f', rolcanlogin: 'f', owns: '0' });
+	// the municipal view's own queries, for muni1 (the municipality named in the query)
+	const queries = {
+		residents: `SELECT m.id FROM members m WHERE municipal_resident(m, '${muni1}')`,
+		resident_docs: `SELECT municipal_resident_doc(m)->>'member_id' FROM members m WHERE municipal_resident(m, '${muni1}')`,
+		feed: `SELECT s.member_id FROM settlement_feed f JOIN settlement_rows s ON s.id = f.row_id WHERE f.municipality_code = '${muni1}'`,
+		feed_docs: `SELECT settlement_feed_doc(f, s)->>'id' FROM settlement_feed f JOIN settlement_rows s ON s.id = f.row_id WHERE f.municipality_code = '${muni1}'`,
+		reconciliations: `SELECT d.doc->>'id' FROM reconciliations x CROSS JOIN LATERAL municipal_reconciliation(x, '${muni1}') AS d(doc) WHERE x.status = 'final'`,
+		transparency_residents: `SELECT json_array_length(municipal_cooperative_view('${muni1}', '${coop.X}')->'residents')`,
+		permissions: `SELECT p.id FROM permissions p WHERE p.municipality_code = '${muni1}'`,
+		settlement_rows: `SELECT s.id FROM settlement_rows s WHERE s.municipality_code = '${muni1}'`,
+		audit_events: `SELECT e.id FROM audit_events e WHERE e.municipality_code = '${muni1}'`,
+	};
+	for (const [name, sql] of Object.entries(queries)) {
+		const own = await asMunicipalRole(muni1, sql);
+		assert.ok(own.length > 0 && own[0] !== '0', `${name}: muni1 sees its own rows (the test can fail)`);
+		for (const code of [muni2, null]) {
+			const rows = await asMunicipalRole(code, sql);
+			// (muni1 held a share of X: the transparency view shows, without a resident)
+			assert.ok(rows.length === 0 || (name === 'transparency_residents' && ['', '0'].includes(rows[0])), `${name} with ${code ?? 'no municipality'}: ${rows}`);
+		}
+	}
+	// nor anything of other municipalities without a WHERE at all
+	const all = await asMunicipalRole(muni2, 'SELECT DISTINCT municipality_code FROM members UNION SELECT DISTINCT municipality_code FROM settlement_feed UNION SELECT DISTINCT municipality_code FROM permissions');
+	assert.deepEqual(all, [muni2]);
+	// tables it has no business with are closed altogether; and it writes no audit event itself
+	for (const t of ['invoices', 'customers', 'payments', 'ledger_entries', 'expenses', 'audit_chains']) {
+		const r = await run('psql', [env.dbUrl, '-X', '-q', '-c', `SELECT count(*) FROM ${t}`], { env: { PATH: process.env.PATH, PGOPTIONS: '-c role=coopd_municipal' } });
+		assert.match(r.stderr, /permission denied/, t);
+	}
+	const w = await run('psql', [env.dbUrl, '-X', '-q', '-c', `INSERT INTO audit_events (chain, seq, action, object_type, prev_hash, hash) VALUES ('platform', 999999, 'x.y', 'x', '', '')`], { env: { PATH: process.env.PATH, PGOPTIONS: `-c role=coopd_municipal -c coopd.municipality=${muni1}` } });
+	assert.match(w.stderr, /permission denied/);
+});
+
+test('ROW-LEVEL SECURITY: coopd\'s municipal requests run under the municipal role (take a grant away and they fail)', async () => {
+	const p = `${base(muni1)}/overview`;
+	assert.equal((await srv.api('GET', p, { token: user1.token })).status, 200);
+	await psql(env.dbUrl, 'REVOKE SELECT ON shareholders FROM coopd_municipal');
+	try {
+		assertProblem(await srv.api('GET', p, { token: user1.token }), 500, 'internal_error');
+		assert.equal((await srv.api('GET', p, { token: admin })).status, 200, 'the platform admin runs as coopd\'s own user');
+	} finally {
+		await psql(env.dbUrl, 'GRANT SELECT ON shareholders TO coopd_municipal');
+	}
+	assert.equal((await srv.api('GET', p, { token: user1.token })).status, 200);
 });
 
 test('coopd exits 0 on SIGTERM without a sanitizer report', async () => {

@@ -329,6 +329,7 @@ const EXPECT = {
 	'GET /v1/audit-events/verify': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/audit-events': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/audit-events/verify': {},
+	'GET /v1/municipalities/{code:municipality}/audit-events': {},
 };
 
 // ---------------------------------------------------------------------------------------------
