@@ -436,8 +436,16 @@ static int read_body(struct req *r)
 /* Undoes a failed try, so that the next one starts from the request as the client sent it:
  * handlers rewrite the parsed body (an address flattened into columns, an IBAN normalized), so
  * a body the route takes is parsed again from the raw text. */
+/* A GET that writes no audit event runs read-only (a handler may end the transaction of a logged
+ * read and go on read-only: list_logged). */
+static bool route_read_only(const struct route *route)
+{
+	return strcmp(route->method, "GET") == 0 && !(route->flags & RF_LOGGED);
+}
+
 static int reset_attempt(struct req *r)
 {
+	r->read_only = route_read_only(r->route);
 	err_clear(&r->err);
 	sbuf_reset(&r->out);
 	r->status = 0;
@@ -582,7 +590,7 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 		err_set(&r.err, 405, "method_not_allowed", "allowed: %s", allow);
 		break;
 	case MATCH_OK:
-		r.read_only = strcmp(r.route->method, "GET") == 0 && !(r.route->flags & RF_LOGGED);
+		r.read_only = route_read_only(r.route);
 		if (!(r.route->flags & RF_PUBLIC) && authenticate(&r) != 0)
 			break;
 		if (read_body(&r) != 0)

@@ -58,8 +58,11 @@ CREATE OR REPLACE FUNCTION base36_digit(n bigint) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN substr('0123456789abcdefghijklmnopqrstuvwxyz', (n % 36)::integer + 1, 1);
 
+-- Not STRICT: a STRICT SQL function is inlined only when its body is strict, which coalesce and
+-- nullif are not; called instead of inlined, it cost every feed item some 8 µs, a quarter of its
+-- row's document. (Positions are never null.)
 CREATE OR REPLACE FUNCTION list_cursor(pos bigint) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN 'c' || coalesce(nullif(ltrim(
               base36_digit(pos / 4738381338321616896) ||
               base36_digit(pos / 131621703842267136) || base36_digit(pos / 3656158440062976) ||

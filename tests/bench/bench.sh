@@ -888,36 +888,63 @@ timed() { # OUT_FILE COMMAND...
 	b=$(date +%s.%N)
 	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b - a }'
 }
-feed_copy() { psql "$db_url" -X -q -c "$1"; }
+# COPY runs as coopd runs a municipal system's request: as the role coopd_municipal, with the
+# municipality set, under the same row-level security
+feed_copy() { PGOPTIONS="-c role=coopd_municipal -c coopd.municipality=GM0344" psql "$db_url" -X -q -c "$1"; }
 feed_csv_api() { # CODE
 	curl -fsS -H "Authorization: Bearer $token" -H 'Accept: text/csv' \
 		"$base/v1/municipalities/$1/settlements"
 }
 # every JSON page of the feed, one request after another on one keep-alive connection, as a
-# municipal system polls it (node's fetch: a shell loop would measure itself, not the service)
+# municipal system polls it: each page parsed, its next_cursor followed (node's http module with a
+# keep-alive agent: a shell loop would measure itself, and fetch costs ~1 ms a request itself)
 feed_json_api() { # CODE
 	node -e '
+const http = require("http");
 const [base, token, code] = process.argv.slice(1);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const get = (url) => new Promise((resolve, reject) => {
+	http.get(url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+		const parts = [];
+		res.on("data", (d) => parts.push(d));
+		res.on("end", () => resolve([res.statusCode, Buffer.concat(parts).toString("utf8")]));
+	}).on("error", reject);
+});
 (async () => {
 	let after = "";
 	for (;;) {
-		const r = await fetch(`${base}/v1/municipalities/${code}/settlements?limit=200${after}`,
-			{ headers: { authorization: `Bearer ${token}` } });
-		if (r.status !== 200) throw new Error(`feed page: ${r.status}`);
-		const text = await r.text();
+		const [status, text] = await get(`${base}/v1/municipalities/${code}/settlements?limit=200${after}`);
+		if (status !== 200) throw new Error(`feed page: ${status}`);
 		const page = JSON.parse(text);
 		if (page.data.length === 0) break;
 		process.stdout.write(text + "\n");
 		after = `&after=${page.next_cursor}`;
 	}
+	agent.destroy();
 })().catch((e) => { console.error(e.message); process.exit(1); });' "$base" "$token" "$1"
 }
 hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$coopd_pid/status"; } # kB
-token=$(login)
-[ -n "$token" ] || die "could not log in as admin"
+# the feed is read as a municipal system reads it: an API client of the municipality
+# (client_credentials), whose requests run under row-level security and are audited
+admin_token=$(login)
+[ -n "$admin_token" ] || die "could not log in as admin"
+client_token() { # CODE: a new API client of that municipality, logged in
+	local secret
+	secret=$(curl -fsS -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+		-d "{\"username\":\"bench-feed-$1\",\"kind\":\"client\",\"role\":\"municipality\",\"municipality_code\":\"$1\"}" \
+		"$base/v1/users" | sed -n 's/.*"client_secret" *: *"\([^"]*\)".*/\1/p')
+	[ -n "$secret" ] || return 1
+	curl -fsS -H 'Content-Type: application/json' \
+		-d "{\"grant_type\":\"client_credentials\",\"client_id\":\"bench-feed-$1\",\"client_secret\":\"$secret\"}" \
+		"$base/v1/auth/token" | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p'
+}
+token=$(client_token GM0345)
+[ -n "$token" ] || die "could not make an API client of GM0345"
 hwm_start=$(hwm)
 feed_csv_api GM0345 >"$work/feed_small.csv" || die "the feed export failed"
 hwm_small=$(hwm)
+token=$(client_token GM0344)
+[ -n "$token" ] || die "could not make an API client of GM0344"
 small_rows=$(($(wc -l <"$work/feed_small.csv") - 1))
 f_api=() f_copy=() j_api=() j_copy=()
 for ((r = 1; r <= rounds; r++)); do
