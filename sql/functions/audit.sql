@@ -146,7 +146,8 @@ DECLARE
     n integer := 0;
 BEGIN
     IF cardinality(p_cooperatives) IS DISTINCT FROM cardinality(p_members) THEN
-        RAISE EXCEPTION 'audit_municipal_read: the arrays differ in length';
+        -- the calling statement is wrong: a 500
+        RAISE EXCEPTION 'the arrays of audit_municipal_read differ in length' USING ERRCODE = 'XX000';
     END IF;
     SELECT jsonb_build_object('user_id', u.id, 'kind', u.kind, 'role', u.role)
            || CASE WHEN u.kind = 'client' THEN jsonb_build_object('client_id', u.username)

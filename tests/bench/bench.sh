@@ -891,6 +891,12 @@ timed() { # OUT_FILE COMMAND...
 # COPY runs as coopd runs a municipal system's request: as the role coopd_municipal, with the
 # municipality set, under the same row-level security
 feed_copy() { PGOPTIONS="-c role=coopd_municipal -c coopd.municipality=GM0344" psql "$db_url" -X -q -c "$1"; }
+# (the same COPY without parallel workers, as one backend runs it: shown, not judged; a page of
+# 200 is always read by one backend, while COPY of the whole feed gets a Gather with workers)
+feed_copy_serial() {
+	PGOPTIONS="-c role=coopd_municipal -c coopd.municipality=GM0344 -c max_parallel_workers_per_gather=0" \
+		psql "$db_url" -X -q -c "$1"
+}
 feed_csv_api() { # CODE
 	curl -fsS -H "Authorization: Bearer $token" -H 'Accept: text/csv' \
 		"$base/v1/municipalities/$1/settlements"
@@ -946,14 +952,15 @@ hwm_small=$(hwm)
 token=$(client_token GM0344)
 [ -n "$token" ] || die "could not make an API client of GM0344"
 small_rows=$(($(wc -l <"$work/feed_small.csv") - 1))
-f_api=() f_copy=() j_api=() j_copy=()
+f_api=() f_copy=() j_api=() j_copy=() j_serial=()
 for ((r = 1; r <= rounds; r++)); do
 	f_copy+=("$(timed "$work/feed_copy.csv" feed_copy "$(feed_csv_sql GM0344)")")
 	f_api+=("$(timed "$work/feed_api.csv" feed_csv_api GM0344)")
 	j_copy+=("$(timed "$work/feed_copy.json" feed_copy "$(feed_json_sql GM0344)")")
+	j_serial+=("$(timed "$work/feed_copy.json" feed_copy_serial "$(feed_json_sql GM0344)")")
 	j_api+=("$(timed "$work/feed_api.json" feed_json_api GM0344)")
-	printf 'round %d/%d  feed as CSV: API %.3f s | COPY %.3f s | as JSON pages of 200: API %.3f s | COPY %.3f s\n' \
-		"$r" "$rounds" "${f_api[-1]}" "${f_copy[-1]}" "${j_api[-1]}" "${j_copy[-1]}"
+	printf 'round %d/%d  feed as CSV: API %.3f s | COPY %.3f s | as JSON pages of 200: API %.3f s | COPY %.3f s (serial %.3f s)\n' \
+		"$r" "$rounds" "${f_api[-1]}" "${f_copy[-1]}" "${j_api[-1]}" "${j_copy[-1]}" "${j_serial[-1]}"
 done
 hwm_big=$(hwm)
 big_rows=$(($(wc -l <"$work/feed_api.csv") - 1))
@@ -961,13 +968,15 @@ big_rows=$(($(wc -l <"$work/feed_api.csv") - 1))
 cmp -s "$work/feed_api.csv" <(tr -d '\r' <"$work/feed_copy.csv" | sed 's/$/\r/') ||
 	echo "  (note: the service's CSV and COPY's differ in more than line ends)"
 m_fa=$(median "${f_api[@]}") m_fc=$(median "${f_copy[@]}")
-m_ja=$(median "${j_api[@]}") m_jc=$(median "${j_copy[@]}")
+m_ja=$(median "${j_api[@]}") m_jc=$(median "${j_copy[@]}") m_js=$(median "${j_serial[@]}")
 echo
 echo "GET /v1/municipalities/{code}/settlements: $feed_rows rows (seeded in ${feed_seed_s} s)"
 printf '  CSV, one streamed export: %.3f s, COPY of the same query %.3f s (medians); ratio %s\n' \
 	"$m_fa" "$m_fc" "$(ratio "$m_fa" "$m_fc")"
 printf '  JSON, %d pages of 200: %.3f s, COPY of the documents %.3f s (medians); ratio %s\n' \
 	"$(((feed_rows + 199) / 200))" "$m_ja" "$m_jc" "$(ratio "$m_ja" "$m_jc")"
+printf '  (not judged: that COPY without parallel workers %.3f s; ratio %s)\n' \
+	"$m_js" "$(ratio "$m_ja" "$m_js")"
 printf '  coopd peak resident memory: %s kB at start, %s kB after %s rows, %s kB after %s rows\n' \
 	"$hwm_start" "$hwm_small" "$small_rows" "$hwm_big" "$big_rows"
 printf '  target at most 1.5 times COPY: CSV %s, JSON %s\n' \
