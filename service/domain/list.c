@@ -104,8 +104,9 @@ int list_query(struct req *r, struct list_stmt *s, int nfilters, const char *con
 }
 
 /* The query of a logged read as the audit event records it: {"format", "parameters"}, the
- * request's query string (the cursor, limit and filters): at most 512 bytes of it, a byte that
- * is not printable ASCII as '?' (the client's bytes need not be UTF-8). */
+ * request's query string (the cursor, limit and filters) as the client sent it, at most 512 bytes
+ * of it. Civetweb refuses a request line with raw bytes outside ASCII; a byte that is not
+ * printable ASCII would still become '?', so that the event is always valid JSON. */
 char *read_query_json(struct req *r)
 {
 	const char *qs = r->ri && r->ri->query_string ? r->ri->query_string : "";
@@ -118,6 +119,30 @@ char *read_query_json(struct req *r)
 	char *text = q ? json_dumps(q, JSON_COMPACT) : NULL;
 	json_decref(q);
 	return text;
+}
+
+/* The CSV form of logged list s with its parameters p (n of them; the last two: the request id
+ * and the query): logs every row and commits that, then streams the rows logged in a read-only
+ * transaction of its own. */
+static int logged_export(struct req *r, struct logged_list *s, const char **p, int n)
+{
+	PGresult *res =
+	    db_tx_export(r->db, &r->err) == 0 ? db_exec(r->db, &s->log, n, p, &r->err) : NULL;
+	if (!res)
+		return -1;
+	const char *b = db_col(res, 0, "bound"), *m = db_col(res, 0, "members");
+	char *bound = b ? strdup(b) : NULL, *members = m ? strdup(m) : NULL;
+	PQclear(res);
+	int rc = (b && !bound) || (m && !members) ? err_internal(&r->err) : req_commit(r);
+	if (rc == 0) {
+		r->read_only = true;
+		p[n - 2] = bound;
+		p[n - 1] = members;
+		rc = req_db(r) ? csv_export(r, &s->csv, n, p) : -1;
+	}
+	free(bound);
+	free(members);
+	return rc;
 }
 
 int list_logged(struct req *r, struct logged_list *s, int nfilters, const char *const *filters,
@@ -145,33 +170,12 @@ int list_logged(struct req *r, struct logged_list *s, int nfilters, const char *
 	p[2 + nfilters] = r->request_id;
 	p[3 + nfilters] = query;
 	int n = 4 + nfilters, rc;
-	if (!r->csv) {
+	if (r->csv) {
+		rc = logged_export(r, s, p, n);
+	} else {
 		PGresult *res = db_exec(r->db, &s->page, n, p, &r->err);
 		rc = res ? list_result(r, res, limit, feed ? pos : -1) : -1;
 		PQclear(res);
-	} else {
-		PGresult *res = db_tx_export(r->db, &r->err) == 0
-		                    ? db_exec(r->db, &s->log, n, p, &r->err)
-		                    : NULL;
-		rc = res ? 0 : -1;
-		char *bound = NULL, *members = NULL;
-		if (res) {
-			const char *b = db_col(res, 0, "bound"), *m = db_col(res, 0, "members");
-			bound = b ? strdup(b) : NULL;
-			members = m ? strdup(m) : NULL;
-			rc = (b && !bound) || (m && !members) ? err_internal(&r->err) : 0;
-			PQclear(res);
-		}
-		/* The events commit before the export starts; it reads in a transaction of its own.
-		 */
-		if (rc == 0 && (rc = req_commit(r)) == 0) {
-			r->read_only = true;
-			p[2 + nfilters] = bound;
-			p[3 + nfilters] = members;
-			rc = req_db(r) ? csv_export(r, &s->csv, n, p) : -1;
-		}
-		free(bound);
-		free(members);
 	}
 	free(query);
 	return rc;

@@ -43,8 +43,9 @@ struct list_stmt {
  * events name exactly the items that leave the service.
  * - page: the page of LIST_PAGE, and its items logged, in one statement: the items logged are
  *   the items answered, and the events commit before the page is sent.
- * - log (CSV): every row the export will hold, logged; returns bound, the highest position, and
- *   members, the members logged ('{...}' uuid[] text). It commits before the first row is sent,
+ * - log (CSV): every row the export will hold, logged (grouped by cooperative and member: the
+ *   rows of a whole feed are many); returns bound, the highest position, and members, the
+ *   members logged ('{...}' uuid[] text). It commits before the first row is sent,
  *   so an export that is cut off is still on record.
  * - csv (CSV): the CSV form of LIST_SQL over the rows logged: position at most $bound, member in
  *   $members. The export reads a later snapshot than the log; these conditions keep it to what was
@@ -64,17 +65,19 @@ struct logged_list {
 		         " AS c, " member " AS m FROM " from " WHERE " key " > $1 AND (" where     \
 		         ") ORDER BY " key " LIMIT $2), logged AS MATERIALIZED ("                  \
 		         "SELECT audit_municipal_read($3, '" action "', '" type "', " p1 ", " p2   \
-		         "::jsonb, array_agg(p.c ORDER BY p.pos), array_agg(p.m ORDER BY p.pos))"  \
+		         "::jsonb, array_agg(p.c ORDER BY p.pos), array_agg(p.m ORDER BY p.pos),"  \
+		         " NULL)"                                                                  \
 		         " AS n FROM (SELECT c, m, pos FROM page ORDER BY pos"                     \
 		         " LIMIT $2::bigint - 1) p)"                                               \
 		         " SELECT doc, pos FROM page WHERE (SELECT n FROM logged) IS NOT NULL"     \
 		         " ORDER BY pos"),                                                         \
-		.log = STMT(                                                                       \
-		    "SELECT audit_municipal_read($3, '" action "', '" type "', " p1 ", " p2        \
-		    "::jsonb, array_agg(x.c), array_agg(x.m)) AS events, max(x.pos) AS bound,"     \
-		    " array_agg(DISTINCT x.m)::text AS members FROM (SELECT " coop                 \
-		    " AS c, " member " AS m, " key " AS pos FROM " from " WHERE " key              \
-		    " > $1 AND (" where ") LIMIT $2) x"),                                          \
+		.log =                                                                             \
+		    STMT("SELECT audit_municipal_read($3, '" action "', '" type "', " p1 ", " p2   \
+		         "::jsonb, array_agg(x.c), array_agg(x.m), array_agg(x.n)) AS events,"     \
+		         " max(x.pos) AS bound, array_agg(DISTINCT x.m)::text AS members"          \
+		         " FROM (SELECT " coop " AS c, " member " AS m, count(*) AS n, max(" key   \
+		         ") AS pos FROM " from " WHERE " key " > $1 AND (" where ") GROUP BY 1, 2" \
+		         " LIMIT $2) x"),                                                          \
 		.csv = STMT(LIST_SQL(columns,                                                      \
 		                     csv_from " JOIN unnest(" p2 "::uuid[]) AS logged(member_id)"  \
 		                              " ON logged.member_id = " member,                    \

@@ -66,8 +66,8 @@ static struct stmt cooperative_stmt =
     STMT("SELECT d::text AS doc FROM municipal_cooperative_view($1, $2::uuid) d"
          " WHERE audit_municipal_read($1, 'transparency.read', 'member', $3, $4::jsonb,"
          "  ARRAY(SELECT $2::uuid FROM json_array_elements(d -> 'residents')),"
-         "  ARRAY(SELECT (e ->> 'member_id')::uuid FROM json_array_elements(d -> 'residents') e))"
-         "  IS NOT NULL");
+         "  ARRAY(SELECT (e ->> 'member_id')::uuid FROM json_array_elements(d -> 'residents') e),"
+         "  NULL) IS NOT NULL");
 
 /* ?year=, an integer from 2000 to 2100 (else 400 invalid_parameter), into year; absent: the
  * current year (Europe/Amsterdam) minus back. */

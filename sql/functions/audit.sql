@@ -129,15 +129,18 @@ RETURN (SELECT row_to_json(d) FROM (SELECT
 
 -- A read of residents' personal data (SPEC §7, §9 "Audit"): one event per cooperative whose
 -- residents the response holds, in that cooperative's chain and with the municipality, so that
--- it shows in both trails. p_cooperatives and p_members are parallel arrays, an element per item
--- of the response; the event counts its cooperative's items and lists their members. It names the
+-- it shows in both trails. p_cooperatives, p_members and p_items are parallel arrays: a
+-- cooperative, a member and how many items of the response are theirs (p_items null: one each,
+-- an element per item; an export of many rows passes them grouped). The event counts its
+-- cooperative's items and lists their members. It names the
 -- reader: the caller of the request (coopd.user_id) with its role and, for an API client, its
 -- client_id (a person's username is not repeated into the cooperative's trail). Chains are
 -- appended in the order of their cooperative's id, so that two such reads never wait for each
 -- other crosswise. Returns the number of events (none when there were no items).
 CREATE OR REPLACE FUNCTION audit_municipal_read(p_code text, p_action text, p_object_type text,
                                                 p_request_id text, p_query jsonb,
-                                                p_cooperatives uuid[], p_members uuid[])
+                                                p_cooperatives uuid[], p_members uuid[],
+                                                p_items bigint[])
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
     actor uuid := request_user_id();
@@ -145,7 +148,8 @@ DECLARE
     g record;
     n integer := 0;
 BEGIN
-    IF cardinality(p_cooperatives) IS DISTINCT FROM cardinality(p_members) THEN
+    IF cardinality(p_cooperatives) IS DISTINCT FROM cardinality(p_members)
+       OR cardinality(p_items) <> cardinality(p_members) THEN
         -- the calling statement is wrong: a 500
         RAISE EXCEPTION 'the arrays of audit_municipal_read differ in length' USING ERRCODE = 'XX000';
     END IF;
@@ -153,9 +157,9 @@ BEGIN
            || CASE WHEN u.kind = 'client' THEN jsonb_build_object('client_id', u.username)
                    ELSE '{}' END
       INTO reader FROM users u WHERE u.id = actor;
-    FOR g IN SELECT x.c, count(*) AS items,
+    FOR g IN SELECT x.c, sum(coalesce(x.n, 1)) AS items,
                     jsonb_agg(DISTINCT x.m) FILTER (WHERE x.m IS NOT NULL) AS members
-             FROM unnest(p_cooperatives, p_members) AS x(c, m)
+             FROM unnest(p_cooperatives, p_members, p_items) AS x(c, m, n)
              WHERE x.c IS NOT NULL GROUP BY x.c ORDER BY x.c LOOP
         PERFORM audit_append(g.c, p_code, actor, nullif(current_setting('coopd.role', true), ''),
                              p_action, p_object_type, NULL, p_request_id,

@@ -11,6 +11,7 @@
 // today, and the default years are checked against the explicit ones.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {
 	setup, cast, assertProblem, assertKeys, apiCreate, apiCooperative, apiMember, apiMunicipality, apiPermission,
 	userWithToken, listAll, csvRows, todayNl, addDays, VALID, psql, run,
@@ -617,6 +618,36 @@ test('AUDIT: every read of residents\' personal data is one event per cooperativ
 	// ?action= narrows it
 	const feedEvents = await listAll(srv, sys.token, `${base(muni1)}/audit-events?action=settlements.read`, 200);
 	assert.ok(feedEvents.length >= 2 && feedEvents.every((e) => e.action === 'settlements.read'));
+});
+
+test('AUDIT: a bad cursor or limit is a 400 and no event; raw bytes in the query are refused, percent-encoded ones recorded as sent', async () => {
+	const count = async () => (await eventsOf(muni1)).length;
+	const before = await count();
+	for (const q of ['after=zz!', 'after=c', 'limit=0', 'limit=201', 'limit=x', `after=${'c'.repeat(300)}`]) {
+		for (const p of ['/residents', '/settlements', '/reconciliations']) {
+			assertProblem(await srv.api('GET', `${base(muni1)}${p}?${q}`, { token: user1.token }), 400, 'invalid_parameter');
+		}
+		assertProblem(await srv.api('GET', `${base(muni1)}/settlements?${q}`, { token: user1.token, headers: { accept: 'text/csv' } }), 400, 'invalid_parameter');
+	}
+	assert.equal(await count(), before, 'a refused read is no event');
+	// raw bytes (Latin-1 é, then 0xff) in the query string, as a hand-written client sends them
+	const head = `GET ${base(muni1)}/residents?limit=1&note=caf`;
+	const tail = ` HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${user1.token}\r\nConnection: close\r\n\r\n`;
+	const text = await new Promise((resolve, reject) => {
+		const chunks = [];
+		const sock = net.connect({ host: '127.0.0.1', port: srv.port }, () => sock.end(Buffer.concat([Buffer.from(head), Buffer.from([0xe9, 0xff]), Buffer.from(tail)])));
+		sock.on('data', (d) => chunks.push(d));
+		sock.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+		sock.on('error', reject);
+	});
+	assert.match(text, /^HTTP\/1\.1 400 /, text);
+	assert.match(text, /application\/problem\+json/);
+	assert.equal(await count(), before);
+	// the same bytes percent-encoded: read, and the query kept as the client sent it
+	await json(`${base(muni1)}/residents?limit=1&note=caf%E9%FF`, user1.token);
+	const last = (await eventsOf(muni1)).at(-1);
+	assert.equal(last.action, 'residents.read');
+	assert.equal(last.changes.query.parameters, 'limit=1&note=caf%E9%FF');
 });
 
 /** Runs one statement as coopd_municipal with coopd.municipality = code (null: not set), as
