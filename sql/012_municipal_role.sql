@@ -71,7 +71,8 @@ GRANT INSERT ON settlement_acknowledgements TO coopd_municipal;
 -- The caller's own user row (GET /v1/me, the token check), its logged-out tokens and its
 -- Idempotency-Key records.
 GRANT SELECT ON users, revoked_tokens TO coopd_municipal;
-GRANT SELECT, INSERT, DELETE ON idempotency_keys TO coopd_municipal;
+-- (UPDATE: a key is stored by INSERT ... ON CONFLICT DO UPDATE.)
+GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO coopd_municipal;
 
 -- Row-level security binds roles that do not own the table (coopd's own user owns them all and
 -- is not bound); only coopd_municipal has policies, so any other such role sees nothing.

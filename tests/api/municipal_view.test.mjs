@@ -711,6 +711,39 @@ test('ROW-LEVEL SECURITY: coopd\'s municipal requests run under the municipal ro
 	assert.equal((await srv.api('GET', p, { token: user1.token })).status, 200);
 });
 
+test('ROW-LEVEL SECURITY: a municipal write with an Idempotency-Key replays under the role, and another user\'s same key is its own', async () => {
+	const key = `muni-${Date.now()}`;
+	const post = (code, token, validFrom) => srv.api('POST', `${base(code)}/policies`, { token, body: { valid_from: validFrom }, headers: { 'idempotency-key': key } });
+	const first = await post(muni1, user1.token, '2031-01-01');
+	assert.equal(first.status, 201, first.text);
+	const replay = await post(muni1, user1.token, '2031-01-01');
+	assert.equal(replay.status, 201);
+	assert.equal(replay.json.id, first.json.id, 'replayed, not created again');
+	assertProblem(await post(muni1, user1.token, '2032-01-01'), 422, 'idempotency_key_reused');
+	// the other municipality's user, same key: a request of its own
+	const other = await post(muni2, user2.token, '2031-01-01');
+	assert.equal(other.status, 201, other.text);
+	assert.notEqual(other.json.id, first.json.id);
+	assert.equal(other.json.municipality_code, muni2);
+	// and its acknowledgement of a feed row, with a key, twice: one acknowledgement
+	const row = (await json(`${base(muni2)}/settlements?limit=1`, user2.token)).data[0];
+	const ack = () => srv.api('POST', `${base(muni2)}/settlements/${row.id}/acknowledgement`, { token: user2.token, headers: { 'idempotency-key': `${key}-ack` } });
+	const a1 = await ack();
+	const a2 = await ack();
+	assert.equal(a1.status, 200, a1.text);
+	assert.equal(a2.status, 200);
+	assert.equal(a2.json.acknowledged_at, a1.json.acknowledged_at);
+	// its own user, and logging out, under the role: the logged-out token is refused afterwards
+	const u = await userWithToken(srv, admin, { role: 'municipality', municipality_code: muni2 });
+	const me = await srv.api('GET', '/v1/me', { token: u.token });
+	assert.equal(me.status, 200, me.text);
+	assert.equal(me.json.id, u.user.id);
+	const out = await srv.api('POST', '/v1/auth/logout', { token: u.token });
+	assert.ok(out.status === 204 || out.status === 200, out.text);
+	assertProblem(await srv.api('GET', '/v1/me', { token: u.token }), 401, 'unauthorized');
+	assertProblem(await srv.api('GET', `${base(muni2)}/overview`, { token: u.token }), 401, 'unauthorized');
+});
+
 test('coopd exits 0 on SIGTERM without a sanitizer report', async () => {
 	await srv.stop();
 });
