@@ -8,6 +8,7 @@
 #include <civetweb.h>
 #include <jansson.h>
 #include <libxml/parser.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -115,6 +116,13 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "serve";
 
 	json_object_seed(0); /* before any thread exists */
+	/* A request's memory (a page of 200 feed items: ~190 kB of response and as much of
+	 * PGresult) is freed when it ends. With glibc's defaults every worker's arena gave that
+	 * back to the kernel (madvise) and faulted it in again on the next request: two thirds of
+	 * coopd's CPU time on feed pages. Freed memory up to 32 MiB an arena is kept for the next
+	 * request, and buffers up to 4 MiB come from the arena instead of a fresh mapping each. */
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	xmlInitParser();
 	if (router_init(err, sizeof err) != 0)
 		return fail("routes", err);
