@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The `make test` runner (the Makefile has built build/coopd, build/coopd-san and build/tests/*):
 #   1. every unit test binary in build/tests/ (each ends with "N passed, N failed");
+#   1a. the contract document: redocly lint (recommended-strict) and its examples (Ajv 2020);
 #   1b. every libFuzzer target of tests/fuzz/ over its corpus, then a short mutation run;
 #   2. every tests/unit/*.sql check on a freshly migrated database;
 #   3. the API suite (tests/api/*.test.mjs, node:test) against build/coopd and then against
@@ -80,6 +81,42 @@ else
 	printf '%s\n' "$out" | tail -n 40 | sed 's/^/    /'
 	count 0 1
 	failures+=("SI-UBL validation of the unit samples")
+fi
+
+# --- 1a. the contract document -------------------------------------------------------------
+# api/openapi.yaml under Redocly's recommended-strict rules (tests/contract/lint/redocly.yaml),
+# then every example in it against its schema (tests/contract/lint/examples.mjs, Ajv 2020): one
+# passed or failed each. The pinned tools come from tests/contract/lint/package-lock.json by
+# `npm ci`, skipped while node_modules holds what that lock file names.
+echo "== contract lint"
+lintdir=tests/contract/lint
+if cmp -s "$lintdir/package-lock.json" "$lintdir/node_modules/.coopd-package-lock.json" ||
+	{ (cd "$lintdir" && npm ci --no-audit --no-fund --loglevel=error) >"$work/npm-lint.out" 2>&1 &&
+		cp "$lintdir/package-lock.json" "$lintdir/node_modules/.coopd-package-lock.json"; }; then
+	if out=$(cd "$lintdir" && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true NO_COLOR=1 \
+		node_modules/.bin/redocly lint --config redocly.yaml ../../../api/openapi.yaml 2>&1); then
+		count 1 0
+		echo "ok   redocly lint api/openapi.yaml (recommended-strict): $(printf '%s\n' "$out" | grep -E 'valid|Woohoo' | tail -n 1)"
+	else
+		count 0 1
+		echo "FAIL redocly lint api/openapi.yaml (recommended-strict)"
+		printf '%s\n' "$out" | grep -v -E '^\s*$|[╔╚║]' | tail -n 60 | sed 's/^/    /'
+		failures+=("contract lint: redocly lint api/openapi.yaml")
+	fi
+	if out=$(node "$lintdir/examples.mjs" api/openapi.yaml 2>&1); then
+		count 1 0
+		echo "ok   $(printf '%s\n' "$out" | tail -n 1)"
+	else
+		count 0 1
+		echo "FAIL examples of api/openapi.yaml against their schemas"
+		printf '%s\n' "$out" | head -n 40 | sed 's/^/    /'
+		printf '%s\n' "$out" | tail -n 1 | sed 's/^/    /'
+		failures+=("contract lint: examples of api/openapi.yaml")
+	fi
+else
+	tail -n 30 "$work/npm-lint.out" | sed 's/^/    /'
+	count 0 2
+	failures+=("contract lint: npm ci in $lintdir failed")
 fi
 
 # --- 1b. the fuzz targets -------------------------------------------------------------------

@@ -74,11 +74,11 @@ test('coopd --version prints the same version as the API-Version header', async 
 	assert.ok(r.stdout.includes(h.headers.get('api-version')), `--version printed ${JSON.stringify(r.stdout)}`);
 });
 
-test('GET /v1/openapi.json is the OpenAPI 3.0.3 document whose info.version is the API-Version', async () => {
+test('GET /v1/openapi.json is the OpenAPI 3.1.0 document whose info.version is the API-Version', async () => {
 	const r = await srv.api('GET', '/v1/openapi.json');
 	assert.equal(r.status, 200);
 	assert.match(r.headers.get('content-type'), /^application\/json/);
-	assert.equal(r.json.openapi, '3.0.3');
+	assert.equal(r.json.openapi, '3.1.0');
 	assert.equal(r.json.info.version, r.headers.get('api-version'));
 	assert.ok(r.json.paths && Object.keys(r.json.paths).length > 0);
 });
@@ -86,7 +86,7 @@ test('GET /v1/openapi.json is the OpenAPI 3.0.3 document whose info.version is t
 test('GET /v1/openapi.yaml serves api/openapi.yaml with the same paths as openapi.json', async () => {
 	const y = await srv.api('GET', '/v1/openapi.yaml');
 	assert.equal(y.status, 200);
-	assert.match(y.text, /^openapi:\s*['"]?3\.0\.3['"]?\s*$/m);
+	assert.match(y.text, /^openapi:\s*['"]?3\.1\.0['"]?\s*$/m);
 	const onDisk = fs.readFileSync(path.join(ROOT, 'api/openapi.yaml'), 'utf8');
 	assert.equal(y.text, onDisk, 'the served YAML is api/openapi.yaml');
 	const j = await srv.api('GET', '/v1/openapi.json');
