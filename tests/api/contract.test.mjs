@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ROOT } from './harness.mjs'; // installs the validator's packages when they are missing
-import { loadContract, Contract, csvHeaderRow } from '../contract/validate/contract.mjs';
+import { loadContract, loadGaps, Contract, csvHeaderRow } from '../contract/validate/contract.mjs';
 
 const contract = loadContract(path.join(ROOT, 'api/openapi.yaml'));
 const VERSION = contract.doc.info.version;
@@ -131,4 +131,46 @@ test('closed objects: allOf parts combine, extras fail, free-form objects stay o
 	assert.match(run(strict, { id: 'a', n: 1.5 }).join('\n'), /\/n: must be integer/);
 	assert.deepEqual(run(new Contract(structuredClone(doc), { closed: false }), { id: 'a', zz: 1 }), []);
 	assert.throws(() => new Contract({ ...structuredClone(doc), openapi: '3.0.3' }), /OpenAPI 3\.1 expected/);
+});
+
+test('a CSV schema with x-csv-columns and a pattern: the columns and the text are checked; known gaps are reported, not failed', () => {
+	const doc = {
+		openapi: '3.1.0',
+		info: { title: 't', version: '1.0.0' },
+		paths: {
+			'/l': {
+				get: {
+					responses: {
+						200: {
+							description: 'x',
+							headers: { 'X-Only': { schema: { type: 'string' } } },
+							content: { 'text/csv': { schema: { $ref: '#/components/schemas/LCsv' } } },
+						},
+					},
+				},
+			},
+		},
+		components: {
+			schemas: {
+				LCsv: { type: 'string', contentMediaType: 'text/csv', 'x-csv-columns': ['id', 'name'], pattern: '^id,name\\r\\n' },
+			},
+		},
+	};
+	const c = new Contract(structuredClone(doc));
+	const run = (k, body, h = []) => k.check({ method: 'GET', path: '/l', status: 200, headers: ['Content-Type', 'text/csv; charset=utf-8; header=present', ...h], body });
+	assert.deepEqual(run(c, 'id,name\r\n1,a\r\n'), []);
+	assert.match(run(c, 'id,naam\r\n').join('\n'), /CSV header row differs/);
+	assert.match(run(c, 'id,name\n1,a\n').join('\n'), /CSV text: .*must match pattern/, 'the pattern of the schema (CRLF)');
+	const gapped = new Contract(structuredClone(doc), { gaps: [{ id: 'G1', operation: 'GET /l', status: 200, error: '^header x-extra is not documented' }] });
+	assert.deepEqual(run(gapped, 'id,name\r\n', ['X-Extra', '1']), [], 'a known gap is not a failure');
+	assert.equal(gapped.gapHits.get('G1'), 1, 'but it is counted');
+	assert.match(run(gapped, 'id,name\r\n', ['X-Other', '1']).join('\n'), /header x-other is not documented/, 'only that gap');
+});
+
+test('every entry of doc-gaps.json names an operation of the document and a fix', () => {
+	for (const g of loadGaps()) {
+		const [method, template] = g.operation.split(' ');
+		assert.ok(contract.doc.paths[template]?.[method.toLowerCase()], `${g.id}: ${g.operation} is an operation of api/openapi.yaml`);
+		assert.ok(g.fix && g.error && new RegExp(g.error), `${g.id} has an error pattern and a fix`);
+	}
 });

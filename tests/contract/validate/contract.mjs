@@ -400,6 +400,11 @@ export class Contract {
 					);
 				}
 			}
+			// The CSV text against its schema too (a string schema: e.g. the header row's pattern).
+			if (media.schema && !errors.length) {
+				const validate = this.validator(`${where}/content/${mediaKey}`, media.schema);
+				if (!validate(text)) errors.push(...formatAjv(validate.errors).map((e) => `CSV text: ${e}`));
+			}
 		}
 		return errors;
 	}
