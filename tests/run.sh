@@ -4,7 +4,8 @@
 #   1a. the contract document: redocly lint (recommended-strict) and its examples (Ajv 2020);
 #   1b. every libFuzzer target of tests/fuzz/ over its corpus, then a short mutation run;
 #   2. every tests/unit/*.sql check on a freshly migrated database;
-#   3. the API suite (tests/api/*.test.mjs, node:test) against build/coopd and then against
+#   3. the API suite (tests/api/*.test.mjs, node:test; every response validated against
+#      api/openapi.yaml, the sum printed under "== contract") against build/coopd and then against
 #      build/coopd-san (AddressSanitizer + UndefinedBehaviorSanitizer; a leak or error makes
 #      coopd's exit code non-zero, which the suite reports as a failure).
 # One private PostgreSQL cluster (fsync off) serves the whole run; every API test file makes its
@@ -23,6 +24,7 @@ export LANG=C.UTF-8
 passed=0
 failed=0
 failures=()
+contract_summary=()
 
 work=$(mktemp -d /tmp/coopd-test-run.XXXXXX)
 chmod 755 "$work"
@@ -184,6 +186,17 @@ if [ ${#sql_checks[@]} -gt 0 ]; then
 fi
 
 # --- 3. the API suite against each binary ---------------------------------------------------
+# Every response the suite receives is validated against api/openapi.yaml by the harness (the
+# contract check, tests/contract/validate/): its pinned packages first. Each test process
+# appends its count to the tally; the sum is printed at the end.
+echo "== contract validator packages"
+if out=$(cd tests/contract/validate && npm ci --no-audit --no-fund --silent 2>&1); then
+	echo "ok   npm ci tests/contract/validate"
+else
+	printf '%s\n' "$out" | tail -n 20 | sed 's/^/    /'
+	count 0 1
+	failures+=("contract: npm ci in tests/contract/validate failed")
+fi
 read -r -a files <<<"${COOPD_TEST_FILES:-tests/api/}"
 read -r -a bins <<<"${COOPD_TEST_BINS:-build/coopd build/coopd-san}"
 for bin in "${bins[@]}"; do
@@ -197,6 +210,8 @@ for bin in "${bins[@]}"; do
 		continue
 	fi
 	start=$(date +%s)
+	export COOPD_CONTRACT_TALLY="$work/contract-$label.tally"
+	: >"$COOPD_CONTRACT_TALLY"
 	COOPD_BIN=$bin node --test --test-concurrency=2 --test-timeout=180000 \
 		--test-reporter=spec --test-reporter-destination=stdout \
 		--test-reporter=tap --test-reporter-destination="$tap" \
@@ -213,11 +228,21 @@ for bin in "${bins[@]}"; do
 	fi
 	count "$p" "$f"
 	echo "$label: $p passed, $f failed ($(($(date +%s) - start)) s)"
+	contract_summary+=("$label: $(awk '
+		{ n += $3; m += $4; x += $5; f++
+		  if ($6 != "-") { k = split($6, g, ","); for (i = 1; i <= k; i++) { split(g[i], kv, "="); gap[kv[1]] += kv[2] } } }
+		END { printf "%d responses validated against api/openapi.yaml, %d failures, %d exempt, in %d test files", n, m, x, f
+		      s = ""; for (id in gap) s = s " " id "(" gap[id] ")"
+		      if (s != "") printf "; known document gaps (contract-doc-fixes):%s", s }' "$COOPD_CONTRACT_TALLY")")
 	while IFS= read -r l; do
 		failures+=("api $label: ${l#*not ok }")
 	done < <(grep -E '^ *not ok [0-9]+ - ' "$tap" | grep -v ' # SKIP' | sed 's/^ *//')
 done
 
+if [ ${#contract_summary[@]} -gt 0 ]; then
+	echo "== contract"
+	printf '  %s\n' "${contract_summary[@]}"
+fi
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "== failures"
 	printf '  %s\n' "${failures[@]}"

@@ -11,7 +11,7 @@
 /* $3 cooperative, $4 a part of the name (any case). */
 static struct list_stmt customer_list = LIST_STMT_CSV(
     "customer_doc(c)::text",
-    "c.id, c.name, c.street, c.house_number, c.postal_code, c.city, c.country,"
+    "c.id, c.cooperative_id, c.name, c.street, c.house_number, c.postal_code, c.city, c.country,"
     "  c.kvk_number, c.vat_id, c.email, c.peppol_id, c.payment_terms_days,"
     "  rfc3339(c.created_at) AS created_at, rfc3339(c.updated_at) AS updated_at",
     "customers c", "c.seq",

@@ -12,7 +12,7 @@
 /* $3 cooperative, then the filters status, municipality_code, on_benefit, activity_category. */
 static struct list_stmt member_list = LIST_STMT_CSV(
     "member_doc(m)::text",
-    "m.id, m.first_name, m.last_name, m.date_of_birth, m.street, m.house_number,"
+    "m.id, m.cooperative_id, m.first_name, m.last_name, m.date_of_birth, m.street, m.house_number,"
     "  m.postal_code, m.city, m.country, m.email, m.phone, m.iban, m.municipality_code,"
     "  m.municipal_reference, m.on_benefit, m.activity_description, m.activity_category,"
     "  m.status, m.joined_on, m.left_on, m.exit_reason,"

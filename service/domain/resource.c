@@ -102,7 +102,9 @@ int write_one(struct req *r, struct stmt *s, int nparams, const char *const *par
 	if (status == 204) {
 		resp_empty(r, 204);
 	} else {
-		resp_set_etag(r, db_col(res, 0, "row_version"));
+		const char *version = db_col(res, 0, "row_version");
+		if (version) /* NULL: a result that is not a versioned resource */
+			resp_set_etag(r, version);
 		resp_json_text(r, status, db_col(res, 0, "doc"));
 	}
 	PQclear(res);

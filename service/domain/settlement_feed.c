@@ -47,9 +47,10 @@ static struct stmt feed_row_coop =
     STMT("SELECT s.cooperative_id FROM settlement_feed f JOIN settlement_rows s ON s.id = f.row_id"
          " WHERE f.row_id = $1 AND f.municipality_code = $2");
 
-/* $1 the municipality, $2 the row, $3 the user: (doc, id, row_version) of the row. */
+/* $1 the municipality, $2 the row, $3 the user: (doc, id, row_version) of the row. An
+ * acknowledgement is an action on a row version that never changes: no ETag (row_version NULL). */
 static struct stmt acknowledge =
-    STMT("SELECT d::text AS doc, d->>'id' AS id, 1 AS row_version"
+    STMT("SELECT d::text AS doc, d->>'id' AS id, NULL::bigint AS row_version"
          " FROM settlement_acknowledge($1, $2, $3) d WHERE d IS NOT NULL");
 
 int settlement_feed_list(struct req *r)

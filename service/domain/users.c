@@ -295,10 +295,12 @@ static int update_user(struct req *r, const char *hash, const char *disabled, co
 	PGresult *res = db_exec(r->db, &user_update, 3, p, &r->err);
 	if (!res)
 		return -1;
-	resp_set_etag(r, db_col(res, 0, "row_version"));
-	if (status == 200)
+	/* The ETag names the version of the user in the body: a 204 (disable) has none, as the
+	 * other 204 answers of the service. */
+	if (status == 200) {
+		resp_set_etag(r, db_col(res, 0, "row_version"));
 		resp_json_text(r, 200, db_col(res, 0, "doc"));
-	else
+	} else
 		resp_empty(r, status);
 	PQclear(res);
 	return audit_record(r, coop[0] ? coop : NULL, NULL, action, "user", r->params[0], changes);

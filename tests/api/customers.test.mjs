@@ -20,7 +20,7 @@ before(async () => {
 after(() => srv?.kill());
 
 const KEYS = ['id', 'cooperative_id', 'name', 'address', 'kvk_number', 'vat_id', 'email', 'peppol_id', 'payment_terms_days', 'created_at', 'updated_at'];
-const CSV_HEADER = ['id', 'name', 'street', 'house_number', 'postal_code', 'city', 'country', 'kvk_number', 'vat_id', 'email', 'peppol_id', 'payment_terms_days', 'created_at', 'updated_at'];
+const CSV_HEADER = ['id', 'cooperative_id', 'name', 'street', 'house_number', 'postal_code', 'city', 'country', 'kvk_number', 'vat_id', 'email', 'peppol_id', 'payment_terms_days', 'created_at', 'updated_at'];
 const customers = (coop) => `/v1/cooperatives/${coop}/customers`;
 const post = (body, token = c.admin, coop = c.coopA) => srv.api('POST', customers(coop), { token, body });
 const patch = (id, body, token = c.admin, headers = {}) => srv.api('PATCH', `/v1/customers/${id}`, { token, body, headers });
@@ -198,6 +198,7 @@ test('GET customers with Accept: text/csv: header row, quoting, the address spre
 	const obj = (row) => Object.fromEntries(CSV_HEADER.map((h, i) => [h, row[i]]));
 	const ra = obj(rows[1]);
 	assert.equal(ra.id, a.id);
+	assert.equal(ra.cooperative_id, coop, 'the cooperative_id column the contract promises');
 	assert.equal(ra.name, 'Smit, "De Haan" & Co');
 	assert.equal(ra.street, a.address.street);
 	assert.equal(ra.postal_code, a.address.postal_code);

@@ -7,6 +7,18 @@
 //   COOPD_TEST_PGURL   URL of the maintenance database of an already running cluster (set by
 //                      tests/run.sh so that all test files share one cluster); without it each
 //                      test process starts its own cluster and removes it on exit.
+//   COOPD_CONTRACT     "off" skips the contract check of responses (below); default on.
+//   COOPD_CONTRACT_TALLY  a file to which each test process appends "contract <file> <validated>
+//                      <failures> <exempt>" at its end (tests/run.sh sums the lines).
+//
+// The contract check: every response request() receives is validated against api/openapi.yaml
+// (tests/contract/validate/contract.mjs: documented status, headers, content type, JSON body
+// schema with undocumented fields refused, CSV header row). A response that does not fit makes
+// request() reject with the method, path, status and the schema errors, and is also recorded:
+// the file's `after` hook prints "contract: N responses validated, M failures" to stderr and
+// fails when M > 0 (so a failure is not lost when a test swallows the rejection). A request
+// sent with {contract: false} is not checked (counted as exempt): only for bytes the document
+// cannot describe on purpose.
 import { spawn, spawnSync, execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -15,6 +27,7 @@ import net from 'node:net';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.resolve(ROOT, process.env.COOPD_BIN || 'build/coopd');
@@ -265,6 +278,61 @@ export async function createDatabase(cluster) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The contract check (see the head of this file).
+const CONTRACT_DIR = path.join(ROOT, 'tests/contract/validate');
+const contractOn = process.env.COOPD_CONTRACT !== 'off';
+const contractStats = { validated: 0, failures: [], exempt: 0 };
+let contract = null;
+if (contractOn) {
+	let mod;
+	try {
+		mod = await import('../contract/validate/contract.mjs');
+	} catch (e) {
+		if (e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
+		// A single test file run without tests/run.sh: install the pinned validator first.
+		const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--silent'], { cwd: CONTRACT_DIR, encoding: 'utf8', timeout: 300000 });
+		if (r.status !== 0) throw new Error(`contract: npm ci in ${CONTRACT_DIR} failed: ${r.stderr || r.error}`);
+		mod = await import('../contract/validate/contract.mjs');
+	}
+	contract = mod.loadContract(path.join(ROOT, 'api/openapi.yaml'), { gaps: mod.loadGaps() });
+	after(() => {
+		const file = path.relative(ROOT, process.argv[1] ?? '?');
+		const n = contractStats.failures.length;
+		const gaps = [...contract.gapHits].map(([id, k]) => `${id}=${k}`).join(',');
+		process.stderr.write(
+			`contract: ${contractStats.validated} responses validated, ${n} failures` +
+				`${contractStats.exempt ? `, ${contractStats.exempt} exempt` : ''}${gaps ? `, known document gaps ${gaps}` : ''} (${file})\n`,
+		);
+		if (process.env.COOPD_CONTRACT_TALLY)
+			fs.appendFileSync(process.env.COOPD_CONTRACT_TALLY, `contract ${file} ${contractStats.validated} ${n} ${contractStats.exempt} ${gaps || '-'}\n`);
+		// Failing here stops the file's later after hooks (which stop coopd): clean up first, or
+		// the process would wait for its children until the file's timeout.
+		if (n) runCleanups();
+		if (n) assert.fail(`contract: ${n} responses do not fit api/openapi.yaml:\n${contractStats.failures.slice(0, 20).join('\n')}`);
+	});
+}
+
+/**
+ * Checks one response against the document; returns null or the error text (also recorded).
+ * res: {status, rawHeaders | headers, body (Buffer) | text}. Exported for the tests that read
+ * responses their own way (binary bodies through fetch()).
+ */
+export function contractCheck(method, p, res) {
+	if (!contract) return null;
+	contractStats.validated++;
+	const errors = contract.check({ method, path: p, status: res.status, headers: res.rawHeaders ?? res.headers, body: res.body ?? res.text });
+	if (!errors.length) return null;
+	const msg = `contract: ${method} ${p} → ${res.status}: ${errors.join('; ')}`;
+	contractStats.failures.push(msg);
+	return msg;
+}
+
+/** Counts a response that is not checked on purpose ({contract: false}). */
+export function contractExempt() {
+	contractStats.exempt++;
+}
+
+// ---------------------------------------------------------------------------------------------
 // HTTP client: one connection per request (Connection: close), full control over headers.
 function makeHeaders(rawHeaders) {
 	const h = new Headers();
@@ -284,7 +352,9 @@ function makeHeaders(rawHeaders) {
  *   rawBody: a string or Buffer sent as is (Content-Type: application/json unless given)
  *   headers: extra headers; a header set to null is not sent
  *   chunks: an array of strings/Buffers sent with Transfer-Encoding: chunked
- * → {status, headers (Headers), rawHeaders, json, text, ms}
+ *   contract: false skips the contract check of the response (counted as exempt)
+ * → {status, headers (Headers), rawHeaders, json, text, ms}; rejects when the response does not
+ *   fit api/openapi.yaml
  */
 export function request(base, method, p, opts = {}) {
 	const { token, body, rawBody, chunks, timeoutMs = 20000 } = opts;
@@ -315,12 +385,21 @@ export function request(base, method, p, opts = {}) {
 				res.on('data', (d) => parts.push(d));
 				res.on('error', reject);
 				res.on('end', () => {
-					const text = Buffer.concat(parts).toString('utf8');
+					const bodyBuf = Buffer.concat(parts);
+					const text = bodyBuf.toString('utf8');
 					let json;
 					try {
 						json = text ? JSON.parse(text) : undefined;
 					} catch {
 						json = undefined;
+					}
+					if (opts.contract === false) contractExempt();
+					else if (opts.contract !== 'probe') {
+						const bad = contractCheck(method, url.pathname + url.search, { status: res.statusCode, rawHeaders: res.rawHeaders, body: bodyBuf });
+						if (bad) {
+							reject(new Error(`${bad}\nbody: ${text.slice(0, 600)}`));
+							return;
+						}
 					}
 					resolve({
 						status: res.statusCode,
@@ -442,8 +521,9 @@ export class Coopd {
 		const s = this.stderr;
 		return s.length > n ? `...${s.slice(-n)}` : s;
 	}
+	/** Requests to this coopd; with `contractExempt` set (a reason), none is contract-checked. */
 	api(method, p, opts) {
-		return request(this.base, method, p, opts);
+		return request(this.base, method, p, this.contractExempt ? { ...opts, contract: false } : opts);
 	}
 	/** The value of one metric sample (labels must match), or undefined. */
 	async metric(name, labels = {}) {
@@ -526,11 +606,18 @@ export async function startCoopd({ dbUrl, env = {}, bin = BIN, timeoutMs = 30000
 		const end = Date.now() + timeoutMs;
 		for (;;) {
 			if (srv.exitInfo) break;
+			// Until coopd listens, another process may hold the port for a moment: only the answer
+			// that ends the wait is contract-checked.
+			let r = null;
 			try {
-				const r = await srv.api('GET', '/v1/health', { timeoutMs: 2000 });
-				if (r.status === 200) return srv;
+				r = await request(srv.base, 'GET', '/v1/health', { timeoutMs: 2000, contract: 'probe' });
 			} catch {
 				/* not listening yet */
+			}
+			if (r?.status === 200) {
+				const bad = contractCheck('GET', '/v1/health', r);
+				if (bad) throw new Error(bad);
+				return srv;
 			}
 			if (Date.now() > end) {
 				await srv.kill();

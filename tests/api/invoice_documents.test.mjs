@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-	setup, assertProblem, run, onCleanup, uuid, ROOT, INV_IDS, nlDate, invWorld, invSmallCoop, invCustomer, invLine, invDraft, invIssue,
+	setup, assertProblem, contractCheck, run, onCleanup, uuid, ROOT, INV_IDS, nlDate, invWorld, invSmallCoop, invCustomer, invLine, invDraft, invIssue,
 } from './harness.mjs';
 
 let env;
@@ -33,6 +33,8 @@ const CUSTOMIZATION_ID = 'urn:cen.eu:en16931:2017#compliant#urn:fdc:nen.nl:nlciu
 async function getRaw(p, token) {
 	const res = await fetch(`${srv.base}${p}`, { headers: { authorization: `Bearer ${token}` } });
 	const body = Buffer.from(await res.arrayBuffer());
+	const bad = contractCheck('GET', p, { status: res.status, headers: res.headers, body });
+	if (bad) throw new Error(bad);
 	let json;
 	try {
 		json = JSON.parse(body.toString('utf8'));

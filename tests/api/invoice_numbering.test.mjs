@@ -13,7 +13,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { setup, nlDate, invMunicipality, invSmallCoop, invMember, invLine, invIssued } from './harness.mjs';
+import { setup, contractCheck, nlDate, invMunicipality, invSmallCoop, invMember, invLine, invIssued } from './harness.mjs';
 
 let env;
 let srv;
@@ -46,7 +46,10 @@ function keepAliveClient(base) {
 				res.on('data', (d) => parts.push(d));
 				res.on('error', reject);
 				res.on('end', () => {
-					const text = Buffer.concat(parts).toString('utf8');
+					const buf = Buffer.concat(parts);
+					const bad = contractCheck(method, p, { status: res.statusCode, rawHeaders: res.rawHeaders, body: buf });
+					if (bad) return reject(new Error(bad));
+					const text = buf.toString('utf8');
 					let json;
 					try {
 						json = JSON.parse(text);

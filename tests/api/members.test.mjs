@@ -20,7 +20,7 @@ before(async () => {
 after(() => srv?.kill());
 
 const KEYS = ['id', 'cooperative_id', 'first_name', 'last_name', 'date_of_birth', 'address', 'email', 'phone', 'iban', 'municipality_code', 'municipal_reference', 'on_benefit', 'activity_description', 'activity_category', 'status', 'joined_on', 'left_on', 'exit_reason', 'created_at', 'updated_at'];
-const CSV_HEADER = ['id', 'first_name', 'last_name', 'date_of_birth', 'street', 'house_number', 'postal_code', 'city', 'country', 'email', 'phone', 'iban', 'municipality_code', 'municipal_reference', 'on_benefit', 'activity_description', 'activity_category', 'status', 'joined_on', 'left_on', 'exit_reason', 'created_at', 'updated_at'];
+const CSV_HEADER = ['id', 'cooperative_id', 'first_name', 'last_name', 'date_of_birth', 'street', 'house_number', 'postal_code', 'city', 'country', 'email', 'phone', 'iban', 'municipality_code', 'municipal_reference', 'on_benefit', 'activity_description', 'activity_category', 'status', 'joined_on', 'left_on', 'exit_reason', 'created_at', 'updated_at'];
 const members = (coop) => `/v1/cooperatives/${coop}/members`;
 const post = (body, token = c.admin, coop = c.coopA) => srv.api('POST', members(coop), { token, body });
 const patch = (id, body, token = c.admin, headers = {}) => srv.api('PATCH', `/v1/members/${id}`, { token, body, headers });
@@ -338,6 +338,7 @@ test('GET members with Accept: text/csv: RFC 4180 with a header row, quoting, bo
 	const ra = obj(rows[1]);
 	const rb = obj(rows[2]);
 	assert.equal(ra.id, a.id);
+	assert.equal(ra.cooperative_id, coop, 'the cooperative_id column the contract promises');
 	assert.equal(ra.first_name, 'Jan, Piet');
 	assert.equal(ra.last_name, 'de "Bakker"');
 	assert.equal(ra.postal_code, a.address.postal_code);

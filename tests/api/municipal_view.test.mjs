@@ -733,6 +733,8 @@ test('ROW-LEVEL SECURITY: a municipal write with an Idempotency-Key replays unde
 	assert.equal(a1.status, 200, a1.text);
 	assert.equal(a2.status, 200);
 	assert.equal(a2.json.acknowledged_at, a1.json.acknowledged_at);
+	assert.equal(a1.headers.get('etag'), null, 'an acknowledgement carries no ETag (api/openapi.yaml documents none)');
+	assert.equal(a2.headers.get('etag'), null, 'nor its replay');
 	// its own user, and logging out, under the role: the logged-out token is refused afterwards
 	const u = await userWithToken(srv, admin, { role: 'municipality', municipality_code: muni2 });
 	const me = await srv.api('GET', '/v1/me', { token: u.token });

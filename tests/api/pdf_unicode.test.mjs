@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { setup, run, runCoopd, coopdEnv, freePort, onCleanup, nlDate, invMunicipality, invSmallCoop, invLine, invDraft, invIssue } from './harness.mjs';
+import { setup, contractCheck, run, runCoopd, coopdEnv, freePort, onCleanup, nlDate, invMunicipality, invSmallCoop, invLine, invDraft, invIssue } from './harness.mjs';
 
 let env;
 let srv;
@@ -35,6 +35,8 @@ async function issued({ member, customer, lines }) {
 async function pdfText(id) {
 	const res = await fetch(`${srv.base}/v1/invoices/${id}/pdf`, { headers: { authorization: `Bearer ${admin}` } });
 	const body = Buffer.from(await res.arrayBuffer());
+	const bad = contractCheck('GET', `/v1/invoices/${id}/pdf`, { status: res.status, headers: res.headers, body });
+	if (bad) throw new Error(bad);
 	assert.equal(res.status, 200, `GET pdf: ${res.status} ${body.toString('utf8').slice(0, 300)}`);
 	assert.match(res.headers.get('content-type') ?? '', /^application\/pdf/);
 	assert.equal(body.subarray(0, 5).toString('latin1'), '%PDF-', 'the body is a PDF');

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-	setup, cast, assertProblem, apiCreate, apiCooperative, apiMember, apiMunicipality, apiPermission, userWithToken, VALID, run, psqlBackground,
+	setup, cast, assertProblem, contractCheck, apiCreate, apiCooperative, apiMember, apiMunicipality, apiPermission, userWithToken, VALID, run, psqlBackground,
 } from './harness.mjs';
 
 let env;
@@ -257,6 +257,8 @@ test('after finalization: a late invoice makes the row stale; corrections write 
 async function statement(m, period, token = c.admin) {
 	const res = await fetch(`${srv.base}/v1/members/${m}/thermometer/${period}/pdf`, { headers: { authorization: `Bearer ${token}` } });
 	const body = Buffer.from(await res.arrayBuffer());
+	const bad = contractCheck('GET', `/v1/members/${m}/thermometer/${period}/pdf`, { status: res.status, headers: res.headers, body });
+	if (bad) throw new Error(bad);
 	if (res.status !== 200) return { status: res.status, headers: res.headers, json: JSON.parse(body.toString('utf8')) };
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coopd-statement-'));
 	try {

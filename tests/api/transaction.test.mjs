@@ -47,6 +47,9 @@ before(async () => {
 		LANGUAGE sql STABLE AS $$ SELECT json_build_object('id', p.id, 'probe', ${PROBE}) $$;
 		CREATE OR REPLACE FUNCTION policy_doc(p municipal_policies) RETURNS json
 		LANGUAGE sql STABLE AS $$ SELECT json_build_object('id', p.id, 'probe', ${PROBE}) $$;`);
+	// The probe documents are not the documented ones on purpose: no contract check from here on
+	// (the requests are counted as exempt).
+	srv.contractExempt = 'document functions replaced by probes';
 });
 after(() => srv?.kill());
 

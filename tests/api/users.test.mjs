@@ -291,6 +291,7 @@ test('DELETE answers 204, keeps the user as disabled, and its login then fails',
 	const d = await del(c.coopAdminA.token, u.user.id);
 	assert.equal(d.status, 204, d.text);
 	assert.equal(d.text, '', 'no body on 204');
+	assert.equal(d.headers.get('etag'), null, 'no ETag on 204: there is no user in the body (api/openapi.yaml documents none)');
 	const g = await get(c.admin, u.user.id);
 	assert.equal(g.status, 200, 'the user is kept');
 	assert.equal(g.json.disabled, true);
