@@ -275,6 +275,32 @@ test('COOPD_METRICS_LISTEN: /metrics only on that address, which serves nothing 
 	await assert.rejects(request(mbase, 'GET', '/metrics', { timeoutMs: 2000 }), 'the metrics listener is closed too');
 });
 
+test('the metrics address answers while every API worker thread is held by an idle connection', async () => {
+	const mport = await freePort();
+	const busy = await startCoopd({
+		dbUrl: env.dbUrl,
+		env: { COOPD_METRICS_LISTEN: `127.0.0.1:${mport}`, COOPD_THREADS: '8', COOPD_REQUEST_TIMEOUT_MS: '3000' },
+	});
+	extra.push(busy);
+	const socks = [];
+	try {
+		// Eight connections that send nothing: each holds one of the eight API threads.
+		for (let i = 0; i < 8; i++)
+			socks.push(await new Promise((resolve, reject) => {
+				const c = net.connect(busy.port, '127.0.0.1', () => resolve(c));
+				c.on('error', () => {});
+				c.once('error', reject);
+			}));
+		await assert.rejects(busy.api('GET', '/v1/health', { timeoutMs: 700 }), 'the API has no thread left');
+		const m = await request(`http://127.0.0.1:${mport}`, 'GET', '/metrics', { timeoutMs: 2000 });
+		assert.equal(m.status, 200);
+		assert.ok(one(parseMetrics(m.text), 'process_open_fds') >= 8);
+	} finally {
+		for (const c of socks) c.destroy();
+	}
+	await busy.stop();
+});
+
 test('a bad COOPD_METRICS_LISTEN, or the address of COOPD_LISTEN, is refused at start (exit 2, names the variable)', async () => {
 	const port = await freePort();
 	const values = [
@@ -318,4 +344,8 @@ test('a metrics address that is taken stops start-up (exit 2) and frees the API 
 	} finally {
 		taken.close();
 	}
+});
+
+test('coopd exits 0 on SIGTERM without a sanitizer report', async () => {
+	await srv.stop();
 });
