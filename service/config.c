@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *env_or(const char *name, const char *fallback)
 {
@@ -40,15 +41,33 @@ static int env_int(const char *name, int def, int min, int max, int *out, char *
 	return 0;
 }
 
-/* host:port with a numeric port 1..65535 (host may be an IPv4 address, [IPv6] or a name). */
+/* host:port with a numeric port 1..65535 (host may be an IPv4 address, [IPv6] or a name).
+ * No comma or space: Civetweb would read a list of ports. */
 static int valid_listen(const char *s)
 {
 	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s || strlen(s) >= 128)
+	if (!colon || colon == s || strlen(s) >= 128 || strpbrk(s, ", \t"))
 		return 0;
 	char *end;
 	long port = strtol(colon + 1, &end, 10);
 	return *end == '\0' && end != colon + 1 && port >= 1 && port <= 65535;
+}
+
+static int wildcard_host(const char *s, size_t n)
+{
+	return (n == 7 && memcmp(s, "0.0.0.0", 7) == 0) || (n == 4 && memcmp(s, "[::]", 4) == 0);
+}
+
+/* Whether two valid host:port addresses would take the same socket: the same port, and the
+ * same host or a wildcard host on either side. */
+static int same_socket(const char *a, const char *b)
+{
+	const char *ca = strrchr(a, ':'), *cb = strrchr(b, ':');
+	if (atoi(ca + 1) != atoi(cb + 1))
+		return 0;
+	size_t na = (size_t)(ca - a), nb = (size_t)(cb - b);
+	return (na == nb && strncasecmp(a, b, na) == 0) || wildcard_host(a, na) ||
+	       wildcard_host(b, nb);
 }
 
 int config_load(struct config *cfg, char *err, size_t errlen)
@@ -60,6 +79,19 @@ int config_load(struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(cfg->listen, sizeof cfg->listen, "%s", listen);
+
+	const char *metrics = env_or("COOPD_METRICS_LISTEN", "");
+	if (*metrics && !valid_listen(metrics)) {
+		snprintf(err, errlen, "COOPD_METRICS_LISTEN must be host:port");
+		return -1;
+	}
+	if (*metrics && same_socket(metrics, listen)) {
+		snprintf(err, errlen,
+		         "COOPD_METRICS_LISTEN must be another address than COOPD_LISTEN (%s)",
+		         listen);
+		return -1;
+	}
+	snprintf(cfg->metrics_listen, sizeof cfg->metrics_listen, "%s", metrics);
 
 	cfg->database_url = env_or("DATABASE_URL", NULL);
 	if (!cfg->database_url) {

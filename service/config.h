@@ -9,6 +9,7 @@
 
 struct config {
 	char listen[128];          /* COOPD_LISTEN, host:port */
+	char metrics_listen[128];  /* COOPD_METRICS_LISTEN, host:port; "" = /metrics on listen */
 	const char *database_url;  /* DATABASE_URL (borrowed from the environment) */
 	int threads;               /* COOPD_THREADS: HTTP worker threads = connections at once */
 	int keep_alive_timeout_ms; /* COOPD_KEEPALIVE_TIMEOUT_MS: idle keep-alive connection */

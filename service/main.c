@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 		rc = fail("bootstrap", err);
 		goto close_pool;
 	}
-	if (metrics_init() != 0) {
+	if (metrics_init(app.api_version) != 0) {
 		rc = fail("metrics", "out of memory");
 		goto close_pool;
 	}
@@ -193,6 +193,8 @@ int main(int argc, char **argv)
 	}
 	log_msg("info", NULL, "coopd %s listening on %s (threads %d, db pool %d)", app.api_version,
 	        app.cfg.listen, app.cfg.threads, app.cfg.db_pool);
+	if (app.cfg.metrics_listen[0])
+		log_msg("info", NULL, "/metrics served on %s only", app.cfg.metrics_listen);
 
 	int sig = 0;
 	sigwait(&sigs, &sig);

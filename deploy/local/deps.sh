@@ -7,8 +7,11 @@ build=(gcc make pkg-config libcivetweb-dev libjansson-dev libjwt-dev libpq-dev l
        libcrypt-dev libyaml-dev libxml2-dev libhpdf-dev libfribidi-dev libunistring-dev)
 # The invoice PDFs embed DejaVu Sans: coopd refuses to start without it.
 run=(postgresql openssl curl fonts-dejavu-core)
-# Saxon-HE runs the official SI-UBL validation; poppler-utils reads the PDFs back.
-test=(nodejs postgresql openssl libxml2-utils libsaxonhe-java default-jre-headless poppler-utils clang libclang-rt-14-dev)
+# Saxon-HE runs the official SI-UBL validation; poppler-utils reads the PDFs back; prometheus
+# carries promtool, which checks /metrics (tests/api/metrics.test.mjs); only promtool is used
+# (on a machine with systemd the package also enables a Prometheus server on :9090).
+test=(nodejs postgresql openssl libxml2-utils libsaxonhe-java default-jre-headless poppler-utils clang libclang-rt-14-dev
+      prometheus)
 bench=(wrk postgresql-contrib)
 
 want=()

@@ -1,9 +1,14 @@
 #include "metrics.h"
 
+#include <civetweb.h>
+#include <dirent.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "db/db.h"
 #include "router.h"
@@ -14,27 +19,79 @@ static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
 #define SLOT_OTHER NSTATUS
 #define NSLOTS     (NSTATUS + 1)
 
-static const int64_t bucket_us[] = {500,    1000,   2500,   5000,    10000,   25000,  50000,
-                                    100000, 250000, 500000, 1000000, 2500000, 5000000};
-static const char *const bucket_le[] = {"0.0005", "0.001", "0.0025", "0.005", "0.01",
-                                        "0.025",  "0.05",  "0.1",    "0.25",  "0.5",
-                                        "1",      "2.5",   "5"};
+/* Upper bounds of the latency buckets, 1 ms to 10 s: an API answer takes a few milliseconds,
+ * an export or a page of the feed up to seconds. */
+static const int64_t bucket_us[] = {1000,   2500,   5000,    10000,   25000,   50000,  100000,
+                                    250000, 500000, 1000000, 2500000, 5000000, 10000000};
+static const char *const bucket_le[] = {"0.001", "0.0025", "0.005", "0.01", "0.025",
+                                        "0.05",  "0.1",    "0.25",  "0.5",  "1",
+                                        "2.5",   "5",      "10"};
 #define NBUCKETS (sizeof bucket_us / sizeof bucket_us[0])
 
-static atomic_ullong *counts; /* [(route_count + 1) * NSLOTS]; last row: unmatched */
-static atomic_ullong buckets[NBUCKETS + 1];
-static atomic_ullong sum_us, total;
+/* One row per route, and a last row for requests that matched none. */
+struct row {
+	atomic_ullong status[NSLOTS];
+	atomic_ullong bucket[NBUCKETS + 1]; /* not cumulative; the last is above 10 s */
+	atomic_ullong sum_us;
+};
 
-int metrics_init(void)
+static struct row *rows; /* [route_count + 1] */
+static char *build_version;
+static double start_time; /* process_start_time_seconds */
+static long clock_ticks, page_size;
+
+/* The process's start in seconds since the epoch: the boot time (/proc/stat btime) plus the
+ * start in clock ticks since boot (/proc/self/stat field 22). Falls back to now. */
+static double process_start(void)
 {
-	counts = calloc((route_count + 1) * NSLOTS, sizeof *counts);
-	return counts ? 0 : -1;
+	unsigned long long btime = 0, ticks = 0;
+	char line[256];
+	FILE *f = fopen("/proc/stat", "re");
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "btime %llu", &btime) == 1)
+			break;
+	if (f)
+		fclose(f);
+	char buf[1024];
+	f = fopen("/proc/self/stat", "re");
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	if (btime && p &&
+	    sscanf(p + 1,
+	           " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d"
+	           " %llu",
+	           &ticks) == 1)
+		return (double)btime + (double)ticks / (double)clock_ticks;
+	return (double)time(NULL);
+}
+
+int metrics_init(const char *version)
+{
+	clock_ticks = sysconf(_SC_CLK_TCK);
+	page_size = sysconf(_SC_PAGESIZE);
+	if (clock_ticks <= 0)
+		clock_ticks = 100;
+	if (page_size <= 0)
+		page_size = 4096;
+	start_time = process_start();
+	rows = calloc(route_count + 1, sizeof *rows);
+	build_version = strdup(version);
+	if (!rows || !build_version) {
+		metrics_free();
+		return -1;
+	}
+	return 0;
 }
 
 void metrics_free(void)
 {
-	free(counts);
-	counts = NULL;
+	free(rows);
+	free(build_version);
+	rows = NULL;
+	build_version = NULL;
 }
 
 static size_t slot_of(int status)
@@ -47,64 +104,191 @@ static size_t slot_of(int status)
 
 void metrics_observe(int route_idx, int status, int64_t duration_us)
 {
-	size_t row = route_idx < 0 ? route_count : (size_t)route_idx;
-	atomic_fetch_add_explicit(&counts[row * NSLOTS + slot_of(status)], 1, memory_order_relaxed);
+	struct row *w = &rows[route_idx < 0 ? route_count : (size_t)route_idx];
+	if (duration_us < 0)
+		duration_us = 0;
 	size_t b = 0;
 	while (b < NBUCKETS && duration_us > bucket_us[b])
 		b++;
-	atomic_fetch_add_explicit(&buckets[b], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&sum_us, (unsigned long long)duration_us, memory_order_relaxed);
-	atomic_fetch_add_explicit(&total, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->status[slot_of(status)], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->sum_us, (unsigned long long)duration_us,
+	                          memory_order_relaxed);
+}
+
+void metrics_label_value(struct sbuf *out, const char *s)
+{
+	const char *run = s;
+	for (; *s; s++) {
+		const char *esc = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
+		if (!esc)
+			continue;
+		sbuf_append(out, run, (size_t)(s - run));
+		sbuf_puts(out, esc);
+		run = s + 1;
+	}
+	sbuf_append(out, run, (size_t)(s - run));
+}
+
+static void family(struct sbuf *out, const char *name, const char *type, const char *help)
+{
+	sbuf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* {route="...",method="..." (without the closing brace) */
+static void route_labels(struct sbuf *out, const char *name, size_t row)
+{
+	sbuf_printf(out, "%s{route=\"", name);
+	metrics_label_value(out, row < route_count ? routes[row].pattern : "unmatched");
+	sbuf_puts(out, "\",method=\"");
+	metrics_label_value(out, row < route_count ? routes[row].method : "");
+	sbuf_puts(out, "\"");
+}
+
+static void render_requests(struct sbuf *out)
+{
+	family(out, "coopd_http_requests_total", "counter", "HTTP requests by route and status.");
+	for (size_t row = 0; row <= route_count; row++) {
+		for (size_t s = 0; s < NSLOTS; s++) {
+			unsigned long long n = atomic_load(&rows[row].status[s]);
+			if (!n)
+				continue;
+			route_labels(out, "coopd_http_requests_total", row);
+			if (s == SLOT_OTHER)
+				sbuf_printf(out, ",status=\"other\"} %llu\n", n);
+			else
+				sbuf_printf(out, ",status=\"%d\"} %llu\n", statuses[s], n);
+		}
+	}
+}
+
+/* Per route that has seen a request: cumulative buckets, _sum and _count. _count is the sum
+ * of the buckets read here, so it always equals the +Inf bucket. */
+static void render_durations(struct sbuf *out)
+{
+	family(out, "coopd_http_request_duration_seconds", "histogram",
+	       "Time from request to response, by route.");
+	for (size_t row = 0; row <= route_count; row++) {
+		unsigned long long cum[NBUCKETS + 1], total = 0;
+		for (size_t b = 0; b <= NBUCKETS; b++) {
+			total += atomic_load(&rows[row].bucket[b]);
+			cum[b] = total;
+		}
+		if (!total)
+			continue;
+		for (size_t b = 0; b <= NBUCKETS; b++) {
+			route_labels(out, "coopd_http_request_duration_seconds_bucket", row);
+			sbuf_printf(out, ",le=\"%s\"} %llu\n", b < NBUCKETS ? bucket_le[b] : "+Inf",
+			            cum[b]);
+		}
+		unsigned long long us = atomic_load(&rows[row].sum_us);
+		route_labels(out, "coopd_http_request_duration_seconds_sum", row);
+		sbuf_printf(out, "} %llu.%06llu\n", us / 1000000, us % 1000000);
+		route_labels(out, "coopd_http_request_duration_seconds_count", row);
+		sbuf_printf(out, "} %llu\n", total);
+	}
+}
+
+static void render_pool(struct sbuf *out)
+{
+	int size, in_use, waiting;
+	db_pool_stats(&size, &in_use, &waiting);
+	family(out, "coopd_db_pool_size", "gauge", "Connections the pool may hold.");
+	sbuf_printf(out, "coopd_db_pool_size %d\n", size);
+	family(out, "coopd_db_pool_in_use", "gauge", "Connections checked out.");
+	sbuf_printf(out, "coopd_db_pool_in_use %d\n", in_use);
+	family(out, "coopd_db_pool_waiting", "gauge", "Requests waiting for a connection.");
+	sbuf_printf(out, "coopd_db_pool_waiting %d\n", waiting);
+	family(out, "coopd_db_errors_total", "counter",
+	       "Database errors (connection failures and failed statements).");
+	sbuf_printf(out, "coopd_db_errors_total %llu\n", db_error_count());
+}
+
+/* Open descriptors: the entries of /proc/self/fd less the one that reads it. -1 if unknown. */
+static long open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	long n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n > 0 ? n - 1 : n;
+}
+
+/* The process_* family as the Prometheus client libraries name it, from /proc/self. A value
+ * that cannot be read is left out rather than given as 0. */
+static void render_process(struct sbuf *out)
+{
+	char buf[1024];
+	FILE *f = fopen("/proc/self/stat", "re");
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	unsigned long long utime, stime, vsize;
+	long long rss;
+	const char *p = strrchr(buf, ')');
+	if (p && sscanf(p + 1,
+	                " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d"
+	                " %*d %*d %*u %llu %lld",
+	                &utime, &stime, &vsize, &rss) == 4) {
+		family(out, "process_cpu_seconds_total", "counter",
+		       "Total user and system CPU time spent in seconds.");
+		sbuf_printf(out, "process_cpu_seconds_total %.2f\n",
+		            (double)(utime + stime) / (double)clock_ticks);
+		family(out, "process_resident_memory_bytes", "gauge",
+		       "Resident memory size in bytes.");
+		sbuf_printf(out, "process_resident_memory_bytes %lld\n", rss * page_size);
+		family(out, "process_virtual_memory_bytes", "gauge",
+		       "Virtual memory size in bytes.");
+		sbuf_printf(out, "process_virtual_memory_bytes %llu\n", vsize);
+	}
+	long fds = open_fds();
+	if (fds >= 0) {
+		family(out, "process_open_fds", "gauge", "Number of open file descriptors.");
+		sbuf_printf(out, "process_open_fds %ld\n", fds);
+	}
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		family(out, "process_max_fds", "gauge",
+		       "Maximum number of open file descriptors.");
+		sbuf_printf(out, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+	}
+	family(out, "process_start_time_seconds", "gauge",
+	       "Start time of the process since unix epoch in seconds.");
+	sbuf_printf(out, "process_start_time_seconds %.2f\n", start_time);
+}
+
+#if defined(__clang__)
+#define COMPILER __VERSION__ /* "Debian Clang 14.0.6" */
+#elif defined(__GNUC__)
+#define COMPILER "gcc " __VERSION__
+#else
+#define COMPILER "unknown"
+#endif
+
+static void render_build(struct sbuf *out)
+{
+	family(out, "coopd_build_info", "gauge",
+	       "Always 1; the labels say which build runs: the API version, the compiler and "
+	       "the Civetweb library.");
+	sbuf_puts(out, "coopd_build_info{version=\"");
+	metrics_label_value(out, build_version);
+	sbuf_puts(out, "\",compiler=\"");
+	metrics_label_value(out, COMPILER);
+	sbuf_puts(out, "\",civetweb=\"");
+	metrics_label_value(out, mg_version());
+	sbuf_puts(out, "\"} 1\n");
 }
 
 void metrics_render(struct sbuf *out)
 {
-	sbuf_puts(out, "# HELP coopd_http_requests_total HTTP requests by route and status.\n"
-	               "# TYPE coopd_http_requests_total counter\n");
-	for (size_t row = 0; row <= route_count; row++) {
-		const char *method = row < route_count ? routes[row].method : "";
-		const char *path = row < route_count ? routes[row].pattern : "unmatched";
-		for (size_t s = 0; s < NSLOTS; s++) {
-			unsigned long long n = atomic_load(&counts[row * NSLOTS + s]);
-			if (!n)
-				continue;
-			char label[8];
-			if (s == SLOT_OTHER)
-				snprintf(label, sizeof label, "other");
-			else
-				snprintf(label, sizeof label, "%d", statuses[s]);
-			sbuf_printf(out,
-			            "coopd_http_requests_total{route=\"%s\",method=\"%s\","
-			            "status=\"%s\"} %llu\n",
-			            path, method, label, n);
-		}
-	}
-	sbuf_puts(out, "# HELP coopd_http_request_duration_seconds Time from request to response.\n"
-	               "# TYPE coopd_http_request_duration_seconds histogram\n");
-	unsigned long long cum = 0;
-	for (size_t b = 0; b < NBUCKETS; b++) {
-		cum += atomic_load(&buckets[b]);
-		sbuf_printf(out, "coopd_http_request_duration_seconds_bucket{le=\"%s\"} %llu\n",
-		            bucket_le[b], cum);
-	}
-	cum += atomic_load(&buckets[NBUCKETS]);
-	unsigned long long us = atomic_load(&sum_us);
-	sbuf_printf(out, "coopd_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
-	sbuf_printf(out, "coopd_http_request_duration_seconds_sum %llu.%06llu\n", us / 1000000,
-	            us % 1000000);
-	sbuf_printf(out, "coopd_http_request_duration_seconds_count %llu\n", cum);
-
-	int size, in_use, waiting;
-	db_pool_stats(&size, &in_use, &waiting);
-	sbuf_printf(out,
-	            "# HELP coopd_db_pool_size Connections the pool may hold.\n"
-	            "# TYPE coopd_db_pool_size gauge\ncoopd_db_pool_size %d\n"
-	            "# HELP coopd_db_pool_in_use Connections checked out.\n"
-	            "# TYPE coopd_db_pool_in_use gauge\ncoopd_db_pool_in_use %d\n"
-	            "# HELP coopd_db_pool_waiting Requests waiting for a connection.\n"
-	            "# TYPE coopd_db_pool_waiting gauge\ncoopd_db_pool_waiting %d\n"
-	            "# HELP coopd_db_errors_total Database errors (connection failures and "
-	            "failed statements).\n"
-	            "# TYPE coopd_db_errors_total counter\ncoopd_db_errors_total %llu\n",
-	            size, in_use, waiting, db_error_count());
+	render_requests(out);
+	render_durations(out);
+	render_pool(out);
+	render_process(out);
+	render_build(out);
 }

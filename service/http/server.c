@@ -566,9 +566,26 @@ static void access_log(const struct req *r, const char *method, int status, int6
 	log_fields(line);
 }
 
+/* With COOPD_METRICS_LISTEN, a second Civetweb context serves /metrics on its own address
+ * with a few threads of its own: a scrape is answered even when the API's connections are
+ * exhausted, and the API's address answers 404 for /metrics. Its requests pass through
+ * dispatch (access log, metrics) without admission control; cbdata is &metrics_listener. */
+static struct mg_context *metrics_ctx;
+static const char metrics_listener = 'm';
+#define METRICS_THREADS "8"
+
+/* Whether a request to path on this listener is outside what the listener serves. */
+static bool elsewhere(const char *path, bool on_metrics)
+{
+	if (!app.cfg.metrics_listen[0])
+		return false;
+	bool is_metrics = path && strcmp(path, "/metrics") == 0;
+	return is_metrics != on_metrics;
+}
+
 static int dispatch(struct mg_connection *mg, void *cbdata)
 {
-	(void)cbdata;
+	bool on_metrics = cbdata == &metrics_listener;
 	atomic_fetch_add(&in_flight, 1);
 	struct req r;
 	memset(&r, 0, sizeof r);
@@ -580,9 +597,15 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 	char allow[64] = "";
 	const char *method = r.ri->request_method;
 	int rc = -1;
-	enum route_match m = router_match(&r, method, r.ri->local_uri, allow, sizeof allow);
-	if (!admit(&r))
+	enum route_match m = elsewhere(r.ri->local_uri, on_metrics)
+	                         ? MATCH_NOT_FOUND
+	                         : router_match(&r, method, r.ri->local_uri, allow, sizeof allow);
+	if (on_metrics) {
+		if (!client_keeps_alive(&r))
+			close_after(&r);
+	} else if (!admit(&r)) {
 		m = MATCH_REFUSED;
+	}
 	switch (m) {
 	case MATCH_REFUSED:
 		break;
@@ -722,6 +745,27 @@ struct mg_context *server_start(char *err, size_t errlen)
 		return NULL;
 	}
 	mg_set_request_handler(ctx, "/", dispatch, NULL);
+	if (!app.cfg.metrics_listen[0])
+		return ctx;
+
+	/* The metrics listener: the same options but its own address and thread count, and no
+	 * connection callbacks (its connections are not the API's, see admit). */
+	options[1] = app.cfg.metrics_listen;
+	options[3] = METRICS_THREADS;
+	cb.init_connection = NULL;
+	cb.connection_close = NULL;
+	memset(&ed, 0, sizeof ed);
+	msg[0] = '\0';
+	ed.text = msg;
+	ed.text_buffer_size = sizeof msg;
+	metrics_ctx = mg_start2(&init, &ed);
+	if (!metrics_ctx) {
+		snprintf(err, errlen, "cannot start the metrics listener on %s: %s",
+		         app.cfg.metrics_listen, msg);
+		mg_stop(ctx);
+		return NULL;
+	}
+	mg_set_request_handler(metrics_ctx, "/", dispatch, (void *)&metrics_listener);
 	return ctx;
 }
 
@@ -732,4 +776,7 @@ void server_stop(struct mg_context *ctx, int grace_seconds)
 	for (int waited = 0; atomic_load(&in_flight) > 0 && waited < grace_seconds * 100; waited++)
 		usleep(10000);
 	mg_stop(ctx);
+	if (metrics_ctx) /* last: scrapes are answered while the API drains */
+		mg_stop(metrics_ctx);
+	metrics_ctx = NULL;
 }

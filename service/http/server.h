@@ -6,10 +6,11 @@
 
 struct mg_context;
 
-/* Starts listening. NULL with a message on failure. */
+/* Starts listening on COOPD_LISTEN, and on COOPD_METRICS_LISTEN for /metrics alone when that is
+ * set. NULL with a message on failure (then nothing listens). */
 struct mg_context *server_start(char *err, size_t errlen);
 /* Drains: new requests get 503 (and the connection closes), requests in flight finish (for
- * at most grace_seconds), then the workers stop. */
+ * at most grace_seconds), then the workers stop, the metrics listener's last. */
 void server_stop(struct mg_context *ctx, int grace_seconds);
 
 #endif

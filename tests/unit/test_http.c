@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "http/metrics.h"
 #include "http/router.h"
 #include "lib/netaddr.h"
 #include "lib/sbuf.h"
@@ -205,6 +206,20 @@ static void test_json_escape_escapes_quotes_controls_and_keeps_utf8(void)
 	sbuf_free(&b);
 }
 
+static void test_metrics_label_value_escapes_backslash_quote_and_newline(void)
+{
+	struct sbuf b = {0};
+	metrics_label_value(&b, "/v1/users/{user_id:uuid}");
+	CHECK_STR(b.data, "/v1/users/{user_id:uuid}");
+	sbuf_reset(&b);
+	metrics_label_value(&b, "a\\b\"c\nd");
+	CHECK_STR(b.data, "a\\\\b\\\"c\\nd");
+	sbuf_reset(&b);
+	metrics_label_value(&b, "");
+	CHECK_INT(b.len, 0);
+	sbuf_free(&b);
+}
+
 static void test_sbuf_printf_grows_past_its_scratch_buffer(void)
 {
 	struct sbuf b = {0};
@@ -230,6 +245,7 @@ static void clear_env(void)
 	                      "COOPD_KEEPALIVE_TIMEOUT_MS",
 	                      "COOPD_REQUEST_TIMEOUT_MS",
 	                      "COOPD_TRUSTED_PROXIES",
+	                      "COOPD_METRICS_LISTEN",
 	                      NULL};
 	for (const char **v = vars; *v; v++)
 		unsetenv(*v);
@@ -251,6 +267,22 @@ static void test_config_defaults(void)
 	CHECK_INT(c.body_limit, 1048576);
 	CHECK_INT(c.token_ttl, 3600);
 	CHECK_STR(c.jwt_alg, "HS256");
+	CHECK_STR(c.metrics_listen, "");
+}
+
+static void test_config_metrics_listen_apart_from_the_api(void)
+{
+	struct config c;
+	char err[256];
+	clear_env();
+	setenv("DATABASE_URL", "postgresql://x@127.0.0.1/db", 1);
+	setenv("COOPD_METRICS_LISTEN", "127.0.0.1:9464", 1);
+	CHECK_INT(config_load(&c, err, sizeof err), 0);
+	CHECK_STR(c.metrics_listen, "127.0.0.1:9464");
+	/* The same port on another address of the host is another socket. */
+	setenv("COOPD_LISTEN", "10.0.0.5:8080", 1);
+	setenv("COOPD_METRICS_LISTEN", "127.0.0.1:8080", 1);
+	CHECK_INT(config_load(&c, err, sizeof err), 0);
 }
 
 static void expect_refused(const char *var, const char *value)
@@ -279,6 +311,13 @@ static void test_config_refuses_bad_values_naming_the_variable(void)
 	expect_refused("COOPD_BODY_LIMIT", "12x");
 	expect_refused("COOPD_TOKEN_TTL", "7200");
 	expect_refused("COOPD_BOOTSTRAP_ADMIN_PASSWORD", "short");
+	expect_refused("COOPD_LISTEN", "127.0.0.1:8080,127.0.0.1:8081");
+	expect_refused("COOPD_METRICS_LISTEN", "9464");
+	expect_refused("COOPD_METRICS_LISTEN", "127.0.0.1:9464s");
+	expect_refused("COOPD_METRICS_LISTEN", "127.0.0.1:9464,127.0.0.1:9465");
+	expect_refused("COOPD_METRICS_LISTEN", "127.0.0.1:8080"); /* COOPD_LISTEN's default */
+	expect_refused("COOPD_METRICS_LISTEN", "0.0.0.0:8080");
+	expect_refused("COOPD_METRICS_LISTEN", "[::]:8080");
 }
 
 static void test_config_requires_database_url(void)
@@ -305,8 +344,10 @@ int main(void)
 	RUN(test_text_has_control);
 	RUN(test_netaddr_ranges);
 	RUN(test_json_escape_escapes_quotes_controls_and_keeps_utf8);
+	RUN(test_metrics_label_value_escapes_backslash_quote_and_newline);
 	RUN(test_sbuf_printf_grows_past_its_scratch_buffer);
 	RUN(test_config_defaults);
+	RUN(test_config_metrics_listen_apart_from_the_api);
 	RUN(test_config_refuses_bad_values_naming_the_variable);
 	RUN(test_config_requires_database_url);
 	UNIT_END();
