@@ -3,6 +3,8 @@
 #   1. every unit test binary in build/tests/ (each ends with "N passed, N failed");
 #   1b. every libFuzzer target of tests/fuzz/ over its corpus, then a short mutation run;
 #   2. every tests/unit/*.sql check on a freshly migrated database;
+#   2b. the typed client (tests/client/run.mjs): TypeScript types generated from api/openapi.yaml,
+#      a scenario type-checked with tsc --strict and run through openapi-fetch against coopd;
 #   3. the API suite (tests/api/*.test.mjs, node:test) against build/coopd and then against
 #      build/coopd-san (AddressSanitizer + UndefinedBehaviorSanitizer; a leak or error makes
 #      coopd's exit code non-zero, which the suite reports as a failure).
@@ -146,9 +148,21 @@ if [ ${#sql_checks[@]} -gt 0 ]; then
 	done
 fi
 
-# --- 3. the API suite against each binary ---------------------------------------------------
 read -r -a files <<<"${COOPD_TEST_FILES:-tests/api/}"
 read -r -a bins <<<"${COOPD_TEST_BINS:-build/coopd build/coopd-san}"
+
+# --- 2b. the typed client -------------------------------------------------------------------
+# One passed or failed: npm ci (when needed), openapi-typescript, tsc --strict, then the
+# scenario against its own coopd (the first binary) on a fresh database of the cluster.
+echo "== typed client (openapi-typescript, tsc --strict, openapi-fetch) against ${bins[0]}"
+if COOPD_BIN=${bins[0]} node tests/client/run.mjs; then
+	count 1 0
+else
+	count 0 1
+	failures+=("typed client (tests/client/run.mjs)")
+fi
+
+# --- 3. the API suite against each binary ---------------------------------------------------
 for bin in "${bins[@]}"; do
 	label=$(basename "$bin")
 	tap="$work/api-$label.tap"
