@@ -14,12 +14,12 @@
  * <style> elements at run time (hence 'unsafe-inline' for styles, which cannot run code) and
  * its search index runs in a Worker made from a blob: URL. */
 #define DOCS_CSP                                                                                   \
-	"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "                    \
-	"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; "          \
+	"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "                \
+	"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; "      \
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 #define DOCS_HEADERS                                                                               \
-	"Content-Security-Policy: " DOCS_CSP "\r\n"                                                    \
-	"X-Content-Type-Options: nosniff\r\n"                                                          \
+	"Content-Security-Policy: " DOCS_CSP "\r\n"                                                \
+	"X-Content-Type-Options: nosniff\r\n"                                                      \
 	"Referrer-Policy: no-referrer\r\n"
 
 struct docs_file {

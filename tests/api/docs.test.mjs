@@ -6,7 +6,8 @@
 // Chromium is driven over the DevTools protocol on a pipe (--remote-debugging-pipe: the
 // commands go in on fd 3, the events and answers come out on fd 4, each message JSON followed by
 // a NUL byte), so neither a debugging port nor a WebSocket client is needed. The rendered page
-// is saved as a PNG: $COOPD_DOCS_SCREENSHOT, else /tmp/coopd-docs-<pid>.png.
+// is saved as a PNG: $COOPD_DOCS_SCREENSHOT, else /tmp/coopd-docs-<pid>.png (the top of the page),
+// and one operation beside it (…-operation.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -217,6 +218,13 @@ test('headless Chromium renders every operation of the document, with no console
 		const shot = process.env.COOPD_DOCS_SCREENSHOT || path.join(os.tmpdir(), `coopd-docs-${process.pid}.png`);
 		const png = await send('Page.captureScreenshot', { format: 'png' });
 		fs.writeFileSync(shot, Buffer.from(png.data, 'base64'));
+		// A second picture: one operation, with its request body and responses.
+		await send('Runtime.evaluate', {
+			expression: `document.querySelector('[data-section-id$="/operation/issueInvoice"]')?.scrollIntoView()`,
+		});
+		await sleep(1000);
+		const png2 = await send('Page.captureScreenshot', { format: 'png' });
+		fs.writeFileSync(shot.replace(/(\.png)?$/, '-operation.png'), Buffer.from(png2.data, 'base64'));
 		const title = (await send('Runtime.evaluate', { expression: 'document.title', returnByValue: true })).result.value;
 		const heading = (
 			await send('Runtime.evaluate', { expression: `document.querySelector('h1')?.textContent ?? ''`, returnByValue: true })
