@@ -16,6 +16,9 @@ LIB_SRC   := $(filter-out service/main.c,$(SRC))
 MIGRATIONS:= $(sort $(wildcard sql/[0-9]*.sql))
 FUNCTIONS := $(sort $(wildcard sql/functions/*.sql))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+# The API reference page (GET /v1/docs): our HTML and Redoc's script, from docs/web/ (npm).
+DOCS_JS   := docs/web/node_modules/redoc/bundles/redoc.standalone.js
+DOCS_FILES:= docs/web/index.html $(BUILD)/gen/docs/redoc.standalone.js
 
 OBJ       := $(SRC:%.c=$(BUILD)/obj/%.o)
 SAN_OBJ   := $(SRC:%.c=$(BUILD)/san/%.o)
@@ -35,12 +38,29 @@ $(BUILD)/gen/openapi.json: api/openapi.yaml $(BUILD)/yaml2json
 	@mkdir -p $(@D)
 	$(BUILD)/yaml2json $< $@
 
-$(BUILD)/gen/embedded.S: service/tools/embed.sh api/openapi.yaml $(BUILD)/gen/openapi.json $(MIGRATIONS) $(FUNCTIONS)
+$(BUILD)/gen/embedded.S: service/tools/embed.sh api/openapi.yaml $(BUILD)/gen/openapi.json $(MIGRATIONS) $(FUNCTIONS) $(DOCS_FILES)
 	@mkdir -p $(@D)
-	sh service/tools/embed.sh api/openapi.yaml $(BUILD)/gen/openapi.json $(MIGRATIONS) -- $(FUNCTIONS) > $@
+	sh service/tools/embed.sh api/openapi.yaml $(BUILD)/gen/openapi.json $(MIGRATIONS) -- $(FUNCTIONS) -- $(DOCS_FILES) > $@
+
+# Redoc's standalone bundle, installed from the pinned docs/web/package-lock.json. Only when it
+# is missing or older than the lock file: a machine that has it builds without the network.
+# npm gives unpacked files an old fixed time, hence the touch.
+$(DOCS_JS): docs/web/package.json docs/web/package-lock.json
+	@deploy/local/deps.sh build
+	cd docs/web && npm ci --omit=peer --ignore-scripts --no-audit --no-fund --loglevel=error
+	@test -s $@ && touch $@
+
+# Redoc's sidebar shows a logo from Redocly's CDN: the page's Content-Security-Policy blocks it,
+# with an error in the browser console. It becomes an empty data: image, which Redoc's own
+# onError handler hides. The build fails if the bundle names another CDN resource.
+$(BUILD)/gen/docs/redoc.standalone.js: $(DOCS_JS)
+	@mkdir -p $(@D)
+	sed 's|https://cdn\.redoc\.ly/redoc/logo-mini\.svg|data:,|' $< > $@.tmp
+	@if grep -o 'https://cdn[^"]*' $@.tmp; then echo "$<: a CDN resource is left" >&2; exit 1; fi
+	mv $@.tmp $@
 
 # .incbin reads the files at assembly time: they are prerequisites of the object too.
-$(BUILD)/obj/embedded.o $(BUILD)/san/embedded.o: $(BUILD)/gen/embedded.S $(MIGRATIONS) $(FUNCTIONS) api/openapi.yaml
+$(BUILD)/obj/embedded.o $(BUILD)/san/embedded.o: $(BUILD)/gen/embedded.S $(MIGRATIONS) $(FUNCTIONS) api/openapi.yaml $(DOCS_FILES)
 	@mkdir -p $(@D)
 	$(CC) -c $< -o $@
 
@@ -86,7 +106,7 @@ $(BUILD)/fuzz/obj/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 
 # The embedded files (data only): .incbin reads them at assembly time.
-$(BUILD)/fuzz/obj/%.o: $(BUILD)/gen/%.S $(MIGRATIONS) $(FUNCTIONS) api/openapi.yaml
+$(BUILD)/fuzz/obj/%.o: $(BUILD)/gen/%.S $(MIGRATIONS) $(FUNCTIONS) api/openapi.yaml $(DOCS_FILES)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -c $< -o $@
 

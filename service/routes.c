@@ -5,6 +5,7 @@
 #include "domain/auth_tokens.h"
 #include "domain/cooperatives.h"
 #include "domain/customers.h"
+#include "domain/docs.h"
 #include "domain/expenses.h"
 #include "domain/fee_policies.h"
 #include "domain/finances.h"
@@ -53,6 +54,8 @@ const struct route routes[] = {
     {"GET", "/metrics", system_metrics, 0, RF_PUBLIC},
     {"GET", "/v1/openapi.json", system_openapi_json, 0, RF_PUBLIC},
     {"GET", "/v1/openapi.yaml", system_openapi_yaml, 0, RF_PUBLIC},
+    {"GET", "/v1/docs", docs_page, 0, RF_PUBLIC},
+    {"GET", "/v1/docs/redoc.standalone.js", docs_script, 0, RF_PUBLIC},
 
     /* authentication and users */
     {"POST", "/v1/auth/token", auth_token, 0, RF_PUBLIC | RF_BODY, auth_token_fields},

@@ -4,6 +4,8 @@
 #   1a. the contract document: redocly lint (recommended-strict) and its examples (Ajv 2020);
 #   1b. every libFuzzer target of tests/fuzz/ over its corpus, then a short mutation run;
 #   2. every tests/unit/*.sql check on a freshly migrated database;
+#   2b. the typed client (tests/client/run.mjs): TypeScript types generated from api/openapi.yaml,
+#      a scenario type-checked with tsc --strict and run through openapi-fetch against coopd;
 #   3. the API suite (tests/api/*.test.mjs, node:test; every response validated against
 #      api/openapi.yaml, the sum printed under "== contract") against build/coopd and then against
 #      build/coopd-san (AddressSanitizer + UndefinedBehaviorSanitizer; a leak or error makes
@@ -185,6 +187,20 @@ if [ ${#sql_checks[@]} -gt 0 ]; then
 	done
 fi
 
+read -r -a files <<<"${COOPD_TEST_FILES:-tests/api/}"
+read -r -a bins <<<"${COOPD_TEST_BINS:-build/coopd build/coopd-san}"
+
+# --- 2b. the typed client -------------------------------------------------------------------
+# One passed or failed: npm ci (when needed), openapi-typescript, tsc --strict, then the
+# scenario against its own coopd (the first binary) on a fresh database of the cluster.
+echo "== typed client (openapi-typescript, tsc --strict, openapi-fetch) against ${bins[0]}"
+if COOPD_BIN=${bins[0]} node tests/client/run.mjs; then
+	count 1 0
+else
+	count 0 1
+	failures+=("typed client (tests/client/run.mjs)")
+fi
+
 # --- 3. the API suite against each binary ---------------------------------------------------
 # Every response the suite receives is validated against api/openapi.yaml by the harness (the
 # contract check, tests/contract/validate/): its pinned packages first. Each test process
@@ -197,8 +213,6 @@ else
 	count 0 1
 	failures+=("contract: npm ci in tests/contract/validate failed")
 fi
-read -r -a files <<<"${COOPD_TEST_FILES:-tests/api/}"
-read -r -a bins <<<"${COOPD_TEST_BINS:-build/coopd build/coopd-san}"
 for bin in "${bins[@]}"; do
 	label=$(basename "$bin")
 	tap="$work/api-$label.tap"

@@ -3,15 +3,17 @@
 # Usage: deps.sh build|run|test|bench|all     Idempotent; runs `apt-get update` first when installing.
 set -euo pipefail
 
+# nodejs and npm install the API reference page's script (docs/web/, embedded in the binary).
 build=(gcc make pkg-config libcivetweb-dev libjansson-dev libjwt-dev libpq-dev libssl-dev
-       libcrypt-dev libyaml-dev libxml2-dev libhpdf-dev libfribidi-dev libunistring-dev)
+       libcrypt-dev libyaml-dev libxml2-dev libhpdf-dev libfribidi-dev libunistring-dev nodejs npm)
 # The invoice PDFs embed DejaVu Sans: coopd refuses to start without it.
 run=(postgresql openssl curl fonts-dejavu-core)
-# Saxon-HE runs the official SI-UBL validation; poppler-utils reads the PDFs back; prometheus
-# carries promtool, which checks /metrics (tests/api/metrics.test.mjs); only promtool is used
-# (on a machine with systemd the package also enables a Prometheus server on :9090).
+# Saxon-HE runs the official SI-UBL validation; poppler-utils reads the PDFs back; chromium
+# renders the API reference page headless (tests/api/docs.test.mjs); prometheus carries
+# promtool, which checks /metrics (tests/api/metrics.test.mjs); only promtool is used (on a
+# machine with systemd the package also enables a Prometheus server on :9090).
 test=(nodejs postgresql openssl libxml2-utils libsaxonhe-java default-jre-headless poppler-utils clang libclang-rt-14-dev
-      prometheus)
+      chromium prometheus)
 bench=(wrk postgresql-contrib)
 
 want=()
@@ -28,8 +30,10 @@ done
 
 missing=()
 for p in "${want[@]}"; do
-	# node and java may come from elsewhere than Debian (a preinstalled one is good enough).
+	# node, npm and java may come from elsewhere than Debian (a preinstalled one is good enough;
+	# NodeSource's nodejs brings its own npm).
 	if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
+	if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
 	if [ "$p" = default-jre-headless ] && command -v java >/dev/null 2>&1; then continue; fi
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		missing+=("$p")

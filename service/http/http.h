@@ -48,6 +48,8 @@ struct req {
 	char location[192];
 	char etag[48];
 	char filename[96]; /* a download's name (Content-Disposition), set by resp_filename */
+	const char *cache_control; /* static storage; NULL sends "no-store" */
+	const char *headers;       /* static storage: further header lines, each ending in CRLF */
 	bool replayed;
 	bool close;      /* the connection closes after this response (Connection: close) */
 	bool streamed;   /* the response went out in chunks already (resp_stream_*) */

@@ -147,6 +147,8 @@ static const char *reason(int status)
 		return "Created";
 	case 204:
 		return "No Content";
+	case 304:
+		return "Not Modified";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -211,10 +213,12 @@ static void write_head(struct req *r, struct sbuf *h, const char *allow, int chu
 		sbuf_printf(h, "Content-Type: %s\r\n", r->content_type);
 	if (chunked)
 		sbuf_puts(h, "Transfer-Encoding: chunked\r\n");
-	else
+	else if (r->status != 304)
 		sbuf_printf(h, "Content-Length: %zu\r\n", r->status == 204 ? 0 : r->out.len);
 	sbuf_printf(h, "X-Request-Id: %s\r\nAPI-Version: %s\r\n", r->request_id, app.api_version);
-	sbuf_puts(h, "Cache-Control: no-store\r\n");
+	sbuf_printf(h, "Cache-Control: %s\r\n", r->cache_control ? r->cache_control : "no-store");
+	if (r->headers)
+		sbuf_puts(h, r->headers);
 	if (r->close)
 		sbuf_puts(h, "Connection: close\r\n");
 	if (r->etag[0])
@@ -241,7 +245,7 @@ static void send_response(struct req *r, const char *allow)
 {
 	struct sbuf h = {0};
 	write_head(r, &h, allow, 0);
-	size_t body = r->status != 204 ? r->out.len : 0;
+	size_t body = r->status != 204 && r->status != 304 ? r->out.len : 0;
 	if (body && body <= ONE_WRITE_MAX)
 		sbuf_append(&h, r->out.data, body);
 	if (!h.oom && mg_write(r->mg, h.data, h.len) > 0 && body > ONE_WRITE_MAX)
@@ -453,6 +457,7 @@ static int reset_attempt(struct req *r)
 	sbuf_reset(&r->out);
 	r->status = 0;
 	r->etag[0] = r->location[0] = r->filename[0] = '\0';
+	r->cache_control = r->headers = NULL;
 	r->replayed = false;
 	free(r->idem_body);
 	r->idem_body = NULL;
@@ -639,6 +644,7 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 			log_msg("error", r.request_id, "request failed: %s",
 			        r.err.code[0] ? r.err.code : "internal_error");
 		r.etag[0] = r.location[0] = r.filename[0] = '\0';
+		r.cache_control = r.headers = NULL;
 		render_problem(&r);
 	}
 	end_tx(&r, false);

@@ -1,16 +1,21 @@
 #!/bin/sh
-# Writes an assembler file that embeds the migrations, the function files and the OpenAPI
-# documents (see service/embedded.h).
-# Usage: embed.sh OPENAPI_YAML OPENAPI_JSON MIGRATION... [-- FUNCTION_FILE...] > embedded.S
+# Writes an assembler file that embeds the migrations, the function files, the OpenAPI
+# documents and the files of the API reference page (see service/embedded.h).
+# Usage: embed.sh OPENAPI_YAML OPENAPI_JSON MIGRATION... [-- FUNCTION_FILE... [-- DOCS_FILE...]]
+#     > embedded.S
 # Each list is embedded in the order given (the Makefile sorts them by name).
 set -eu
 yaml=$1 json=$2
 shift 2
-migrations= functions= seen_sep=
+migrations= functions= docs= list=migrations
 for f in "$@"; do
-	if [ "$f" = "--" ] && [ -z "$seen_sep" ]; then
-		seen_sep=1
-	elif [ -n "$seen_sep" ]; then
+	if [ "$f" = "--" ] && [ "$list" = migrations ]; then
+		list=functions
+	elif [ "$f" = "--" ] && [ "$list" = functions ]; then
+		list=docs
+	elif [ "$list" = docs ]; then
+		docs="$docs $f"
+	elif [ "$list" = functions ]; then
 		functions="$functions $f"
 	else
 		migrations="$migrations $f"
@@ -50,6 +55,8 @@ echo '	.balign 8'
 table embedded_migrations m $migrations
 # shellcheck disable=SC2086
 table embedded_functions f $functions
+# shellcheck disable=SC2086
+table embedded_docs d $docs
 echo '	.globl embedded_openapi_yaml'
 echo 'embedded_openapi_yaml:'
 echo '	.quad yname, ydata, yend'
@@ -61,6 +68,8 @@ echo '	.section .rodata'
 contents m $migrations
 # shellcheck disable=SC2086
 contents f $functions
+# shellcheck disable=SC2086
+contents d $docs
 echo "yname: .asciz \"openapi.yaml\""
 echo "ydata: .incbin \"$yaml\""
 echo "yend: .byte 0"

@@ -154,6 +154,8 @@ const EXPECT = {
 	'GET /metrics': { public: true },
 	'GET /v1/openapi.json': { public: true },
 	'GET /v1/openapi.yaml': { public: true },
+	'GET /v1/docs': { public: true },
+	'GET /v1/docs/redoc.standalone.js': { public: true },
 	'POST /v1/auth/token': { public: true },
 	// logging out revokes the token: each call gets a token of its own
 	'POST /v1/auth/logout': { freshToken: true },
