@@ -50,9 +50,9 @@ const struct route routes[] = {
     /* platform */
     {"GET", "/v1/health", system_health, 0, RF_PUBLIC},
     {"GET", "/v1/ready", system_ready, 0, RF_PUBLIC},
-    {"GET", "/metrics", system_metrics, 0, RF_PUBLIC},
+    {"GET", "/metrics", system_metrics, 0, RF_PUBLIC | RF_TEXT},
     {"GET", "/v1/openapi.json", system_openapi_json, 0, RF_PUBLIC},
-    {"GET", "/v1/openapi.yaml", system_openapi_yaml, 0, RF_PUBLIC},
+    {"GET", "/v1/openapi.yaml", system_openapi_yaml, 0, RF_PUBLIC | RF_YAML},
 
     /* authentication and users */
     {"POST", "/v1/auth/token", auth_token, 0, RF_PUBLIC | RF_BODY, auth_token_fields},
@@ -170,7 +170,7 @@ const struct route routes[] = {
     {"POST", "/v1/cooperatives/{coop_id:uuid}/payouts", payouts_create, COOP_WRITERS,
      RF_IDEMPOTENT | RF_BODY, payouts_create_fields},
     {"GET", "/v1/payouts/{payout_id:uuid}", payouts_get, COOP_READERS, 0},
-    {"GET", "/v1/payouts/{payout_id:uuid}/sepa", payouts_sepa, COOP_READERS, 0},
+    {"GET", "/v1/payouts/{payout_id:uuid}/sepa", payouts_sepa, COOP_READERS, RF_XML},
     {"POST", "/v1/payouts/{payout_id:uuid}/cancel", payouts_cancel, COOP_WRITERS,
      RF_IDEMPOTENT | RF_BODY, payouts_cancel_fields},
     {"GET", "/v1/cooperatives/{coop_id:uuid}/collective-costs", collective_costs_list, COOP_READERS,
@@ -192,7 +192,7 @@ const struct route routes[] = {
     {"GET", "/v1/members/{member_id:uuid}/thermometer/{period:period}", thermometer_get,
      MEMBER_READERS, 0},
     {"GET", "/v1/members/{member_id:uuid}/thermometer/{period:period}/pdf", thermometer_pdf,
-     MEMBER_READERS, 0},
+     MEMBER_READERS, RF_PDF},
     {"POST", "/v1/members/{member_id:uuid}/reconciliations/{year:year}", reconciliations_calculate,
      COOP_WRITERS, RF_IDEMPOTENT | RF_BODY, reconciliations_calculate_fields},
     {"GET", "/v1/members/{member_id:uuid}/reconciliations/{year:year}", reconciliations_get,
@@ -217,8 +217,8 @@ const struct route routes[] = {
     {"POST", "/v1/invoices/{invoice_id:uuid}/payments", payments_create, COOP_WRITERS,
      RF_IDEMPOTENT | RF_BODY, payments_create_fields},
     {"GET", "/v1/payments/{payment_id:uuid}", payments_get, COOP_READERS, 0},
-    {"GET", "/v1/invoices/{invoice_id:uuid}/pdf", invoices_pdf, MEMBER_READERS, 0},
-    {"GET", "/v1/invoices/{invoice_id:uuid}/ubl", invoices_ubl, MEMBER_READERS, 0},
+    {"GET", "/v1/invoices/{invoice_id:uuid}/pdf", invoices_pdf, MEMBER_READERS, RF_PDF},
+    {"GET", "/v1/invoices/{invoice_id:uuid}/ubl", invoices_ubl, MEMBER_READERS, RF_XML},
     {"GET", "/v1/cooperatives/{coop_id:uuid}/vat-returns/{quarter:quarter}", vat_returns_get,
      COOP_READERS, 0},
 

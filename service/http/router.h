@@ -14,6 +14,12 @@
 /* A GET that writes the audit trail (a municipal read of residents' personal data): its
  * transaction is READ COMMITTED and may write, as a write's is. */
 #define RF_LOGGED 0x40u
+/* What a route answers when it does not answer JSON (Accept is negotiated against it, 406
+ * otherwise): a PDF, an XML document (UBL, SEPA), text/plain (metrics), YAML. */
+#define RF_PDF  0x80u
+#define RF_XML  0x100u
+#define RF_TEXT 0x200u
+#define RF_YAML 0x400u
 
 /* Path patterns use typed parameters: {name:uuid}, {name:municipality} (GMnnnn),
  * {name:period} (YYYY-MM from 1900), {name:quarter} (YYYY-Qn), {name:year} (YYYY). A segment
