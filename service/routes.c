@@ -1,4 +1,5 @@
-/* Every endpoint of coopd, in one table: method, path, handler, roles, flags, body fields.
+/* Every endpoint of coopd, in one table: method, path, handler, roles, flags, body fields, and
+ * the body's own checks (router.h).
  * The role check here is the first gate (403); scope is checked on every object (404). */
 #include "auth/principal.h"
 #include "domain/audit.h"
@@ -85,10 +86,12 @@ const struct route routes[] = {
     /* cooperatives and what belongs to them */
     {"GET", "/v1/cooperatives", cooperatives_list, MEMBER_READERS, 0},
     {"POST", "/v1/cooperatives", cooperatives_create, PLATFORM, RF_IDEMPOTENT | RF_BODY,
-     cooperatives_create_fields},
+     cooperatives_create_fields,
+     cooperatives_create_check},
     {"GET", "/v1/cooperatives/{coop_id:uuid}", cooperatives_get, MEMBER_READERS, 0},
     {"PATCH", "/v1/cooperatives/{coop_id:uuid}", cooperatives_patch, ADMINS, RF_BODY,
-     cooperatives_patch_fields},
+     cooperatives_patch_fields,
+     cooperatives_patch_check},
     {"GET", "/v1/cooperatives/{coop_id:uuid}/fee-policies", fee_policies_list, COOP_READERS, 0},
     {"POST", "/v1/cooperatives/{coop_id:uuid}/fee-policies", fee_policies_create, ADMINS,
      RF_IDEMPOTENT | RF_BODY, fee_policies_create_fields},
@@ -96,13 +99,15 @@ const struct route routes[] = {
      COOP_READERS, 0},
     {"GET", "/v1/cooperatives/{coop_id:uuid}/shareholders", shareholders_list, COOP_READERS, 0},
     {"POST", "/v1/cooperatives/{coop_id:uuid}/shareholders", shareholders_create, ADMINS,
-     RF_IDEMPOTENT | RF_BODY, shareholders_create_fields},
+     RF_IDEMPOTENT | RF_BODY, shareholders_create_fields,
+     shareholders_create_check},
     {"GET", "/v1/shareholders/{shareholder_id:uuid}", shareholders_get, COOP_READERS, 0},
     {"PATCH", "/v1/shareholders/{shareholder_id:uuid}", shareholders_patch, ADMINS, RF_BODY,
      shareholders_patch_fields},
     {"GET", "/v1/cooperatives/{coop_id:uuid}/rate-floors", rate_floors_list, COOP_READERS, 0},
     {"POST", "/v1/cooperatives/{coop_id:uuid}/rate-floors", rate_floors_create, ADMINS,
-     RF_IDEMPOTENT | RF_BODY, rate_floors_create_fields},
+     RF_IDEMPOTENT | RF_BODY, rate_floors_create_fields,
+     rate_floors_create_check},
     {"GET", "/v1/rate-floors/{rate_floor_id:uuid}", rate_floors_get, COOP_READERS, 0},
     {"PATCH", "/v1/rate-floors/{rate_floor_id:uuid}", rate_floors_patch, ADMINS, RF_BODY,
      rate_floors_patch_fields},
@@ -111,23 +116,27 @@ const struct route routes[] = {
     /* members, permissions, customers */
     {"GET", "/v1/cooperatives/{coop_id:uuid}/members", members_list, COOP_READERS, RF_CSV},
     {"POST", "/v1/cooperatives/{coop_id:uuid}/members", members_create, COOP_WRITERS,
-     RF_IDEMPOTENT | RF_BODY, members_create_fields},
+     RF_IDEMPOTENT | RF_BODY, members_create_fields,
+     members_create_check},
     {"GET", "/v1/members/{member_id:uuid}", members_get, MEMBER_READERS, 0},
     {"PATCH", "/v1/members/{member_id:uuid}", members_patch, COOP_WRITERS, RF_BODY,
-     members_patch_fields},
+     members_patch_fields, members_patch_check},
     {"GET", "/v1/members/{member_id:uuid}/permissions", permissions_list, MEMBER_READERS, 0},
     {"POST", "/v1/members/{member_id:uuid}/permissions", permissions_create, COOP_WRITERS,
-     RF_IDEMPOTENT | RF_BODY, permissions_create_fields},
+     RF_IDEMPOTENT | RF_BODY, permissions_create_fields,
+     permissions_create_check},
     {"GET", "/v1/permissions/{permission_id:uuid}", permissions_get, MEMBER_READERS, 0},
     {"POST", "/v1/permissions/{permission_id:uuid}/revoke", permissions_revoke, COOP_WRITERS,
      RF_BODY, permissions_revoke_fields},
     /* members too: they choose a customer for their drafts (customers.c says what they see) */
     {"GET", "/v1/cooperatives/{coop_id:uuid}/customers", customers_list, MEMBER_READERS, RF_CSV},
     {"POST", "/v1/cooperatives/{coop_id:uuid}/customers", customers_create, COOP_WRITERS,
-     RF_IDEMPOTENT | RF_BODY, customers_create_fields},
+     RF_IDEMPOTENT | RF_BODY, customers_create_fields,
+     customers_create_check},
     {"GET", "/v1/customers/{customer_id:uuid}", customers_get, COOP_READERS, 0},
     {"PATCH", "/v1/customers/{customer_id:uuid}", customers_patch, COOP_WRITERS, RF_BODY,
-     customers_patch_fields},
+     customers_patch_fields,
+     customers_patch_check},
 
     /* members' money besides invoices: expenses, hours, premiums */
     {"GET", "/v1/members/{member_id:uuid}/expenses", expenses_list, MEMBER_READERS, 0},

@@ -34,6 +34,10 @@ struct route {
 	 * breaks them is a 422 before the handler runs, so a handler starts from a body of the
 	 * right shape and adds only the checks a table cannot say. */
 	const struct field *body;
+	/* The route's own checks of a body beyond its fields (identifiers, an address, one field
+	 * against another): pure, no database. They run after the field table even when it found
+	 * errors, so that one 422 lists every field error of a body (server.c, validate_body). */
+	int (*check)(struct req *r);
 };
 
 extern const struct route routes[];

@@ -537,10 +537,43 @@ static int reset_attempt(struct req *r)
 	return 0;
 }
 
+/* Whether field error name repeats one about field other, or about a part of it
+ * ("address.city" under "address", "lines[0].unit" under "lines"). */
+static int same_field(const char *name, const char *other)
+{
+	size_t n = strlen(other);
+	return name && other && strncmp(name, other, n) == 0 &&
+	       (name[n] == '\0' || name[n] == '.' || name[n] == '[');
+}
+
+/* The body's field table, then the route's own checks (router.h): one 422 with every field
+ * error the body has. A check's error on a field the table refused already is left out: it
+ * would only repeat the cause. */
+static int validate_body(struct req *r)
+{
+	int table_bad = req_validate(r, r->route->body) != 0;
+	if (!r->route->check)
+		return table_bad ? -1 : 0;
+	size_t before = json_array_size(r->err.errors);
+	r->route->check(r);
+	json_t *errors = r->err.errors;
+	for (size_t i = json_array_size(errors); table_bad && i-- > before;) {
+		const char *name = json_string_value(json_object_get(json_array_get(errors, i), "field"));
+		for (size_t j = 0; j < before; j++) {
+			json_t *e = json_array_get(errors, j);
+			if (same_field(name, json_string_value(json_object_get(e, "field")))) {
+				json_array_remove(errors, i);
+				break;
+			}
+		}
+	}
+	return r->err.status ? -1 : 0;
+}
+
 /* The handler, on a body of the route's shape (router.h). */
 static int handle(struct req *r)
 {
-	if (r->body && req_validate(r, r->route->body) != 0)
+	if (r->body && validate_body(r) != 0)
 		return -1;
 	return r->route->handler(r);
 }

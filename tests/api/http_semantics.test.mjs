@@ -299,3 +299,50 @@ test('raw sockets: malformed requests get problem documents with X-Request-Id an
 	assert.equal(pf.headers.get('access-control-allow-origin'), undefined);
 	assert.match(pf.headers.get('x-request-id') ?? '', /^[0-9a-f]{32}$/);
 });
+
+// --- one 422 with every field error ----------------------------------------------------------
+test('a member body with several wrong fields gets one 422 listing each: table errors (unknown, type, date) together with the checks beyond the table (IBAN, address, status rule)', async () => {
+	const r = await srv.api('POST', membersPath(), {
+		token: c.admin,
+		body: {
+			first_name: 'Ann',
+			last_name: 'Smit',
+			date_of_birth: '1990-02-30',
+			nickname: 'x',
+			iban: 'NL91ABNA0417164301',
+			address: { street: 'Damrak', house_number: '1', postal_code: '0123 AB', city: 'Amsterdam' },
+			municipality_code: c.muni1,
+			status: 'ended',
+			on_benefit: 'yes',
+		},
+	});
+	const p = assertProblem(r, 422, 'validation_failed');
+	const fields = p.errors.map((e) => e.field).sort();
+	for (const f of ['date_of_birth', 'nickname', 'iban', 'address.postal_code', 'status', 'on_benefit']) assert.ok(fields.includes(f), `${f} in ${JSON.stringify(p.errors)}`);
+});
+
+test('a field the table refused is not reported again by the later check; nested errors of a refused object are left out', async () => {
+	const r = await srv.api('POST', membersPath(), {
+		token: c.admin,
+		body: { first_name: 'Ann', last_name: 'Smit', date_of_birth: '1990-01-01', iban: 12345, address: 'Damrak 1', municipality_code: c.muni1, activity_category: 'Bad Category' },
+	});
+	const p = assertProblem(r, 422, 'validation_failed');
+	const byField = {};
+	for (const e of p.errors) (byField[e.field] ??= []).push(e);
+	assert.equal(byField.iban?.length, 1, JSON.stringify(p.errors));
+	assert.equal(byField.iban[0].code, 'invalid_type');
+	assert.equal(byField.address?.length, 1, JSON.stringify(p.errors));
+	assert.ok(byField.activity_category, 'the check beyond the table still runs on the other fields');
+});
+
+test('cooperatives, customers, shareholders and permissions also list table and check errors together', async () => {
+	const coop = await srv.api('POST', '/v1/cooperatives', { token: c.admin, body: { kvk_number: '1234567', invoice_prefix: 'lower-case', address: { street: 'Damrak' }, extra: 1 } });
+	const cf = assertProblem(coop, 422, 'validation_failed').errors.map((e) => e.field);
+	for (const f of ['legal_name', 'kvk_number', 'invoice_prefix', 'address.house_number', 'extra']) assert.ok(cf.includes(f), `${f} in ${JSON.stringify(cf)}`);
+	const cust = await srv.api('POST', `/v1/cooperatives/${c.coopA}/customers`, { token: c.admin, body: { name: '', vat_id: 'NL123456789B90', peppol_id: 'nope' } });
+	const kf = assertProblem(cust, 422, 'validation_failed').errors.map((e) => e.field);
+	for (const f of ['name', 'vat_id', 'peppol_id']) assert.ok(kf.includes(f), `${f} in ${JSON.stringify(kf)}`);
+	const perm = await srv.api('POST', `/v1/members/${c.memberA}/permissions`, { token: c.admin, body: { municipality_code: c.muni1, valid_from: '2030-06-01', valid_until: '2030-01-01', goal: 'nope', business_hours_per_week: 'x' } });
+	const pf = assertProblem(perm, 422, 'validation_failed').errors.map((e) => e.field);
+	for (const f of ['valid_until', 'goal', 'business_hours_per_week', 'decision_reference']) assert.ok(pf.includes(f), `${f} in ${JSON.stringify(pf)}`);
+});
