@@ -701,7 +701,8 @@ static int negotiate(struct req *r)
 }
 
 /* A CSV export's file name: the route's last literal segment, then its path parameters and a
- * ?period= filter, joined by '-' ("members-<coop>.csv", "settlements-GM0344-2026-11.csv"). */
+ * ?period= or ?year= filter, joined by '-' ("members-<coop>.csv",
+ * "settlements-GM0344-2026-11.csv"). Content-Disposition makes it safe (lib/httphdr.h). */
 static void name_csv(struct req *r)
 {
 	const char *pat = r->route->pattern, *last = pat, *end = pat;
@@ -715,9 +716,12 @@ static void name_csv(struct req *r)
 	sbuf_append(&b, last, (size_t)(end - last));
 	for (int i = 0; i < MAX_PATH_PARAMS && r->params[i]; i++)
 		sbuf_printf(&b, "-%s", r->params[i]);
-	char period[16];
-	if (req_query(r, "period", period, sizeof period) == 1 && period[0])
-		sbuf_printf(&b, "-%s", period);
+	static const char *const filters[] = {"period", "year"};
+	for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) {
+		char v[16];
+		if (req_query(r, filters[i], v, sizeof v) == 1 && v[0])
+			sbuf_printf(&b, "-%s", v);
+	}
 	sbuf_puts(&b, ".csv");
 	if (!b.oom && b.len < sizeof r->csv_name)
 		memcpy(r->csv_name, b.data, b.len + 1);
