@@ -38,10 +38,10 @@ struct req {
 	json_t *body;            /* owned; NULL when the request had no body */
 	char *raw_body;          /* owned */
 	size_t raw_len;
-	struct db_conn *db; /* checked out on demand by req_db(), returned by the server */
-	bool csv;           /* the client prefers text/csv and the route offers it (Accept) */
-	bool csv_excel;     /* ... in the Excel dialect (Accept: text/csv; dialect=excel) */
-	bool head;          /* a HEAD request, run as the GET of its path; no body is sent */
+	struct db_conn *db;      /* checked out on demand by req_db(), returned by the server */
+	bool csv;                /* the client prefers text/csv and the route offers it (Accept) */
+	bool csv_excel;          /* ... in the Excel dialect (Accept: text/csv; dialect=excel) */
+	bool head;               /* a HEAD request, run as the GET of its path; no body is sent */
 	const char *cors_origin; /* the request's Origin when COOPD_CORS_ORIGINS lists it */
 	bool preflight;          /* a CORS preflight (OPTIONS with Access-Control-Request-Method) */
 

@@ -214,7 +214,7 @@ static void render_problem(struct req *r)
 
 /* The headers a browser may read from a cross-origin response (CORS). */
 #define CORS_EXPOSED                                                                               \
-	"ETag, Location, API-Version, X-Request-Id, Idempotent-Replayed, Content-Disposition, "   \
+	"ETag, Location, API-Version, X-Request-Id, Idempotent-Replayed, Content-Disposition, "    \
 	"Retry-After"
 #define CORS_ALLOWED_HEADERS "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key"
 #define CORS_MAX_AGE         600
@@ -259,10 +259,11 @@ static void write_head(struct req *r, struct sbuf *h, const char *allow, int chu
 	int vary_accept = r->route && (r->route->flags & RF_CSV);
 	if (vary_accept || r->cors_origin)
 		sbuf_printf(h, "Vary: %s%s%s\r\n", vary_accept ? "Accept" : "",
-		            vary_accept && r->cors_origin ? ", " : "", r->cors_origin ? "Origin" : "");
+		            vary_accept && r->cors_origin ? ", " : "",
+		            r->cors_origin ? "Origin" : "");
 	if (r->cors_origin) {
 		sbuf_printf(h, "Access-Control-Allow-Origin: %s\r\n", r->cors_origin);
-		if (r->preflight)
+		if (r->preflight && r->status == 204)
 			sbuf_printf(h,
 			            "Access-Control-Allow-Methods: %s\r\n"
 			            "Access-Control-Allow-Headers: " CORS_ALLOWED_HEADERS "\r\n"
@@ -461,7 +462,8 @@ static int framing_ok(struct req *r)
 	const char *cl = NULL;
 	int te = 0, ok = 1;
 	for (int i = 0; i < r->ri->num_headers; i++) {
-		const char *name = r->ri->http_headers[i].name, *value = r->ri->http_headers[i].value;
+		const char *name = r->ri->http_headers[i].name,
+		           *value = r->ri->http_headers[i].value;
 		if (!name || !value)
 			continue;
 		if (strcasecmp(name, "Transfer-Encoding") == 0) {
@@ -558,7 +560,8 @@ static int validate_body(struct req *r)
 	r->route->check(r);
 	json_t *errors = r->err.errors;
 	for (size_t i = json_array_size(errors); table_bad && i-- > before;) {
-		const char *name = json_string_value(json_object_get(json_array_get(errors, i), "field"));
+		const char *name =
+		    json_string_value(json_object_get(json_array_get(errors, i), "field"));
 		for (size_t j = 0; j < before; j++) {
 			json_t *e = json_array_get(errors, j);
 			if (same_field(name, json_string_value(json_object_get(e, "field")))) {
@@ -825,7 +828,8 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 	}
 	end_tx(&r, false);
 	if (!r.streamed)
-		send_response(&r, r.err.status == 405 || r.preflight ? allow : NULL);
+		send_response(&r, r.err.status == 405 || (r.preflight && r.status == 204) ? allow
+		                                                                          : NULL);
 
 	int64_t us = now_us() - r.start_us;
 	access_log(&r, method, r.status, us);
@@ -905,7 +909,9 @@ struct mg_context *server_start(char *err, size_t errlen)
 	 * each a fixed 100 KiB stack, so that is 100 MiB of address space and a few MiB resident).
 	 * request_timeout_ms bounds how long a client may take to send one request, headers and
 	 * body (a slow-header client is cut off then); keep_alive_timeout_ms how long an idle
-	 * keep-alive connection keeps its thread. admit() guards the last threads. */
+	 * keep-alive connection keeps its thread. admit() guards the last threads.
+	 * Civetweb answers CORS preflights itself by default (any origin, before our handler):
+	 * the empty access_control_* options switch that off; CORS is ours (COOPD_CORS_ORIGINS). */
 	const char *options[] = {"listening_ports",
 	                         app.cfg.listen,
 	                         "num_threads",
@@ -924,8 +930,6 @@ struct mg_context *server_start(char *err, size_t errlen)
 	                         "1024",
 	                         "decode_url",
 	                         "yes",
-	                         /* Civetweb answers CORS preflights itself by default (any origin,
-	                          * before our handler): off, CORS is ours (COOPD_CORS_ORIGINS). */
 	                         "access_control_allow_origin",
 	                         "",
 	                         "access_control_allow_methods",

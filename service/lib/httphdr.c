@@ -84,9 +84,9 @@ static int ieq(const char *a, size_t alen, const char *b)
 struct range {
 	const char *type, *sub;
 	size_t tlen, slen;
-	int q;       /* thousandths */
-	int params;  /* media-type parameters before q */
-	int excel;   /* dialect=excel */
+	int q;        /* thousandths */
+	int params;   /* media-type parameters before q */
+	int excel;    /* dialect=excel */
 	int unusable; /* a parameter coopd cannot honour */
 };
 
