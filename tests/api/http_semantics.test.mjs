@@ -346,3 +346,13 @@ test('cooperatives, customers, shareholders and permissions also list table and 
 	const pf = assertProblem(perm, 422, 'validation_failed').errors.map((e) => e.field);
 	for (const f of ['valid_until', 'goal', 'business_hours_per_week', 'decision_reference']) assert.ok(pf.includes(f), `${f} in ${JSON.stringify(pf)}`);
 });
+
+test('expenses and hours: a future date or week and a second wrong field come in one 422 with the table errors', async () => {
+	const future = new Date(Date.now() + 40 * 86400000).toISOString().slice(0, 10);
+	const e = await srv.api('POST', `/v1/members/${c.memberA}/expenses`, { token: c.admin, body: { date: future, description: '', category: 'training', amount_cents: 100, vat_cents: 500 } });
+	const ef = assertProblem(e, 422, 'validation_failed').errors.map((x) => x.field);
+	for (const f of ['date', 'description', 'vat_cents']) assert.ok(ef.includes(f), `${f} in ${JSON.stringify(ef)}`);
+	const h = await srv.api('POST', `/v1/members/${c.memberA}/hours`, { token: c.admin, body: { week: '2026-W60', business_hours: 'lots', applications: -1 } });
+	const hf = assertProblem(h, 422, 'validation_failed').errors.map((x) => x.field);
+	for (const f of ['week', 'business_hours', 'applications']) assert.ok(hf.includes(f), `${f} in ${JSON.stringify(hf)}`);
+});
