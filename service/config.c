@@ -70,6 +70,78 @@ static int same_socket(const char *a, const char *b)
 	       wildcard_host(b, nb);
 }
 
+/* An origin as browsers send it (RFC 6454 §6.2): http or https, a lower-case host name, IPv4
+ * address or [IPv6] address, and an optional port 1..65535; no path, no trailing slash. */
+static int valid_origin(const char *s, size_t n)
+{
+	size_t i;
+	if (n > 8 && memcmp(s, "https://", 8) == 0)
+		i = 8;
+	else if (n > 7 && memcmp(s, "http://", 7) == 0)
+		i = 7;
+	else
+		return 0;
+	size_t host = i;
+	if (s[i] == '[') {
+		for (i++; i < n && s[i] != ']'; i++)
+			if (!strchr("0123456789abcdef:.", s[i]))
+				return 0;
+		if (i >= n || i == host + 1)
+			return 0;
+		i++;
+	} else {
+		for (; i < n && s[i] != ':'; i++)
+			if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+			      s[i] == '-' || s[i] == '.'))
+				return 0;
+		if (i == host || s[host] == '.' || s[i - 1] == '.')
+			return 0;
+	}
+	if (i == n)
+		return 1;
+	if (s[i] != ':' || i + 1 == n || n - i > 6)
+		return 0;
+	long port = 0;
+	for (i++; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		port = port * 10 + (s[i] - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
+/* COOPD_CORS_ORIGINS: a comma-separated list of exact origins; empty means none. */
+static int load_cors(struct config *cfg, char *err, size_t errlen)
+{
+	const char *p = env_or("COOPD_CORS_ORIGINS", "");
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return 0;
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		size_t n = strcspn(p, ",");
+		size_t len = n;
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
+		if (cfg->cors_origin_count == MAX_CORS_ORIGINS || len >= CORS_ORIGIN_MAX ||
+		    !valid_origin(p, len)) {
+			snprintf(err, errlen,
+			         "COOPD_CORS_ORIGINS must be a comma-separated list of at most %d "
+			         "origins such as https://app.example.nl (scheme, lower-case host, "
+			         "optional port; no path)",
+			         MAX_CORS_ORIGINS);
+			return -1;
+		}
+		memcpy(cfg->cors_origins[cfg->cors_origin_count], p, len);
+		cfg->cors_origins[cfg->cors_origin_count++][len] = '\0';
+		if (!p[n])
+			return 0;
+		p += n + 1;
+	}
+}
+
 int config_load(struct config *cfg, char *err, size_t errlen)
 {
 	memset(cfg, 0, sizeof *cfg);
@@ -127,6 +199,9 @@ int config_load(struct config *cfg, char *err, size_t errlen)
 		         MAX_TRUSTED_PROXIES);
 		return -1;
 	}
+
+	if (load_cors(cfg, err, errlen) != 0)
+		return -1;
 
 	cfg->jwt_alg = env_or("COOPD_JWT_ALG", "HS256");
 	cfg->jwt_secret = env_or("COOPD_JWT_SECRET", NULL);

@@ -6,6 +6,8 @@
 #include "lib/netaddr.h"
 
 #define MAX_TRUSTED_PROXIES 16
+#define MAX_CORS_ORIGINS    16
+#define CORS_ORIGIN_MAX     128
 
 struct config {
 	char listen[128];          /* COOPD_LISTEN, host:port */
@@ -32,6 +34,9 @@ struct config {
 	/* COOPD_TRUSTED_PROXIES: peers whose X-Forwarded-For names the client */
 	struct net_range trusted_proxies[MAX_TRUSTED_PROXIES];
 	int trusted_proxy_count;
+	/* COOPD_CORS_ORIGINS: origins (scheme://host[:port]) a browser may call the API from */
+	char cors_origins[MAX_CORS_ORIGINS][CORS_ORIGIN_MAX];
+	int cors_origin_count;
 };
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err naming the variable. */

@@ -112,6 +112,16 @@ static int check_coop_body(struct req *r, int creating)
 	return r->err.status ? -1 : 0;
 }
 
+int cooperatives_create_check(struct req *r)
+{
+	return check_coop_body(r, 1);
+}
+
+int cooperatives_patch_check(struct req *r)
+{
+	return check_coop_body(r, 0);
+}
+
 int cooperatives_list(struct req *r)
 {
 	const char *f[] = {scope_coop(&r->who)};
@@ -120,8 +130,6 @@ int cooperatives_list(struct req *r)
 
 int cooperatives_create(struct req *r)
 {
-	if (check_coop_body(r, 1) != 0)
-		return -1;
 	struct write_info w = {"cooperative.create", "cooperative", NULL, NULL};
 	return write_body(r, &coop_insert, NULL, 201, "/v1/cooperatives", &w);
 }
@@ -133,7 +141,7 @@ int cooperatives_get(struct req *r)
 
 int cooperatives_patch(struct req *r)
 {
-	if (check_coop_body(r, 0) != 0 || authz_coop(&r->who, r->params[0], &r->err) != 0)
+	if (authz_coop(&r->who, r->params[0], &r->err) != 0)
 		return -1;
 	PGresult *row;
 	const char *lp[] = {r->params[0]};

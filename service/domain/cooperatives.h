@@ -11,6 +11,9 @@
 
 int cooperatives_list(struct req *r);
 int cooperatives_create(struct req *r);
+/* Checks of a body beyond its field table, run before the handler (router.h: check). */
+int cooperatives_create_check(struct req *r);
+int cooperatives_patch_check(struct req *r);
 int cooperatives_get(struct req *r);
 int cooperatives_patch(struct req *r);
 

@@ -88,6 +88,16 @@ static int check_customer_body(struct req *r, int creating)
 	return r->err.status ? -1 : 0;
 }
 
+int customers_create_check(struct req *r)
+{
+	return check_customer_body(r, 1);
+}
+
+int customers_patch_check(struct req *r)
+{
+	return check_customer_body(r, 0);
+}
+
 int customers_list(struct req *r)
 {
 	if (coop_open(r, r->params[0]) != 0)
@@ -105,7 +115,7 @@ int customers_list(struct req *r)
 
 int customers_create(struct req *r)
 {
-	if (check_customer_body(r, 1) != 0 || coop_open(r, r->params[0]) != 0)
+	if (coop_open(r, r->params[0]) != 0)
 		return -1;
 	struct write_info w = {"customer.create", "customer", r->params[0], NULL};
 	return write_body(r, &customer_insert, r->params[0], 201, "/v1/customers", &w);
@@ -119,7 +129,7 @@ int customers_get(struct req *r)
 int customers_patch(struct req *r)
 {
 	char coop[ID_LEN];
-	if (check_customer_body(r, 0) != 0 || lock_in_coop(r, &customer_lock, coop, NULL) != 0)
+	if (lock_in_coop(r, &customer_lock, coop, NULL) != 0)
 		return -1;
 	struct write_info w = {"customer.update", "customer", coop, NULL};
 	return write_body(r, &customer_update, r->params[0], 200, NULL, &w);

@@ -9,6 +9,9 @@
 
 int customers_list(struct req *r);
 int customers_create(struct req *r);
+/* Checks of a body beyond its field table, run before the handler (router.h: check). */
+int customers_create_check(struct req *r);
+int customers_patch_check(struct req *r);
 int customers_get(struct req *r);
 int customers_patch(struct req *r);
 

@@ -67,18 +67,24 @@ int expenses_get(struct req *r)
 	return get_in_scope(r, &expense_get);
 }
 
-int expenses_create(struct req *r)
+int expenses_create_check(struct req *r)
 {
 	char today[11];
 	today_amsterdam(today);
-	if (strcmp(body_str(r, "date"), today) > 0)
+	const char *date = body_str(r, "date");
+	if (date && strcmp(date, today) > 0)
 		err_field(&r->err, "date", "invalid_value", "must not lie in the future");
 	json_t *vat = json_object_get(r->body, "vat_cents");
-	if (vat &&
-	    json_integer_value(vat) > json_integer_value(json_object_get(r->body, "amount_cents")))
+	json_t *amount = json_object_get(r->body, "amount_cents");
+	if (json_is_integer(vat) && json_is_integer(amount) &&
+	    json_integer_value(vat) > json_integer_value(amount))
 		err_field(&r->err, "vat_cents", "invalid_value", "must not exceed amount_cents");
-	if (r->err.status)
-		return -1;
+	return r->err.status ? -1 : 0;
+}
+
+int expenses_create(struct req *r)
+{
+	/* expenses_create_check has run (routes.c) */
 	return write_member_record(r, &expense_insert, "/v1/expenses", "expense.create", "expense");
 }
 

@@ -12,6 +12,8 @@
 
 int expenses_list(struct req *r);
 int expenses_create(struct req *r);
+/* Checks of a body beyond its field table, run before the handler (router.h: check). */
+int expenses_create_check(struct req *r);
 int expenses_get(struct req *r);
 int expenses_approve(struct req *r);
 int expenses_reject(struct req *r);

@@ -51,7 +51,7 @@ int fee_policies_get(struct req *r)
 	return get_one(r, &fee_get, 2, p);
 }
 
-int fee_policies_create(struct req *r)
+int fee_policies_create_check(struct req *r)
 {
 	json_t *min = json_object_get(r->body, "minimum_monthly_cents");
 	json_t *max = json_object_get(r->body, "maximum_monthly_cents");
@@ -61,6 +61,12 @@ int fee_policies_create(struct req *r)
 		          "must not be below minimum_monthly_cents");
 		return -1;
 	}
+	return 0;
+}
+
+int fee_policies_create(struct req *r)
+{
+	/* fee_policies_create_check has run (routes.c) */
 	if (coop_open(r, r->params[0]) != 0)
 		return -1;
 	char collection[96];

@@ -10,6 +10,8 @@
 
 int fee_policies_list(struct req *r);
 int fee_policies_create(struct req *r);
+/* Checks of a body beyond its field table, run before the handler (router.h: check). */
+int fee_policies_create_check(struct req *r);
 int fee_policies_get(struct req *r);
 
 /* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */

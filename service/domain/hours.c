@@ -74,11 +74,14 @@ int hours_get(struct req *r)
 	return get_in_scope(r, &hours_get_stmt);
 }
 
-int hours_create(struct req *r)
+int hours_create_check(struct req *r)
 {
 	check_hours(r);
 	char monday[11], today[11];
-	if (parse_iso_week(body_str(r, "week"), monday) != 0) {
+	const char *week = body_str(r, "week");
+	if (!week) {
+		/* absent or not a string: the field table says so */
+	} else if (parse_iso_week(week, monday) != 0) {
 		err_field(&r->err, "week", "invalid_value",
 		          "must be an ISO week YYYY-Www that exists, like \"2026-W05\"");
 	} else {
@@ -87,17 +90,27 @@ int hours_create(struct req *r)
 			err_field(&r->err, "week", "invalid_value", "must not lie in the future");
 		json_object_set_new(r->body, "week_start", json_string(monday));
 	}
-	if (r->err.status)
-		return -1;
+	return r->err.status ? -1 : 0;
+}
+
+int hours_patch_check(struct req *r)
+{
+	check_hours(r);
+	return r->err.status ? -1 : 0;
+}
+
+int hours_create(struct req *r)
+{
+	/* hours_create_check has run (routes.c) and set week_start */
 	return write_member_record(r, &hours_insert, "/v1/hours", "hours.create", "hours");
 }
 
 int hours_patch(struct req *r)
 {
-	check_hours(r);
+	/* hours_patch_check has run (routes.c) */
 	PGresult *row;
 	const char *lp[] = {r->params[0], scope_coop(&r->who), scope_member(&r->who)};
-	if (r->err.status || lock_one(r, &hours_lock, 3, lp, &row) != 0)
+	if (lock_one(r, &hours_lock, 3, lp, &row) != 0)
 		return -1;
 	char coop[ID_LEN];
 	db_col_copy(row, 0, "cooperative_id", coop, sizeof coop);

@@ -12,6 +12,9 @@
 
 int hours_list(struct req *r);
 int hours_create(struct req *r);
+/* Checks of a body beyond its field table, run before the handler (router.h: check). */
+int hours_create_check(struct req *r);
+int hours_patch_check(struct req *r);
 int hours_get(struct req *r);
 int hours_patch(struct req *r);
 

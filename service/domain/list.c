@@ -36,18 +36,25 @@ struct csv_ctx {
 };
 
 /* One row of the stream (RFC 4180; the header row from the column names, booleans as
- * true/false, NULL as an empty field). */
+ * true/false, NULL as an empty field). In the Excel dialect (r->csv_excel) a byte order mark
+ * first and ';' between fields. */
 static int csv_row(void *ctx, const PGresult *res, int is_last)
 {
 	struct csv_ctx *c = ctx;
 	struct req *r = c->r;
 	int n = PQnfields(res);
+	char sep = r->csv_excel ? ';' : ',';
 	if (!c->started) {
-		if (resp_stream_begin(r, 200, "text/csv; charset=utf-8; header=present") != 0)
+		if (resp_stream_begin(r, 200,
+		                      r->csv_excel
+		                          ? "text/csv; charset=utf-8; header=present; dialect=excel"
+		                          : "text/csv; charset=utf-8; header=present") != 0)
 			return -1;
 		c->started = 1;
+		if (r->csv_excel)
+			sbuf_puts(&r->out, CSV_BOM);
 		for (int i = 0; i < n; i++)
-			csv_field(&r->out, PQfname(res, i), i == 0);
+			csv_field_sep(&r->out, PQfname(res, i), i == 0, sep);
 		csv_end_row(&r->out);
 	}
 	if (is_last)
@@ -56,7 +63,7 @@ static int csv_row(void *ctx, const PGresult *res, int is_last)
 		const char *v = db_str(res, 0, i);
 		if (v && PQftype(res, i) == BOOLOID)
 			v = v[0] == 't' ? "true" : "false";
-		csv_field(&r->out, v, i == 0);
+		csv_field_sep(&r->out, v, i == 0, sep);
 	}
 	csv_end_row(&r->out);
 	return resp_stream_flush(r, 0);

@@ -87,6 +87,24 @@ static int check_member_body(struct req *r, int creating)
 	return r->err.status ? -1 : 0;
 }
 
+int members_create_check(struct req *r)
+{
+	check_member_body(r, 1);
+	/* A member starts as applicant, or active with a joined_on (SPEC §9). */
+	const char *status = body_str(r, "status");
+	if (status && strcmp(status, "applicant") != 0 && strcmp(status, "active") != 0)
+		err_field(&r->err, "status", "invalid_value",
+		          "a new member is applicant or active");
+	if (status && strcmp(status, "active") == 0 && !body_has(r, "joined_on"))
+		err_field(&r->err, "joined_on", "required", "is required for an active member");
+	return r->err.status ? -1 : 0;
+}
+
+int members_patch_check(struct req *r)
+{
+	return check_member_body(r, 0);
+}
+
 int members_list(struct req *r)
 {
 	if (coop_open(r, r->params[0]) != 0)
@@ -115,15 +133,7 @@ int members_list(struct req *r)
 
 int members_create(struct req *r)
 {
-	if (check_member_body(r, 1) != 0)
-		return -1;
-	/* A member starts as applicant, or active with a joined_on (SPEC §9). */
-	const char *status = body_str(r, "status");
-	if (status && strcmp(status, "applicant") != 0 && strcmp(status, "active") != 0)
-		err_field(&r->err, "status", "invalid_value",
-		          "a new member is applicant or active");
-	if (status && strcmp(status, "active") == 0 && !body_has(r, "joined_on"))
-		err_field(&r->err, "joined_on", "required", "is required for an active member");
+	/* members_create_check has run (routes.c) */
 	if (!json_object_get(r->body, "status"))
 		json_object_set_new(r->body, "status", json_string("applicant"));
 	if (!json_object_get(r->body, "on_benefit"))
@@ -163,8 +173,7 @@ static int will_have(struct req *r, const PGresult *row, const char *field)
 
 int members_patch(struct req *r)
 {
-	if (check_member_body(r, 0) != 0)
-		return -1;
+	/* members_patch_check has run (routes.c); what depends on the stored row is checked here */
 	PGresult *row;
 	char coop[ID_LEN];
 	if (lock_in_coop(r, &member_lock, coop, &row) != 0)

@@ -10,6 +10,9 @@
 
 int members_list(struct req *r);
 int members_create(struct req *r);
+/* Checks of a body beyond its field table, run before the handler (router.h: check). */
+int members_create_check(struct req *r);
+int members_patch_check(struct req *r);
 int members_get(struct req *r);
 int members_patch(struct req *r);
 

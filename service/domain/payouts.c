@@ -150,11 +150,19 @@ static int check_members(struct req *r, const char *transfers)
 	return r->err.status ? -1 : 0;
 }
 
-int payouts_create(struct req *r)
+int payouts_create_check(struct req *r)
 {
 	char date[11];
 	check_execution_date(r, date);
 	check_transfers(r);
+	return r->err.status ? -1 : 0;
+}
+
+int payouts_create(struct req *r)
+{
+	/* payouts_create_check has run (routes.c); this takes the date it checked */
+	char date[11];
+	check_execution_date(r, date);
 	if (r->err.status || coop_open(r, r->params[0]) != 0)
 		return -1;
 	char *transfers = json_dumps(json_object_get(r->body, "transfers"), JSON_COMPACT);

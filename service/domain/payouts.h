@@ -14,6 +14,8 @@
 
 int payouts_list(struct req *r);
 int payouts_create(struct req *r);
+/* Checks of a body beyond its field table, run before the handler (router.h: check). */
+int payouts_create_check(struct req *r);
 int payouts_get(struct req *r);
 int payouts_sepa(struct req *r);
 int payouts_cancel(struct req *r);

@@ -143,11 +143,17 @@ static int check_length(struct req *r, const char *muni)
 	return fits ? 0 : -1;
 }
 
-int permissions_create(struct req *r)
+int permissions_create_check(struct req *r)
 {
 	check_permission_body(r);
+	return r->err.status ? -1 : 0;
+}
+
+int permissions_create(struct req *r)
+{
+	/* permissions_create_check has run (routes.c) */
 	char coop[ID_LEN], member_muni[8];
-	if (r->err.status || member_open_for_update(r, coop, member_muni) != 0)
+	if (member_open_for_update(r, coop, member_muni) != 0)
 		return -1;
 	const char *muni = body_str(r, "municipality_code");
 	if (strcmp(muni, member_muni) != 0) {

@@ -11,6 +11,8 @@
 
 int permissions_list(struct req *r);
 int permissions_create(struct req *r);
+/* Checks of a body beyond its field table, run before the handler (router.h: check). */
+int permissions_create_check(struct req *r);
 int permissions_get(struct req *r);
 int permissions_revoke(struct req *r);
 

@@ -50,7 +50,7 @@ int policies_list(struct req *r)
 	return list_children(r, municipality_open, &policy_list);
 }
 
-int policies_create(struct req *r)
+int policies_create_check(struct req *r)
 {
 	const char *mode = body_str(r, "cost_mode");
 	int flat = mode && strcmp(mode, "flat_rate") == 0;
@@ -60,7 +60,13 @@ int policies_create(struct req *r)
 	if (!flat && body_has(r, "flat_rate_bp"))
 		err_field(&r->err, "flat_rate_bp", "invalid_value",
 		          "applies only with cost_mode flat_rate");
-	if (r->err.status || municipality_open(r, r->params[0]) != 0)
+	return r->err.status ? -1 : 0;
+}
+
+int policies_create(struct req *r)
+{
+	/* policies_create_check has run (routes.c) */
+	if (municipality_open(r, r->params[0]) != 0)
 		return -1;
 	struct write_info w = {"policy.create", "municipal_policy", NULL, r->params[0]};
 	char collection[64];

@@ -11,6 +11,8 @@
 
 int policies_list(struct req *r);
 int policies_create(struct req *r);
+/* Checks of a body beyond its field table, run before the handler (router.h: check). */
+int policies_create_check(struct req *r);
 int policies_get(struct req *r);
 
 /* The bodies the routes take (routes.c; the dispatcher checks them before the handler). */

@@ -59,10 +59,16 @@ int rate_floors_get(struct req *r)
 	return get_in_coop(r, &rf_get);
 }
 
-int rate_floors_create(struct req *r)
+int rate_floors_create_check(struct req *r)
 {
 	check_activity_category(r);
-	if (r->err.status || coop_open(r, r->params[0]) != 0)
+	return r->err.status ? -1 : 0;
+}
+
+int rate_floors_create(struct req *r)
+{
+	/* rate_floors_create_check has run (routes.c) */
+	if (coop_open(r, r->params[0]) != 0)
 		return -1;
 	struct write_info w = {"rate_floor.create", "rate_floor", r->params[0], NULL};
 	return write_body(r, &rf_insert, r->params[0], 201, "/v1/rate-floors", &w);

@@ -10,6 +10,8 @@
 
 int rate_floors_list(struct req *r);
 int rate_floors_create(struct req *r);
+/* Checks of a body beyond its field table, run before the handler (router.h: check). */
+int rate_floors_create_check(struct req *r);
 int rate_floors_get(struct req *r);
 int rate_floors_patch(struct req *r);
 int rate_floors_delete(struct req *r);

@@ -54,13 +54,19 @@ int shareholders_get(struct req *r)
 	return get_in_coop(r, &sh_get);
 }
 
-int shareholders_create(struct req *r)
+int shareholders_create_check(struct req *r)
 {
 	check_identifiers(r);
 	const char *since = body_str(r, "since"), *until = body_str(r, "until");
 	if (since && until && strcmp(until, since) < 0)
 		err_field(&r->err, "until", "invalid_value", "must not be before since");
-	if (r->err.status || coop_open(r, r->params[0]) != 0 || require_municipality_ref(r) != 0)
+	return r->err.status ? -1 : 0;
+}
+
+int shareholders_create(struct req *r)
+{
+	/* shareholders_create_check has run (routes.c) */
+	if (coop_open(r, r->params[0]) != 0 || require_municipality_ref(r) != 0)
 		return -1;
 	struct write_info w = {"shareholder.create", "shareholder", r->params[0],
 	                       body_str(r, "municipality_code")};

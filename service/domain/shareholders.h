@@ -9,6 +9,8 @@
 
 int shareholders_list(struct req *r);
 int shareholders_create(struct req *r);
+/* Checks of a body beyond its field table, run before the handler (router.h: check). */
+int shareholders_create_check(struct req *r);
 int shareholders_get(struct req *r);
 int shareholders_patch(struct req *r);
 

@@ -38,8 +38,12 @@ struct req {
 	json_t *body;            /* owned; NULL when the request had no body */
 	char *raw_body;          /* owned */
 	size_t raw_len;
-	struct db_conn *db; /* checked out on demand by req_db(), returned by the server */
-	bool csv;           /* the client asked for text/csv and the route offers it */
+	struct db_conn *db;      /* checked out on demand by req_db(), returned by the server */
+	bool csv;                /* the client prefers text/csv and the route offers it (Accept) */
+	bool csv_excel;          /* ... in the Excel dialect (Accept: text/csv; dialect=excel) */
+	bool head;               /* a HEAD request, run as the GET of its path; no body is sent */
+	const char *cors_origin; /* the request's Origin when COOPD_CORS_ORIGINS lists it */
+	bool preflight;          /* a CORS preflight (OPTIONS with Access-Control-Request-Method) */
 
 	/* response */
 	int status;
@@ -47,7 +51,8 @@ struct req {
 	struct sbuf out;
 	char location[192];
 	char etag[48];
-	char filename[96]; /* a download's name (Content-Disposition), set by resp_filename */
+	char filename[192]; /* a download's name (Content-Disposition), set by resp_filename */
+	char csv_name[160]; /* a CSV export's name, set by the server from the route */
 	const char *cache_control; /* static storage; NULL sends "no-store" */
 	const char *headers;       /* static storage: further header lines, each ending in CRLF */
 	bool replayed;
@@ -75,9 +80,10 @@ int resp_json(struct req *r, int status, json_t *obj);
 /* Uses text, already JSON (e.g. built by PostgreSQL), as the body; copies it. */
 int resp_json_text(struct req *r, int status, const char *text);
 int resp_body(struct req *r, int status, const char *content_type, const char *body, size_t len);
-/* Names the response a file to save (Content-Disposition: attachment; filename="…"): the
- * name's ASCII letters, digits, '.', '-' and '_', anything else as '_', cut to fit. Sent with a
- * 2xx answer only. */
+/* Names the response a file to save (Content-Disposition: attachment; filename="…"): UTF-8,
+ * cut to fit at a character boundary; sent with an ASCII fallback (letters, digits, '.', '-',
+ * '_', anything else as '_') and, when that differs, as filename*=UTF-8''… (lib/httphdr.h).
+ * Sent with a 2xx answer only. CSV exports are named by the server. */
 void resp_filename(struct req *r, const char *name);
 int resp_empty(struct req *r, int status);
 /* Starts {"data":[ ... ; items are appended with resp_list_item; resp_list_end closes with the

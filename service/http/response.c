@@ -17,13 +17,13 @@ int resp_body(struct req *r, int status, const char *content_type, const char *b
 
 void resp_filename(struct req *r, const char *name)
 {
-	size_t n = 0;
-	for (; name[n] && n + 1 < sizeof r->filename; n++) {
-		char ch = name[n];
-		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		         (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
-		r->filename[n] = ok ? ch : '_';
+	size_t n = strlen(name);
+	if (n >= sizeof r->filename) {
+		n = sizeof r->filename - 1;
+		while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+			n--; /* not inside a UTF-8 character */
 	}
+	memcpy(r->filename, name, n);
 	r->filename[n] = '\0';
 }
 

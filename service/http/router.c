@@ -192,6 +192,11 @@ int router_init(char *err, size_t errlen)
 			snprintf(err, errlen, "route %s %s: no roles", rt->method, rt->pattern);
 			return -1;
 		}
+		if (rt->check && !rt->body) {
+			snprintf(err, errlen, "route %s %s: a body check without a body",
+			         rt->method, rt->pattern);
+			return -1;
+		}
 		if (!(rt->flags & (RF_BODY | RF_BODY_OPTIONAL)) != !rt->body) {
 			snprintf(err, errlen,
 			         "route %s %s: a body needs its fields, and fields a body",

@@ -14,6 +14,15 @@
 /* A GET that writes the audit trail (a municipal read of residents' personal data): its
  * transaction is READ COMMITTED and may write, as a write's is. */
 #define RF_LOGGED 0x40u
+/* What a route answers when it does not answer JSON (Accept is negotiated against it, 406
+ * otherwise): a PDF, an XML document (UBL, SEPA), text/plain (metrics), YAML, the docs page
+ * (HTML) and its script. */
+#define RF_PDF  0x80u
+#define RF_XML  0x100u
+#define RF_TEXT 0x200u
+#define RF_YAML 0x400u
+#define RF_HTML 0x800u
+#define RF_JS   0x1000u
 
 /* Path patterns use typed parameters: {name:uuid}, {name:municipality} (GMnnnn),
  * {name:period} (YYYY-MM from 1900), {name:quarter} (YYYY-Qn), {name:year} (YYYY). A segment
@@ -28,6 +37,10 @@ struct route {
 	 * breaks them is a 422 before the handler runs, so a handler starts from a body of the
 	 * right shape and adds only the checks a table cannot say. */
 	const struct field *body;
+	/* The route's own checks of a body beyond its fields (identifiers, an address, one field
+	 * against another): pure, no database. They run after the field table even when it found
+	 * errors, so that one 422 lists every field error of a body (server.c, validate_body). */
+	int (*check)(struct req *r);
 };
 
 extern const struct route routes[];

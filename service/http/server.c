@@ -17,6 +17,7 @@
 #include "auth/token.h"
 #include "db/db.h"
 #include "idempotency.h"
+#include "lib/httphdr.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -159,16 +160,22 @@ static const char *reason(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 406:
+		return "Not Acceptable";
 	case 408:
 		return "Request Timeout";
 	case 409:
 		return "Conflict";
+	case 411:
+		return "Length Required";
 	case 412:
 		return "Precondition Failed";
 	case 413:
 		return "Content Too Large";
 	case 415:
 		return "Unsupported Media Type";
+	case 431:
+		return "Request Header Fields Too Large";
 	case 422:
 		return "Unprocessable Content";
 	case 429:
@@ -205,16 +212,28 @@ static void render_problem(struct req *r)
 	r->content_type = "application/problem+json";
 }
 
-/* Status line and headers; Content-Length unless the body is chunked. */
+/* The headers a browser may read from a cross-origin response (CORS). */
+#define CORS_EXPOSED                                                                               \
+	"ETag, Location, API-Version, X-Request-Id, Idempotent-Replayed, Content-Disposition, "    \
+	"Retry-After"
+#define CORS_ALLOWED_HEADERS "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key"
+#define CORS_MAX_AGE         600
+
+/* Status line and headers; Content-Length unless the body is chunked or the status has none.
+ * A HEAD answer has the headers of the GET, Content-Length included. A 304 keeps the ETag and
+ * the identifying headers, no Content-Type or Content-Length (RFC 9110 §15.4.5). */
 static void write_head(struct req *r, struct sbuf *h, const char *allow, int chunked)
 {
 	sbuf_printf(h, "HTTP/1.1 %d %s\r\n", r->status, reason(r->status));
-	if (r->content_type)
+	int bodiless = r->status == 204 || r->status == 304;
+	if (r->content_type && !bodiless)
 		sbuf_printf(h, "Content-Type: %s\r\n", r->content_type);
 	if (chunked)
 		sbuf_puts(h, "Transfer-Encoding: chunked\r\n");
+	else if (r->status == 204)
+		sbuf_puts(h, "Content-Length: 0\r\n");
 	else if (r->status != 304)
-		sbuf_printf(h, "Content-Length: %zu\r\n", r->status == 204 ? 0 : r->out.len);
+		sbuf_printf(h, "Content-Length: %zu\r\n", r->out.len);
 	sbuf_printf(h, "X-Request-Id: %s\r\nAPI-Version: %s\r\n", r->request_id, app.api_version);
 	sbuf_printf(h, "Cache-Control: %s\r\n", r->cache_control ? r->cache_control : "no-store");
 	if (r->headers)
@@ -225,8 +244,12 @@ static void write_head(struct req *r, struct sbuf *h, const char *allow, int chu
 		sbuf_printf(h, "ETag: %s\r\n", r->etag);
 	if (r->location[0])
 		sbuf_printf(h, "Location: %s\r\n", r->location);
-	if (r->filename[0] && r->status >= 200 && r->status < 300)
-		sbuf_printf(h, "Content-Disposition: attachment; filename=\"%s\"\r\n", r->filename);
+	const char *file = r->filename[0] ? r->filename : r->csv ? r->csv_name : "";
+	if (file[0] && r->status >= 200 && r->status < 300) {
+		sbuf_puts(h, "Content-Disposition: ");
+		content_disposition(h, file);
+		sbuf_puts(h, "\r\n");
+	}
 	if (r->err.status && r->err.retry_after)
 		sbuf_printf(h, "Retry-After: %d\r\n", r->err.retry_after);
 	if (r->err.status == 401)
@@ -235,6 +258,22 @@ static void write_head(struct req *r, struct sbuf *h, const char *allow, int chu
 		sbuf_printf(h, "Allow: %s\r\n", allow);
 	if (r->replayed)
 		sbuf_puts(h, "Idempotent-Replayed: true\r\n");
+	int vary_accept = r->route && (r->route->flags & RF_CSV);
+	if (vary_accept || r->cors_origin)
+		sbuf_printf(h, "Vary: %s%s%s\r\n", vary_accept ? "Accept" : "",
+		            vary_accept && r->cors_origin ? ", " : "",
+		            r->cors_origin ? "Origin" : "");
+	if (r->cors_origin) {
+		sbuf_printf(h, "Access-Control-Allow-Origin: %s\r\n", r->cors_origin);
+		if (r->preflight && r->status == 204)
+			sbuf_printf(h,
+			            "Access-Control-Allow-Methods: %s\r\n"
+			            "Access-Control-Allow-Headers: " CORS_ALLOWED_HEADERS "\r\n"
+			            "Access-Control-Max-Age: %d\r\n",
+			            allow ? allow : "", CORS_MAX_AGE);
+		else
+			sbuf_puts(h, "Access-Control-Expose-Headers: " CORS_EXPOSED "\r\n");
+	}
 	sbuf_puts(h, "\r\n");
 }
 
@@ -245,7 +284,7 @@ static void send_response(struct req *r, const char *allow)
 {
 	struct sbuf h = {0};
 	write_head(r, &h, allow, 0);
-	size_t body = r->status != 204 && r->status != 304 ? r->out.len : 0;
+	size_t body = r->status != 204 && r->status != 304 && !r->head ? r->out.len : 0;
 	if (body && body <= ONE_WRITE_MAX)
 		sbuf_append(&h, r->out.data, body);
 	if (!h.oom && mg_write(r->mg, h.data, h.len) > 0 && body > ONE_WRITE_MAX)
@@ -272,6 +311,11 @@ int resp_stream_flush(struct req *r, int force)
 		return -1;
 	if (!r->out.len || (!force && r->out.len < 16384))
 		return 0;
+	if (r->head) {
+		/* HEAD: the rows are made as for the GET (same headers), and dropped. */
+		sbuf_reset(&r->out);
+		return 0;
+	}
 	int rc = mg_send_chunk(r->mg, r->out.data, (unsigned)r->out.len) > 0 ? 0 : -1;
 	sbuf_reset(&r->out);
 	return rc;
@@ -280,7 +324,7 @@ int resp_stream_flush(struct req *r, int force)
 int resp_stream_end(struct req *r)
 {
 	int rc = resp_stream_flush(r, 1);
-	if (mg_send_chunk(r->mg, "", 0) < 0)
+	if (!r->head && mg_send_chunk(r->mg, "", 0) < 0)
 		rc = -1;
 	return rc;
 }
@@ -412,6 +456,33 @@ oom:
 	return -1;
 }
 
+/* Message framing (RFC 9112 §6.3): Content-Length given twice with different values, or
+ * together with Transfer-Encoding, makes the body's end ambiguous (request smuggling through a
+ * proxy that reads it the other way). Refused with 400, and the connection closed. */
+static int framing_ok(struct req *r)
+{
+	const char *cl = NULL;
+	int te = 0, ok = 1;
+	for (int i = 0; i < r->ri->num_headers; i++) {
+		const char *name = r->ri->http_headers[i].name,
+		           *value = r->ri->http_headers[i].value;
+		if (!name || !value)
+			continue;
+		if (strcasecmp(name, "Transfer-Encoding") == 0) {
+			te = 1;
+		} else if (strcasecmp(name, "Content-Length") == 0) {
+			ok &= !cl || strcmp(cl, value) == 0;
+			cl = value;
+		}
+	}
+	if (ok && !(te && cl))
+		return 1;
+	close_after(r);
+	err_set(&r->err, 400, "bad_request",
+	        "Content-Length and Transfer-Encoding disagree about where the body ends");
+	return 0;
+}
+
 /* The body phase. A route that takes no body never parses one: what a client sends there is
  * read (so that the connection stays usable) and dropped. */
 static int read_body(struct req *r)
@@ -471,10 +542,44 @@ static int reset_attempt(struct req *r)
 	return 0;
 }
 
+/* Whether field error name repeats one about field other, or about a part of it
+ * ("address.city" under "address", "lines[0].unit" under "lines"). */
+static int same_field(const char *name, const char *other)
+{
+	size_t n = strlen(other);
+	return name && other && strncmp(name, other, n) == 0 &&
+	       (name[n] == '\0' || name[n] == '.' || name[n] == '[');
+}
+
+/* The body's field table, then the route's own checks (router.h): one 422 with every field
+ * error the body has. A check's error on a field the table refused already is left out: it
+ * would only repeat the cause. */
+static int validate_body(struct req *r)
+{
+	int table_bad = req_validate(r, r->route->body) != 0;
+	if (!r->route->check)
+		return table_bad ? -1 : 0;
+	size_t before = json_array_size(r->err.errors);
+	r->route->check(r);
+	json_t *errors = r->err.errors;
+	for (size_t i = json_array_size(errors); table_bad && i-- > before;) {
+		const char *name =
+		    json_string_value(json_object_get(json_array_get(errors, i), "field"));
+		for (size_t j = 0; j < before; j++) {
+			json_t *e = json_array_get(errors, j);
+			if (same_field(name, json_string_value(json_object_get(e, "field")))) {
+				json_array_remove(errors, i);
+				break;
+			}
+		}
+	}
+	return r->err.status ? -1 : 0;
+}
+
 /* The handler, on a body of the route's shape (router.h). */
 static int handle(struct req *r)
 {
-	if (r->body && req_validate(r, r->route->body) != 0)
+	if (r->body && validate_body(r) != 0)
 		return -1;
 	return r->route->handler(r);
 }
@@ -588,6 +693,91 @@ static bool elsewhere(const char *path, bool on_metrics)
 	return is_metrics != on_metrics;
 }
 
+/* The media types a route answers (router.h), the server's preference first. */
+static int route_offers(const struct route *rt, const char *offers[2])
+{
+	unsigned f = rt->flags;
+	offers[0] = f & RF_PDF    ? "application/pdf"
+	            : f & RF_XML  ? "application/xml"
+	            : f & RF_TEXT ? "text/plain"
+	            : f & RF_YAML ? "application/yaml"
+	            : f & RF_HTML ? "text/html"
+	            : f & RF_JS   ? "text/javascript"
+	                          : "application/json";
+	offers[1] = "text/csv";
+	return f & RF_CSV ? 2 : 1;
+}
+
+/* Content negotiation (RFC 9110 §12.5.1): which of its types the route answers with, or 406
+ * when the client accepts none of them. Problem documents are sent whatever Accept says. */
+static int negotiate(struct req *r)
+{
+	const char *offers[2];
+	int n = route_offers(r->route, offers);
+	struct accept_choice c = accept_choose(mg_get_header(r->mg, "Accept"), offers, n);
+	if (c.index < 0) {
+		err_set(&r->err, 406, "not_acceptable", "this resource is available as %s%s%s",
+		        offers[0], n > 1 ? " and " : "", n > 1 ? offers[1] : "");
+		return -1;
+	}
+	r->csv = c.index == 1;
+	r->csv_excel = r->csv && c.excel;
+	return 0;
+}
+
+/* A CSV export's file name: the route's last literal segment, then its path parameters and a
+ * ?period= or ?year= filter, joined by '-' ("members-<coop>.csv",
+ * "settlements-GM0344-2026-11.csv"). Content-Disposition makes it safe (lib/httphdr.h). */
+static void name_csv(struct req *r)
+{
+	const char *pat = r->route->pattern, *last = pat, *end = pat;
+	for (const char *p = pat; *p; p++) {
+		if (*p == '/' && p[1] && p[1] != '{') {
+			last = p + 1;
+			end = last + strcspn(last, "/");
+		}
+	}
+	struct sbuf b = {0};
+	sbuf_append(&b, last, (size_t)(end - last));
+	for (int i = 0; i < MAX_PATH_PARAMS && r->params[i]; i++)
+		sbuf_printf(&b, "-%s", r->params[i]);
+	static const char *const filters[] = {"period", "year"};
+	for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) {
+		char v[16];
+		if (req_query(r, filters[i], v, sizeof v) == 1 && v[0])
+			sbuf_printf(&b, "-%s", v);
+	}
+	sbuf_puts(&b, ".csv");
+	if (!b.oom && b.len < sizeof r->csv_name)
+		memcpy(r->csv_name, b.data, b.len + 1);
+	sbuf_free(&b);
+}
+
+/* CORS: the request's Origin when COOPD_CORS_ORIGINS lists it (exact match), else NULL. */
+static const char *cors_origin(const struct req *r)
+{
+	const char *origin = mg_get_header(r->mg, "Origin");
+	if (!origin)
+		return NULL;
+	for (int i = 0; i < app.cfg.cors_origin_count; i++)
+		if (strcmp(origin, app.cfg.cors_origins[i]) == 0)
+			return app.cfg.cors_origins[i];
+	return NULL;
+}
+
+/* A 200 with an ETag to a GET or HEAD whose If-None-Match names it becomes 304 (RFC 9110
+ * §13.1.2): the client's copy is current. */
+static void not_modified(struct req *r)
+{
+	if (r->status != 200 || !r->etag[0] || r->streamed || strcmp(r->route->method, "GET") != 0)
+		return;
+	if (!etag_none_match(mg_get_header(r->mg, "If-None-Match"), r->etag))
+		return;
+	r->status = 304;
+	r->content_type = NULL;
+	sbuf_reset(&r->out);
+}
+
 static int dispatch(struct mg_connection *mg, void *cbdata)
 {
 	bool on_metrics = cbdata == &metrics_listener;
@@ -598,19 +788,27 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 	r.ri = mg_get_request_info(mg);
 	r.start_us = now_us();
 	set_request_id(&r);
+	r.cors_origin = cors_origin(&r);
 
-	char allow[64] = "";
+	char allow[80] = "";
 	const char *method = r.ri->request_method;
+	/* HEAD is the GET of the path without the body (RFC 9110 §9.3.2). */
+	r.head = strcmp(method, "HEAD") == 0;
+	r.preflight = r.cors_origin && strcmp(method, "OPTIONS") == 0 &&
+	              mg_get_header(mg, "Access-Control-Request-Method") != NULL;
 	int rc = -1;
 	enum route_match m = elsewhere(r.ri->local_uri, on_metrics)
 	                         ? MATCH_NOT_FOUND
-	                         : router_match(&r, method, r.ri->local_uri, allow, sizeof allow);
-	if (on_metrics) {
-		if (!client_keeps_alive(&r))
-			close_after(&r);
-	} else if (!admit(&r)) {
-		m = MATCH_REFUSED;
+	                         : router_match(&r, r.head ? "GET" : method, r.ri->local_uri, allow,
+	                                        sizeof allow);
+	if (m == MATCH_BAD_METHOD && strstr(allow, "GET")) {
+		size_t used = strlen(allow);
+		snprintf(allow + used, sizeof allow - used, ", HEAD");
 	}
+	if (on_metrics && !client_keeps_alive(&r))
+		close_after(&r);
+	if ((!on_metrics && !admit(&r)) || !framing_ok(&r))
+		m = MATCH_REFUSED;
 	switch (m) {
 	case MATCH_REFUSED:
 		break;
@@ -618,19 +816,27 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 		err_set(&r.err, 404, "not_found", "no such resource");
 		break;
 	case MATCH_BAD_METHOD:
+		if (r.preflight) {
+			/* The path exists: tell the browser what it may send (no token needed). */
+			resp_empty(&r, 204);
+			rc = 0;
+			break;
+		}
 		err_set(&r.err, 405, "method_not_allowed", "allowed: %s", allow);
 		break;
 	case MATCH_OK:
 		r.read_only = route_read_only(r.route);
 		if (!(r.route->flags & RF_PUBLIC) && authenticate(&r) != 0)
 			break;
+		if (negotiate(&r) != 0)
+			break;
+		if (r.csv)
+			name_csv(&r);
 		if (read_body(&r) != 0)
 			break;
-		if (r.route->flags & RF_CSV) {
-			const char *accept = mg_get_header(mg, "Accept");
-			r.csv = accept && strstr(accept, "text/csv") != NULL;
-		}
 		rc = run_handler(&r);
+		if (rc == 0)
+			not_modified(&r);
 		break;
 	}
 	if (r.streamed) {
@@ -649,7 +855,8 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 	}
 	end_tx(&r, false);
 	if (!r.streamed)
-		send_response(&r, r.err.status == 405 ? allow : NULL);
+		send_response(&r, r.err.status == 405 || (r.preflight && r.status == 204) ? allow
+		                                                                          : NULL);
 
 	int64_t us = now_us() - r.start_us;
 	access_log(&r, method, r.status, us);
@@ -665,7 +872,10 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 	return status;
 }
 
-/* Civetweb answers some malformed requests itself; give those a problem document too. */
+/* Civetweb answers some malformed requests itself; give those a problem document too, with
+ * X-Request-Id and API-Version like every other answer. (Requests in asterisk-form, OPTIONS *,
+ * or in absolute-form naming another host are closed by civetweb without an answer and without
+ * calling back: there is nothing to hook.) */
 static int http_error(struct mg_connection *mg, int status, const char *errmsg)
 {
 	(void)errmsg;
@@ -673,15 +883,30 @@ static int http_error(struct mg_connection *mg, int status, const char *errmsg)
 	memset(&r, 0, sizeof r);
 	r.mg = mg;
 	set_request_id(&r);
-	err_set(&r.err, status, status == 413 ? "payload_too_large" : "bad_request",
-	        "the request could not be parsed");
-	if (status == 404)
-		snprintf(r.err.code, sizeof r.err.code, "not_found");
-	else if (status == 505)
-		snprintf(r.err.detail, sizeof r.err.detail,
-		         "only HTTP/1.0 and HTTP/1.1 are served");
-	if (status == 505)
-		snprintf(r.err.code, sizeof r.err.code, "http_version_not_supported");
+	const char *code = "bad_request", *detail = "the request could not be parsed";
+	switch (status) {
+	case 404:
+		code = "not_found";
+		break;
+	case 411:
+		code = "length_required";
+		detail = "a body needs a valid Content-Length or chunked Transfer-Encoding";
+		break;
+	case 413:
+		code = "payload_too_large";
+		break;
+	case 431:
+		code = "request_header_fields_too_large";
+		detail = "the request line and headers exceed 16384 bytes";
+		break;
+	case 505:
+		code = "http_version_not_supported";
+		detail = "only HTTP/1.0 and HTTP/1.1 are served";
+		break;
+	default:
+		break;
+	}
+	err_set(&r.err, status, code, "%s", detail);
 	/* Civetweb closes the connection after its own errors. */
 	r.close = true;
 	render_problem(&r);
@@ -711,7 +936,9 @@ struct mg_context *server_start(char *err, size_t errlen)
 	 * each a fixed 100 KiB stack, so that is 100 MiB of address space and a few MiB resident).
 	 * request_timeout_ms bounds how long a client may take to send one request, headers and
 	 * body (a slow-header client is cut off then); keep_alive_timeout_ms how long an idle
-	 * keep-alive connection keeps its thread. admit() guards the last threads. */
+	 * keep-alive connection keeps its thread. admit() guards the last threads.
+	 * Civetweb answers CORS preflights itself by default (any origin, before our handler):
+	 * the empty access_control_* options switch that off; CORS is ours (COOPD_CORS_ORIGINS). */
 	const char *options[] = {"listening_ports",
 	                         app.cfg.listen,
 	                         "num_threads",
@@ -730,6 +957,12 @@ struct mg_context *server_start(char *err, size_t errlen)
 	                         "1024",
 	                         "decode_url",
 	                         "yes",
+	                         "access_control_allow_origin",
+	                         "",
+	                         "access_control_allow_methods",
+	                         "",
+	                         "access_control_allow_headers",
+	                         "",
 	                         NULL};
 	struct mg_callbacks cb;
 	memset(&cb, 0, sizeof cb);

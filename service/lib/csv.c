@@ -4,11 +4,17 @@
 
 void csv_field(struct sbuf *b, const char *value, int first)
 {
+	csv_field_sep(b, value, first, ',');
+}
+
+void csv_field_sep(struct sbuf *b, const char *value, int first, char sep)
+{
 	if (!first)
-		sbuf_append(b, ",", 1);
+		sbuf_append(b, &sep, 1);
 	if (!value)
 		return;
-	if (!value[strcspn(value, ",\"\r\n")]) {
+	const char special[] = {sep, '"', '\r', '\n', '\0'};
+	if (!value[strcspn(value, special)]) {
 		sbuf_puts(b, value);
 		return;
 	}
