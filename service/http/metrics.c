@@ -37,12 +37,13 @@ struct row {
 
 static struct row *rows; /* [route_count + 1] */
 static char *build_version;
-static double start_time; /* process_start_time_seconds */
+static unsigned long long start_centis; /* process_start_time_seconds, in hundredths */
 static long clock_ticks, page_size;
 
-/* The process's start in seconds since the epoch: the boot time (/proc/stat btime) plus the
- * start in clock ticks since boot (/proc/self/stat field 22). Falls back to now. */
-static double process_start(void)
+/* The process's start in hundredths of a second since the epoch: the boot time (/proc/stat
+ * btime) plus the start in clock ticks since boot (/proc/self/stat field 22). Falls back to
+ * now. */
+static unsigned long long process_start(void)
 {
 	unsigned long long btime = 0, ticks = 0;
 	char line[256];
@@ -64,8 +65,8 @@ static double process_start(void)
 	           " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d"
 	           " %llu",
 	           &ticks) == 1)
-		return (double)btime + (double)ticks / (double)clock_ticks;
-	return (double)time(NULL);
+		return btime * 100 + ticks * 100 / (unsigned long long)clock_ticks;
+	return (unsigned long long)time(NULL) * 100;
 }
 
 int metrics_init(const char *version)
@@ -76,7 +77,7 @@ int metrics_init(const char *version)
 		clock_ticks = 100;
 	if (page_size <= 0)
 		page_size = 4096;
-	start_time = process_start();
+	start_centis = process_start();
 	rows = calloc(route_count + 1, sizeof *rows);
 	build_version = strdup(version);
 	if (!rows || !build_version) {
@@ -237,8 +238,8 @@ static void render_process(struct sbuf *out)
 	                &utime, &stime, &vsize, &rss) == 4) {
 		family(out, "process_cpu_seconds_total", "counter",
 		       "Total user and system CPU time spent in seconds.");
-		sbuf_printf(out, "process_cpu_seconds_total %.2f\n",
-		            (double)(utime + stime) / (double)clock_ticks);
+		unsigned long long cpu = (utime + stime) * 100 / (unsigned long long)clock_ticks;
+		sbuf_printf(out, "process_cpu_seconds_total %llu.%02llu\n", cpu / 100, cpu % 100);
 		family(out, "process_resident_memory_bytes", "gauge",
 		       "Resident memory size in bytes.");
 		sbuf_printf(out, "process_resident_memory_bytes %lld\n", rss * page_size);
@@ -259,7 +260,8 @@ static void render_process(struct sbuf *out)
 	}
 	family(out, "process_start_time_seconds", "gauge",
 	       "Start time of the process since unix epoch in seconds.");
-	sbuf_printf(out, "process_start_time_seconds %.2f\n", start_time);
+	sbuf_printf(out, "process_start_time_seconds %llu.%02llu\n", start_centis / 100,
+	            start_centis % 100);
 }
 
 #if defined(__clang__)

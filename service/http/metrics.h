@@ -19,7 +19,7 @@ void metrics_free(void);
 void metrics_observe(int route_idx, int status, int64_t duration_us);
 /* Appends the text exposition format (version 0.0.4) of every family to out. */
 void metrics_render(struct sbuf *out);
-/* Appends s as a label value: backslash, double quote and line feed escaped. */
+/* Appends s as a label value: backslash, quotation mark and line feed escaped. */
 void metrics_label_value(struct sbuf *out, const char *s);
 
 #endif
