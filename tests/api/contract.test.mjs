@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ROOT } from './harness.mjs'; // installs the validator's packages when they are missing
 import { loadContract, loadGaps, Contract, csvHeaderRow } from '../contract/validate/contract.mjs';
 
-const contract = loadContract(path.join(ROOT, 'api/openapi.yaml'));
+const contract = loadContract(path.resolve(ROOT, process.env.COOPD_CONTRACT_DOC || 'api/openapi.yaml'));
 const VERSION = contract.doc.info.version;
 const USER_CSV_HEADER = 'id,username,kind,role,cooperative_id,member_id,municipality_code,disabled,created_at,updated_at';
 

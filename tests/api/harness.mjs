@@ -8,6 +8,7 @@
 //                      tests/run.sh so that all test files share one cluster); without it each
 //                      test process starts its own cluster and removes it on exit.
 //   COOPD_CONTRACT     "off" skips the contract check of responses (below); default on.
+//   COOPD_CONTRACT_DOC the document responses are checked against (default api/openapi.yaml).
 //   COOPD_CONTRACT_TALLY  a file to which each test process appends "contract <file> <validated>
 //                      <failures> <exempt>" at its end (tests/run.sh sums the lines).
 //
@@ -294,7 +295,7 @@ if (contractOn) {
 		if (r.status !== 0) throw new Error(`contract: npm ci in ${CONTRACT_DIR} failed: ${r.stderr || r.error}`);
 		mod = await import('../contract/validate/contract.mjs');
 	}
-	contract = mod.loadContract(path.join(ROOT, 'api/openapi.yaml'), { gaps: mod.loadGaps() });
+	contract = mod.loadContract(path.resolve(ROOT, process.env.COOPD_CONTRACT_DOC || 'api/openapi.yaml'), { gaps: mod.loadGaps() });
 	after(() => {
 		const file = path.relative(ROOT, process.argv[1] ?? '?');
 		const n = contractStats.failures.length;
