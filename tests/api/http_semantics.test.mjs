@@ -163,7 +163,7 @@ test('a CSV export is a download named after the route and its parameters (membe
 	assert.equal(r.headers.get('content-type'), 'text/csv; charset=utf-8; header=present');
 	assert.equal(r.headers.get('content-disposition'), `attachment; filename="members-${c.coopA}.csv"`);
 	assert.ok(!r.text.startsWith('\ufeff'), 'RFC 4180 has no byte order mark');
-	assert.match(r.text.split('\r\n')[0], /^id,first_name,/);
+	assert.match(r.text.split('\r\n')[0], /^id,cooperative_id,first_name,/);
 });
 
 test('Accept: text/csv; dialect=excel gives a UTF-8 BOM, ";" separators, CRLF, money still in integer cents', async () => {
@@ -188,7 +188,7 @@ test('Accept: text/csv; dialect=excel gives a UTF-8 BOM, ";" separators, CRLF, m
 	const lines = text.split('\r\n');
 	assert.equal(lines.at(-1), '', 'every row ends with CRLF');
 	assert.ok(!/[^\r]\n/.test(text), 'no bare LF');
-	assert.match(lines[0], /^id;first_name;last_name;date_of_birth;/);
+	assert.match(lines[0], /^id;cooperative_id;first_name;last_name;date_of_birth;/);
 	const row = lines.find((l) => l.includes('Zoë'));
 	assert.ok(row, text);
 	assert.ok(row.includes(';"de Vries; Jansen";'), `a field with ';' is quoted: ${row}`);

@@ -74,7 +74,7 @@ const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 export const essence = (ct) => String(ct ?? '').split(';')[0].trim().toLowerCase();
 
 /** The cells of the first line of an RFC 4180 text (quoted cells allowed). */
-export function csvHeaderRow(text) {
+export function csvHeaderRow(text, separator = ',') {
 	const cells = [];
 	let cell = '';
 	let inQ = false;
@@ -87,7 +87,7 @@ export function csvHeaderRow(text) {
 			} else if (ch === '"') inQ = false;
 			else cell += ch;
 		} else if (ch === '"') inQ = true;
-		else if (ch === ',') {
+		else if (ch === separator) {
 			cells.push(cell);
 			cell = '';
 		} else if (ch === '\r' || ch === '\n') break;
@@ -297,7 +297,10 @@ export class Contract {
 		let response;
 		let where;
 		let wantCode = null;
-		const global = this.globals.find((g) => g.status === status);
+		// (an entry with a `method` answers only that method: the CORS preflight, OPTIONS)
+		const global = this.globals.find(
+			(g) => g.status === status && (!g.method || g.method.toUpperCase() === method.toUpperCase()),
+		);
 		const globalResponse = () => {
 			response = this.resolve(this.doc.components.responses[global.response]);
 			where = `global ${status} ${global.code} (components/responses/${global.response})`;
@@ -349,6 +352,8 @@ export class Contract {
 		const buf = body === undefined || body === null ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(String(body));
 		const ctHeader = got.find(([k]) => k === 'content-type')?.[1];
 		const ct = essence(ctHeader);
+		// the Excel dialect of a CSV export separates its fields with ';'
+		const excel = /;\s*dialect=excel\b/i.test(ctHeader ?? '');
 		const content = response.content ?? {};
 		const isHead = method.toUpperCase() === 'HEAD';
 		if (!ct) {
@@ -389,7 +394,7 @@ export class Contract {
 			const want = csvColumns(media, (x) => this.resolve(x));
 			if (!want) errors.push(`the document lists no CSV columns for ${where}`);
 			else {
-				const have = text.length ? csvHeaderRow(text.replace(/^\uFEFF/, '')) : [];
+				const have = text.length ? csvHeaderRow(text.replace(/^\uFEFF/, ''), excel ? ';' : ',') : [];
 				if (have.join(',') !== want.join(',')) {
 					const missing = want.filter((c) => !have.includes(c));
 					const extra = have.filter((c) => !want.includes(c));
