@@ -130,22 +130,26 @@ static void check_scope_field(struct req *r, const char *field, int rule)
 		err_field(&r->err, field, "invalid_value", "does not apply to this role");
 }
 
-int users_create(struct req *r)
+/* The cooperative a new user of role belongs to: the body's, or for a cooperative's own
+ * administrator (who may not name another) its own. */
+static const char *new_user_coop(struct req *r, enum role role)
+{
+	const char *coop = body_str(r, "cooperative_id");
+	if (!coop && !is_platform_admin(&r->who) && role != ROLE_PLATFORM_ADMIN &&
+	    role != ROLE_MUNICIPALITY)
+		coop = r->who.coop;
+	return coop;
+}
+
+int users_create_check(struct req *r)
 {
 	enum role role = role_from_name(body_str(r, "role"));
-	if (!is_platform_admin(&r->who) &&
-	    (role == ROLE_PLATFORM_ADMIN || role == ROLE_MUNICIPALITY)) {
-		err_set(&r->err, 403, "forbidden", "you may not create users with this role");
-		return -1;
-	}
 	const char *username = body_str(r, "username");
-	const char *kind = body_has(r, "kind") ? body_str(r, "kind") : "person";
-	int is_client = strcmp(kind, "client") == 0;
-	const char *coop = body_str(r, "cooperative_id");
-	const char *member = body_str(r, "member_id");
+	int is_client = body_has(r, "kind") && body_str(r, "kind") &&
+	                strcmp(body_str(r, "kind"), "client") == 0;
 	const char *muni = body_str(r, "municipality_code");
 
-	if (!valid_username(username))
+	if (username && !valid_username(username))
 		err_field(&r->err, "username", "invalid_value",
 		          "may hold only letters, digits and . _ @ -");
 	if (is_client && body_has(r, "password"))
@@ -155,16 +159,15 @@ int users_create(struct req *r)
 		err_field(&r->err, "password", "required", "is required for a person");
 	if (muni && !municipality_code_valid(muni))
 		err_field(&r->err, "municipality_code", "invalid_value", "must be GM and 4 digits");
+	if (role == ROLE_NONE) /* the field table refused the role: its scope is unknown */
+		return r->err.status ? -1 : 0;
 
 	/* A coop_admin works in its own cooperative; the body cannot widen that. */
+	const char *coop = new_user_coop(r, role);
 	if (!is_platform_admin(&r->who) && role != ROLE_PLATFORM_ADMIN &&
-	    role != ROLE_MUNICIPALITY) {
-		if (!coop)
-			coop = r->who.coop;
-		else if (strcmp(coop, r->who.coop) != 0)
-			err_field(&r->err, "cooperative_id", "invalid_reference",
-			          "does not name an object you can see");
-	}
+	    role != ROLE_MUNICIPALITY && coop && strcmp(coop, r->who.coop) != 0)
+		err_field(&r->err, "cooperative_id", "invalid_reference",
+		          "does not name an object you can see");
 	int need_coop, need_member, need_muni;
 	scope_rule(role, &need_coop, &need_member, &need_muni);
 	if (need_coop == 1 && !coop)
@@ -173,8 +176,26 @@ int users_create(struct req *r)
 		check_scope_field(r, "cooperative_id", -1);
 	check_scope_field(r, "member_id", need_member);
 	check_scope_field(r, "municipality_code", need_muni);
-	if (r->err.status)
+	return r->err.status ? -1 : 0;
+}
+
+int users_create(struct req *r)
+{
+	/* users_create_check has run (routes.c) */
+	enum role role = role_from_name(body_str(r, "role"));
+	if (!is_platform_admin(&r->who) &&
+	    (role == ROLE_PLATFORM_ADMIN || role == ROLE_MUNICIPALITY)) {
+		err_set(&r->err, 403, "forbidden", "you may not create users with this role");
 		return -1;
+	}
+	const char *username = body_str(r, "username");
+	const char *kind = body_has(r, "kind") ? body_str(r, "kind") : "person";
+	int is_client = strcmp(kind, "client") == 0;
+	const char *coop = new_user_coop(r, role);
+	const char *member = body_str(r, "member_id");
+	const char *muni = body_str(r, "municipality_code");
+	int need_coop, need_member, need_muni;
+	scope_rule(role, &need_coop, &need_member, &need_muni);
 
 	if (need_coop == 1) {
 		const char *p[] = {coop};

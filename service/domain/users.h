@@ -12,6 +12,8 @@
 
 int me_get(struct req *r);
 int users_create(struct req *r);
+/* The checks of a new user's body beyond its fields (routes.c: they run with the table's). */
+int users_create_check(struct req *r);
 int users_list(struct req *r);
 int users_get(struct req *r);
 int users_patch(struct req *r);

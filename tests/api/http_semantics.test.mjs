@@ -347,6 +347,20 @@ test('cooperatives, customers, shareholders and permissions also list table and 
 	for (const f of ['valid_until', 'goal', 'business_hours_per_week', 'decision_reference']) assert.ok(pf.includes(f), `${f} in ${JSON.stringify(pf)}`);
 });
 
+test('a user body lists its table errors with the role and scope rules in one 422; a refused role leaves its scope unjudged', async () => {
+	const r = await srv.api('POST', '/v1/users', {
+		token: c.admin,
+		body: { username: 'has space', password: 'short', role: 'member', municipality_code: 'GM12', extra: true },
+	});
+	const p = assertProblem(r, 422, 'validation_failed');
+	const got = p.errors.map((e) => `${e.field}:${e.code}`).sort();
+	for (const want of ['username:invalid_value', 'password:too_short', 'extra:unknown_field', 'cooperative_id:required', 'member_id:required', 'municipality_code:invalid_value'])
+		assert.ok(got.includes(want), `${want} in ${JSON.stringify(got)}`);
+	const bad = await srv.api('POST', '/v1/users', { token: c.admin, body: { username: 'ok.name', password: 'x'.repeat(12), role: 'nobody', cooperative_id: c.coopA } });
+	const q = assertProblem(bad, 422, 'validation_failed');
+	assert.deepEqual(q.errors.map((e) => e.field), ['role'], JSON.stringify(q.errors));
+});
+
 test('expenses and hours: a future date or week and a second wrong field come in one 422 with the table errors', async () => {
 	const future = new Date(Date.now() + 40 * 86400000).toISOString().slice(0, 10);
 	const e = await srv.api('POST', `/v1/members/${c.memberA}/expenses`, { token: c.admin, body: { date: future, description: '', category: 'training', amount_cents: 100, vat_cents: 500 } });
