@@ -2,7 +2,7 @@
 // must find every screen filled — issued invoices with gapless numbers, a credit note, payments,
 // finalized months, the current month calculated, the municipal feed, a payout — and a login for
 // every role. Loaded through the API as a bookkeeper would; a second run changes nothing.
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +21,7 @@ before(async () => {
 	const r = await run(DEMO, [srv.base, srv.adminPassword, logins], { timeout: 120000 });
 	assert.equal(r.code, 0, `demo.sh failed: ${r.stderr}`);
 });
+after(() => srv?.kill());
 
 const password = (role) =>
 	fs.readFileSync(logins, 'utf8').split('\n').find((l) => l.startsWith(`${role} `)).split(' ')[1];
