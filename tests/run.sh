@@ -190,6 +190,17 @@ fi
 read -r -a files <<<"${COOPD_TEST_FILES:-tests/api/}"
 read -r -a bins <<<"${COOPD_TEST_BINS:-build/coopd build/coopd-san}"
 
+# The contract validator's pinned packages: the harness (the API suite's and the typed
+# client's) validates every response against api/openapi.yaml with them.
+echo "== contract validator packages"
+if out=$(cd tests/contract/validate && npm ci --no-audit --no-fund --silent 2>&1); then
+	echo "ok   npm ci tests/contract/validate"
+else
+	printf '%s\n' "$out" | tail -n 20 | sed 's/^/    /'
+	count 0 1
+	failures+=("contract: npm ci in tests/contract/validate failed")
+fi
+
 # --- 2b. the typed client -------------------------------------------------------------------
 # One passed or failed: npm ci (when needed), openapi-typescript, tsc --strict, then the
 # scenario against its own coopd (the first binary) on a fresh database of the cluster.
@@ -203,16 +214,8 @@ fi
 
 # --- 3. the API suite against each binary ---------------------------------------------------
 # Every response the suite receives is validated against api/openapi.yaml by the harness (the
-# contract check, tests/contract/validate/): its pinned packages first. Each test process
+# contract check, tests/contract/validate/, installed above). Each test process
 # appends its count to the tally; the sum is printed at the end.
-echo "== contract validator packages"
-if out=$(cd tests/contract/validate && npm ci --no-audit --no-fund --silent 2>&1); then
-	echo "ok   npm ci tests/contract/validate"
-else
-	printf '%s\n' "$out" | tail -n 20 | sed 's/^/    /'
-	count 0 1
-	failures+=("contract: npm ci in tests/contract/validate failed")
-fi
 for bin in "${bins[@]}"; do
 	label=$(basename "$bin")
 	tap="$work/api-$label.tap"
