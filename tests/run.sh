@@ -2,6 +2,7 @@
 # The `make test` runner (the Makefile has built build/coopd, build/coopd-san and build/tests/*):
 #   1. every unit test binary in build/tests/ (each ends with "N passed, N failed");
 #   1a. the contract document: redocly lint (recommended-strict) and its examples (Ajv 2020);
+#   1a'. the Kubernetes manifests of deploy/kubernetes (tests/deploy/validate.mjs);
 #   1b. every libFuzzer target of tests/fuzz/ over its corpus, then a short mutation run;
 #   2. every tests/unit/*.sql check on a freshly migrated database;
 #   2b. the typed client (tests/client/run.mjs): TypeScript types generated from api/openapi.yaml,
@@ -121,6 +122,36 @@ else
 	tail -n 30 "$work/npm-lint.out" | sed 's/^/    /'
 	count 0 2
 	failures+=("contract lint: npm ci in $lintdir failed")
+fi
+
+# --- 1a'. the Kubernetes manifests ------------------------------------------------------------
+# deploy/kubernetes (base and example overlay) by tests/deploy/validate.mjs: the CloudNativePG
+# resources against their CRD schemas in ../shared/validators/cloudnative-pg (skipped, and said,
+# when absent), core kinds with kubernetes-models, the ServiceMonitor by hand, the overlay
+# rendered by `kubectl kustomize` when kubectl is installed, and broken manifests that must be
+# refused: one passed or failed per check. Pinned packages from tests/deploy/package-lock.json.
+echo "== deploy manifests"
+deploydir=tests/deploy
+if cmp -s "$deploydir/package-lock.json" "$deploydir/node_modules/.coopd-package-lock.json" ||
+	{ (cd "$deploydir" && npm ci --no-audit --no-fund --loglevel=error) >"$work/npm-deploy.out" 2>&1 &&
+		cp "$deploydir/package-lock.json" "$deploydir/node_modules/.coopd-package-lock.json"; }; then
+	node "$deploydir/validate.mjs" >"$work/deploy.out" 2>&1
+	rc=$?
+	grep -E '^(FAIL|SKIPPED)' "$work/deploy.out" | head -n 60
+	grep -A 20 '^FAIL ' "$work/deploy.out" | grep '^    ' | head -n 40
+	p=$(grep -c '^ok   ' "$work/deploy.out")
+	f=$(grep -c '^FAIL ' "$work/deploy.out")
+	while IFS= read -r l; do failures+=("deploy ${l#FAIL }"); done < <(grep '^FAIL ' "$work/deploy.out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		failures+=("deploy: tests/deploy/validate.mjs exited $rc")
+	fi
+	count "$p" "$f"
+	echo "deploy manifests: $p passed, $f failed"
+else
+	tail -n 30 "$work/npm-deploy.out" | sed 's/^/    /'
+	count 0 1
+	failures+=("deploy: npm ci in $deploydir failed")
 fi
 
 # --- 1b. the fuzz targets -------------------------------------------------------------------
