@@ -4,6 +4,7 @@
 #   1a. the contract document: redocly lint (recommended-strict) and its examples (Ajv 2020);
 #   1a'. the Kubernetes manifests of deploy/kubernetes (tests/deploy/validate.mjs);
 #   1b. every libFuzzer target of tests/fuzz/ over its corpus, then a short mutation run;
+#   1c. the single-host setup of docker/ (tests/compose/run.sh, no Docker engine needed);
 #   2. every tests/unit/*.sql check on a freshly migrated database;
 #   2b. the typed client (tests/client/run.mjs): TypeScript types generated from api/openapi.yaml,
 #      a scenario type-checked with tsc --strict and run through openapi-fetch against coopd;
@@ -178,6 +179,26 @@ else
 	count 0 1
 	failures+=("fuzz: make fuzz-build failed")
 fi
+
+# --- 1c. the single-host setup (docker/) ---------------------------------------------------
+# docker/compose.yaml against the Compose Specification schema and the setup's rules, the
+# Caddyfile with `caddy validate` and run in front of an echo server, docker/backup.sh (dump,
+# retention, restore) and coopd's healthcheck command against throw-away PostgreSQL servers of
+# its own (tests/compose/run.sh): one passed or failed per "ok"/"FAIL" line.
+echo "== compose"
+tests/compose/run.sh build/coopd 2>&1 | tee "$work/compose.out"
+rc=${PIPESTATUS[0]}
+p=$(grep -c '^ok   ' "$work/compose.out")
+f=$(grep -c '^FAIL ' "$work/compose.out")
+while IFS= read -r l; do
+	failures+=("compose: ${l#FAIL }")
+done < <(grep '^FAIL ' "$work/compose.out")
+if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then # the script itself failed
+	f=1
+	failures+=("compose: tests/compose/run.sh exited $rc")
+fi
+count "$p" "$f"
+echo "compose: $p passed, $f failed"
 
 # --- the cluster ----------------------------------------------------------------------------
 pgurl=

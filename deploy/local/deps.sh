@@ -11,9 +11,11 @@ run=(postgresql openssl curl fonts-dejavu-core)
 # Saxon-HE runs the official SI-UBL validation; poppler-utils reads the PDFs back; chromium
 # renders the API reference page headless (tests/api/docs.test.mjs); prometheus carries
 # promtool, which checks /metrics (tests/api/metrics.test.mjs); only promtool is used (on a
-# machine with systemd the package also enables a Prometheus server on :9090).
+# machine with systemd the package also enables a Prometheus server on :9090). caddy checks
+# and runs docker/Caddyfile (tests/compose/; on a machine with systemd the package also enables
+# a Caddy server on :80).
 test=(nodejs postgresql openssl libxml2-utils libsaxonhe-java default-jre-headless poppler-utils clang libclang-rt-14-dev
-      chromium prometheus)
+      chromium prometheus caddy)
 bench=(wrk postgresql-contrib)
 
 want=()
