@@ -191,3 +191,38 @@ test('failover: host=first,second target_session_attrs=read-write; the first die
 	first.destroySync();
 	second.destroySync();
 });
+
+test('a server that stops taking writes (SQLSTATE 25006): writes answer 503 with Retry-After, never 500, and work again when it takes them', async (t) => {
+	const cluster = await startCluster();
+	const d = await namedDatabase(cluster, `coopd_t_${hex(6)}`);
+	const srv = await startCoopd({ dbUrl: d.url });
+	servers.push(srv);
+	const admin = await srv.adminToken();
+	const before = await srv.api('GET', '/v1/users', { token: admin });
+	assert.equal(before.status, 200);
+	// What a primary turned standby looks like to a connection that survived: read-only.
+	await psql(cluster.url, 'ALTER SYSTEM SET default_transaction_read_only = on');
+	await psql(cluster.url, 'SELECT pg_reload_conf()');
+	const names = [];
+	const statuses = [];
+	for (let i = 0; i < 4; i++) {
+		const username = uname('ro');
+		names.push(username);
+		const r = await srv.api('POST', '/v1/users', { token: admin, body: { username, password: password(), role: 'platform_admin' } });
+		statuses.push(r.status);
+		assertProblem(r, 503, 'service_unavailable');
+		assert.match(r.headers.get('retry-after') ?? '', /^\d+$/);
+	}
+	t.diagnostic(`writes on the read-only server: ${statuses.join(',')}`);
+	assertProblem(await srv.api('GET', '/v1/ready'), 503, 'service_unavailable'); // no host takes writes
+	await psql(cluster.url, 'ALTER SYSTEM RESET default_transaction_read_only');
+	await psql(cluster.url, 'SELECT pg_reload_conf()');
+	await waitFor(async () => (await srv.api('GET', '/v1/ready')).status === 200, { timeoutMs: 10000, intervalMs: 100, msg: '/v1/ready 200 again' });
+	const r = await srv.api('POST', '/v1/users', { token: admin, body: { username: uname('rw'), password: password(), role: 'platform_admin' } });
+	assert.equal(r.status, 201, r.text);
+	const half = await psql(d.url, `select count(*) as n from users where username in (${names.map((n) => `'${n}'`).join(',')})`);
+	assert.equal(half[0].n, '0', 'nothing of the refused writes was applied');
+	assert.doesNotMatch(srv.stderr, /"status":500/, 'no 500 in the access log');
+	await srv.stop();
+	cluster.destroySync();
+});
