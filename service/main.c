@@ -257,9 +257,11 @@ int main(int argc, char **argv)
 		return fail("configuration", err);
 	if (strcmp(cmd, "serve") == 0 && pdf_fonts_check(err, sizeof err) != 0)
 		return fail("fonts", err); /* the invoice PDFs need them */
-	if (strcmp(cmd, "serve") == 0 && load_keys(err, sizeof err) != 0)
-		return fail("configuration", err);
 	if (db_url_check(app.cfg.database_url, err, sizeof err) != 0)
+		return fail("configuration", err);
+	if (strcmp(cmd, "serve") == 0 && raise_fd_limit(err, sizeof err) != 0)
+		return fail("configuration", err);
+	if (strcmp(cmd, "serve") == 0 && load_keys(err, sizeof err) != 0)
 		return fail("configuration", err);
 	if (strcmp(cmd, "migrate") == 0) {
 		/* Exit code 1 when the database cannot be reached (a job runner tries again later),
@@ -306,10 +308,6 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (raise_fd_limit(err, sizeof err) != 0) {
-		rc = fail("configuration", err);
-		goto close_pool;
-	}
 	mg_init_library(0);
 	struct mg_context *ctx = server_start(err, sizeof err);
 	if (!ctx) {

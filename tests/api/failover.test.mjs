@@ -7,6 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import {
 	ROOT, startCluster, psql, startCoopd, runCoopd, coopdEnv, freePort, assertProblem, waitFor, signJwt, claimsFor, uuid, uname, password, hex, sleep,
@@ -26,6 +27,15 @@ async function namedDatabase(c, name) {
 	return { url: c.urlFor(name), host: u.hostname, port: u.port, user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), db: name };
 }
 
+/** Keeps a stopped cluster's port from being taken by another process until it starts again
+ * (the machine is shared): a listener that closes every connection at once, which is also what
+ * a database that is going away looks like. */
+async function holdPort(port) {
+	const server = net.createServer((sock) => sock.destroy());
+	await new Promise((resolve, reject) => server.once('error', reject).listen(Number(port), '127.0.0.1', resolve));
+	return () => new Promise((resolve) => server.close(resolve));
+}
+
 const dbLines = (srv) => srv.logLines().filter((l) => /database/i.test(l.msg ?? l.unparsed ?? '') && l.msg !== 'request');
 
 // ---------------------------------------------------------------------------------------------
@@ -33,6 +43,7 @@ test('started while PostgreSQL is down: health 200, ready and the API 503 with R
 	const cluster = await startCluster();
 	const d = await namedDatabase(cluster, `coopd_t_${hex(6)}`);
 	await cluster.stop();
+	const release = await holdPort(cluster.port);
 
 	const pw = `admin-${hex(8)}`;
 	const t0 = Date.now();
@@ -59,6 +70,7 @@ test('started while PostgreSQL is down: health 200, ready and the API 503 with R
 	assert.ok(lines.length >= 1 && lines.length <= 2, `one line per state change, not per attempt: ${JSON.stringify(lines)}`);
 	assert.ok(!srv.stderr.includes(d.password), 'no password of DATABASE_URL in the log');
 
+	await release();
 	await cluster.start();
 	const t1 = Date.now();
 	await waitFor(async () => (await srv.api('GET', '/v1/ready')).status === 200, { timeoutMs: 10000, intervalMs: 100, msg: '/v1/ready 200 once PostgreSQL is up' });
