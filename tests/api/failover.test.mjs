@@ -50,6 +50,9 @@ test('started while PostgreSQL is down: health 200, ready and the API 503 with R
 	const srv = await startCoopd({ dbUrl: d.url, env: { COOPD_BOOTSTRAP_ADMIN_PASSWORD: pw } });
 	servers.push(srv);
 	assert.ok(Date.now() - t0 < 15000, 'it listens without waiting for the database');
+	// A second instance waits with it: when the database comes, both migrate, one at a time.
+	const other = await startCoopd({ dbUrl: d.url, env: { COOPD_BOOTSTRAP_ADMIN_PASSWORD: pw } });
+	servers.push(other);
 	assert.equal((await srv.api('GET', '/v1/health')).status, 200);
 
 	const ready = await srv.api('GET', '/v1/ready');
@@ -78,12 +81,37 @@ test('started while PostgreSQL is down: health 200, ready and the API 503 with R
 	assert.ok(recovery < 7000, `ready ${recovery} ms after the database came up`);
 	const rows = await psql(d.url, 'select count(*) as n from schema_migrations');
 	assert.equal(Number(rows[0].n), migrationCount(), 'the migrations were applied');
+	await waitFor(async () => (await other.api('GET', '/v1/ready')).status === 200, { timeoutMs: 10000, intervalMs: 100, msg: 'the second instance ready' });
+	const admins = await psql(d.url, `select count(*) as n from users where role = 'platform_admin'`);
+	assert.equal(admins[0].n, '1', 'one bootstrap administrator for the two instances');
 	const admin = await srv.login('admin', pw); // the bootstrap administrator was created
 	const users = await srv.api('GET', '/v1/users', { token: admin });
 	assert.equal(users.status, 200, users.text);
 	assert.ok(users.json.data.some((u) => u.username === 'admin'));
 	assert.ok(srv.logLines().some((l) => /database up after \d+ attempts/.test(l.msg ?? '')), 'the recovery is logged');
-	await srv.stop();
+	await Promise.all([srv.stop(), other.stop()]);
+	cluster.destroySync();
+});
+
+test('a migration found edited only once the database comes up stops coopd by itself with exit code 2', async () => {
+	const cluster = await startCluster();
+	const d = await namedDatabase(cluster, `coopd_t_${hex(6)}`);
+	assert.equal((await runCoopd(['migrate'], coopdEnv(d.url, await freePort()))).code, 0);
+	await psql(d.url, `update schema_migrations set checksum = 'x' where version = (select min(version) from schema_migrations)`);
+	await cluster.stop();
+	const release = await holdPort(cluster.port);
+	const srv = await startCoopd({ dbUrl: d.url });
+	servers.push(srv);
+	assertProblem(await srv.api('GET', '/v1/ready'), 503, 'service_unavailable');
+	await release();
+	await cluster.start();
+	let timer;
+	const info = await Promise.race([srv.exited, new Promise((r) => { timer = setTimeout(() => r(null), 20000); })]);
+	clearTimeout(timer);
+	assert.ok(info, `coopd exits by itself; stderr:\n${srv.tail()}`);
+	assert.deepEqual(info, { code: 2, signal: null }, srv.tail());
+	assert.match(srv.stderr, /changed after it was applied/);
+	assert.doesNotMatch(srv.stderr, /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/);
 	cluster.destroySync();
 });
 
