@@ -41,7 +41,6 @@ int db_pool_init(const struct db_options *o, char *err, size_t errlen);
 /* Until the pool is ready (migrations applied, bootstrap done: main.c), db_acquire answers 503
  * service_unavailable with Retry-After, except on the thread that called db_pool_starter(true). */
 void db_pool_set_ready(bool ready);
-bool db_pool_ready(void);
 void db_pool_starter(bool on);
 /* 0 when libpq can parse url (a URI or key=value pairs, one host or several), else -1 with a
  * message that does not quote the URL: a configuration error, found before any connection. */

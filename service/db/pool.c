@@ -156,11 +156,6 @@ void db_pool_set_ready(bool ready)
 	atomic_store(&pool.ready, ready);
 }
 
-bool db_pool_ready(void)
-{
-	return atomic_load(&pool.ready);
-}
-
 void db_pool_starter(bool on)
 {
 	starter = on;
@@ -325,8 +320,10 @@ static int server_read_only(struct db_conn *c, const PGresult *res)
  * host that takes writes now (target_session_attrs, db_connect). */
 static int step_failed(struct db_conn *c, const PGresult *res, struct err *e)
 {
-	db_error_to_err(res, e);
 	if (c->pg && server_read_only(c, res)) {
+		db_count_error();
+		log_msg("warn", NULL,
+		        "database error 25006: the server does not take writes; connection dropped");
 		err_clear(e);
 		err_set(e, 503, "service_unavailable",
 		        "the database does not take writes at the moment; retry shortly");
@@ -334,6 +331,7 @@ static int step_failed(struct db_conn *c, const PGresult *res, struct err *e)
 		mark_broken(c);
 		return 1;
 	}
+	db_error_to_err(res, e);
 	int lost = !c->pg || is_connection_failure(c->pg, res);
 	if (c->pg && lost)
 		mark_broken(c);
