@@ -1,5 +1,8 @@
-/* coopd: config → library init → migrations → db pool → http server → wait for SIGTERM →
- * stop in reverse order.
+/* coopd: config → library init → db pool → database up (migrations, bootstrap) → http server →
+ * wait for SIGTERM → stop in reverse order. A configuration error stops start-up with exit code
+ * 2 before any connection is tried; a database that cannot be reached does not: the server
+ * starts anyway (/v1/health 200, everything that needs the database 503 with Retry-After) and a
+ * thread keeps trying, with backoff, until the database is up.
  *
  *   coopd            serve (applies pending migrations first)
  *   coopd migrate    apply pending migrations and exit
@@ -11,9 +14,12 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "auth/token.h"
@@ -110,6 +116,113 @@ static int raise_fd_limit(char *err, size_t errlen)
 	return setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/* One attempt at bringing the database up: migrations (under their advisory lock), a first
+ * connection of the pool, the bootstrap administrator; then the pool is ready for requests.
+ * 0, DB_UNREACHABLE (try again later) or -1 (a fault that retrying does not cure), with err. */
+static int bring_up(char *err, size_t errlen)
+{
+	int rc = db_migrate(app.cfg.database_url, err, errlen);
+	if (rc != 0)
+		return rc;
+	db_pool_starter(true);
+	struct err e = {0};
+	struct db_conn *c = db_acquire(&e);
+	err_clear(&e);
+	db_release(c);
+	if (!c) {
+		snprintf(err, errlen, "the database went away after the migrations");
+		rc = DB_UNREACHABLE;
+	} else if (app.cfg.bootstrap_admin_password &&
+	           users_bootstrap_admin(app.cfg.bootstrap_admin_password, err, errlen) != 0) {
+		rc = DB_UNREACHABLE; /* logged by the attempt; the next one tries again */
+	}
+	db_pool_starter(false);
+	if (rc == 0)
+		db_pool_set_ready(true);
+	return rc;
+}
+
+/* The thread that retries bring_up while the database is down: 0.25 s, doubling to 5 s. A
+ * failure is logged when it differs from the previous one, not at every attempt. */
+#define RETRY_FIRST_MS 250
+#define RETRY_MAX_MS   5000
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	bool running, stop;
+	atomic_bool fatal; /* the migrations failed for good: main stops coopd with exit code 2 */
+	char last[512];    /* the failure logged last */
+} up = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void *bring_up_thread(void *arg)
+{
+	(void)arg;
+	int delay_ms = RETRY_FIRST_MS;
+	for (int attempt = 2;; attempt++) {
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += delay_ms / 1000;
+		until.tv_nsec += (long)(delay_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&up.mu);
+		while (!up.stop && pthread_cond_timedwait(&up.cv, &up.mu, &until) == 0)
+			;
+		bool stop = up.stop;
+		pthread_mutex_unlock(&up.mu);
+		if (stop)
+			break;
+
+		char err[512] = "";
+		int rc = bring_up(err, sizeof err);
+		if (rc == 0) {
+			log_msg("info", NULL, "database up after %d attempts: migrations applied, ready",
+			        attempt);
+			break;
+		}
+		if (rc < 0) {
+			log_msg("error", NULL, "migrations: %s", err);
+			atomic_store(&up.fatal, true);
+			kill(getpid(), SIGTERM); /* main's sigwait takes it */
+			break;
+		}
+		if (strcmp(err, up.last) != 0) {
+			log_msg("warn", NULL, "database not ready (%s); retrying", err);
+			snprintf(up.last, sizeof up.last, "%s", err);
+		}
+		delay_ms = delay_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : delay_ms * 2;
+	}
+	return NULL;
+}
+
+static int bring_up_start(const char *first_err)
+{
+	snprintf(up.last, sizeof up.last, "%s", first_err);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&up.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	up.running = pthread_create(&up.thread, NULL, bring_up_thread, NULL) == 0;
+	return up.running ? 0 : -1;
+}
+
+static void bring_up_stop(void)
+{
+	if (!up.running)
+		return;
+	pthread_mutex_lock(&up.mu);
+	up.stop = true;
+	pthread_cond_signal(&up.cv);
+	pthread_mutex_unlock(&up.mu);
+	pthread_join(up.thread, NULL); /* an attempt under way ends first (connect_timeout) */
+	pthread_cond_destroy(&up.cv);
+	up.running = false;
+}
+
 int main(int argc, char **argv)
 {
 	char err[512] = "";
@@ -144,14 +257,21 @@ int main(int argc, char **argv)
 		return fail("configuration", err);
 	if (strcmp(cmd, "serve") == 0 && pdf_fonts_check(err, sizeof err) != 0)
 		return fail("fonts", err); /* the invoice PDFs need them */
+	if (db_url_check(app.cfg.database_url, err, sizeof err) != 0)
+		return fail("configuration", err);
+	if (strcmp(cmd, "serve") == 0 && raise_fd_limit(err, sizeof err) != 0)
+		return fail("configuration", err);
 	if (strcmp(cmd, "serve") == 0 && load_keys(err, sizeof err) != 0)
 		return fail("configuration", err);
-	if (db_migrate(app.cfg.database_url, err, sizeof err) != 0) {
-		token_keys_free(app.keys);
-		return fail("migrations", err);
+	if (strcmp(cmd, "migrate") == 0) {
+		/* Exit code 1 when the database cannot be reached (a job runner tries again later),
+		 * 2 for a fault of the migrations themselves. */
+		int m = db_migrate(app.cfg.database_url, err, sizeof err);
+		if (m == 0)
+			return 0;
+		log_msg("error", NULL, "migrations: %s", err);
+		return m == DB_UNREACHABLE ? 1 : 2;
 	}
-	if (strcmp(cmd, "migrate") == 0)
-		return 0;
 
 	struct db_options dbo = {.url = app.cfg.database_url,
 	                         .size = app.cfg.db_pool,
@@ -161,13 +281,20 @@ int main(int argc, char **argv)
 	int rc = 2;
 	if (db_pool_init(&dbo, err, sizeof err) != 0) {
 		rc = fail("database", err);
-		goto free_keys;
-	}
-	if (app.cfg.bootstrap_admin_password &&
-	    users_bootstrap_admin(app.cfg.bootstrap_admin_password, err, sizeof err) != 0) {
-		rc = fail("bootstrap", err);
 		goto close_pool;
 	}
+	/* The first attempt before listening: with the database up, coopd is ready when it
+	 * answers at all. */
+	int db_state = bring_up(err, sizeof err);
+	if (db_state < 0) {
+		rc = fail("migrations", err);
+		goto close_pool;
+	}
+	if (db_state == DB_UNREACHABLE)
+		log_msg("warn", NULL,
+		        "database not ready (%s); serving /v1/health, and 503 for what needs the "
+		        "database, while retrying",
+		        err);
 	if (metrics_init(app.api_version) != 0) {
 		rc = fail("metrics", "out of memory");
 		goto close_pool;
@@ -181,14 +308,15 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (raise_fd_limit(err, sizeof err) != 0) {
-		rc = fail("configuration", err);
-		goto close_pool;
-	}
 	mg_init_library(0);
 	struct mg_context *ctx = server_start(err, sizeof err);
 	if (!ctx) {
 		rc = fail("http", err);
+		goto exit_library;
+	}
+	if (db_state != 0 && bring_up_start(err) != 0) {
+		rc = fail("database", "cannot start the thread that connects to the database");
+		server_stop(ctx, 0);
 		goto exit_library;
 	}
 	log_msg("info", NULL, "coopd %s listening on %s (threads %d, db pool %d)", app.api_version,
@@ -199,17 +327,22 @@ int main(int argc, char **argv)
 	int sig = 0;
 	sigwait(&sigs, &sig);
 	log_msg("info", NULL, "signal %d: draining in-flight requests", sig);
+	pthread_mutex_lock(&up.mu);
+	up.stop = true; /* the retrying thread stops now, or after the attempt under way */
+	if (up.running)
+		pthread_cond_signal(&up.cv);
+	pthread_mutex_unlock(&up.mu);
 	system_set_draining();
 	server_stop(ctx, DRAIN_SECONDS); /* returns when the requests in flight have finished */
-	log_msg("info", NULL, "stopped");
-	rc = 0;
+	bring_up_stop();
+	rc = atomic_load(&up.fatal) ? 2 : 0;
+	log_msg("info", NULL, rc ? "stopped: the migrations failed" : "stopped");
 exit_library:
 	mg_exit_library();
 	xmlCleanupParser();
 	metrics_free();
 close_pool:
 	db_pool_shutdown();
-free_keys:
 	token_keys_free(app.keys);
 	return rc;
 }

@@ -35,9 +35,22 @@ struct db_options {
 	int export_timeout_ms; /* statement_timeout of a streamed export (db_stream) */
 };
 
-/* Opens the pool; connections are made lazily, but one is tried here so that a bad URL is
- * reported at start. Returns 0 or -1 with a message (never containing the password). */
+/* Sets up the pool without connecting (connections are made on checkout): coopd starts while
+ * the database is down. -1 with a message only when out of memory. */
 int db_pool_init(const struct db_options *o, char *err, size_t errlen);
+/* Until the pool is ready (migrations applied, bootstrap done: main.c), db_acquire answers 503
+ * service_unavailable with Retry-After, except on the thread that called db_pool_starter(true). */
+void db_pool_set_ready(bool ready);
+void db_pool_starter(bool on);
+/* 0 when libpq can parse url (a URI or key=value pairs, one host or several), else -1 with a
+ * message that does not quote the URL: a configuration error, found before any connection. */
+int db_url_check(const char *url, char *err, size_t errlen);
+/* A connection as coopd makes them: target_session_attrs=read-write and connect_timeout=3 unless
+ * the URL says otherwise, keepalives; options (may be NULL) as libpq's "options". The caller
+ * checks PQstatus and PQfinishes it. */
+PGconn *db_connect(const char *url, const char *options);
+/* PQerrorMessage(pg) on one line with url's password masked (pg may be NULL). */
+void db_conn_error(const char *url, PGconn *pg, char *out, size_t outlen);
 void db_pool_shutdown(void);
 
 /* Waits up to the checkout timeout for a connection. NULL with e = 503 service_unavailable
@@ -121,7 +134,12 @@ bool db_err_retryable(const struct err *e);
  * The libpq message goes to the log only, and never for a data exception (it may quote values). */
 void db_error_to_err(const PGresult *res, struct err *e);
 
-/* Applies the migrations embedded in the binary (migrate.c). 0 or -1 with message. */
+/* Applies the migrations embedded in the binary (migrate.c), under an advisory lock (instances
+ * starting together take turns). 0; DB_UNREACHABLE with a message when the database could not
+ * be reached or the connection was lost (nothing half-applied: each step is a transaction; try
+ * again later); -1 with a message for a fault that retrying does not cure (an edited migration,
+ * one this binary does not know, a failing statement). */
+#define DB_UNREACHABLE 1
 int db_migrate(const char *url, char *err, size_t errlen);
 
 /* Columns by name (result.c): a statement names every column it returns (AS where the

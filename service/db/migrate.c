@@ -6,7 +6,8 @@
  * CREATE OR REPLACE): applied in name order in one transaction when their combined checksum
  * differs from the one recorded in schema_functions, or when a migration was applied in this
  * run (it may have replaced or dropped a function). A normal start rewrites nothing. All of it
- * runs under one advisory lock, so instances starting at once take turns. */
+ * runs under one advisory lock, so instances starting at once take turns. The connection is
+ * made like the pool's (db_connect): of several hosts, the one that takes writes. */
 #include <ctype.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -148,9 +149,11 @@ int db_migrate(const char *url, char *err, size_t errlen)
 {
 	int rc = -1;
 	PGresult *applied = NULL;
-	PGconn *pg = PQconnectdb(url);
+	PGconn *pg = db_connect(url, NULL);
 	if (PQstatus(pg) != CONNECTION_OK) {
-		snprintf(err, errlen, "cannot connect to the database (check DATABASE_URL)");
+		char why[400];
+		db_conn_error(url, pg, why, sizeof why);
+		snprintf(err, errlen, "cannot connect to the database: %s", why);
 		goto cleanup;
 	}
 	PQclear(PQexec(pg, "SET client_min_messages = warning"));
@@ -234,6 +237,9 @@ int db_migrate(const char *url, char *err, size_t errlen)
 		goto cleanup;
 	rc = 0;
 cleanup:
+	/* A lost connection (or none) is for retrying: every step was a transaction of its own. */
+	if (rc != 0 && PQstatus(pg) != CONNECTION_OK)
+		rc = DB_UNREACHABLE;
 	PQclear(applied);
 	PQfinish(pg);
 	return rc;

@@ -39,26 +39,90 @@ static struct {
 	int statement_timeout_ms, export_timeout_ms;
 	char options[128];
 	atomic_int next_stmt_id;
+	atomic_bool ready; /* migrations applied, bootstrap done: requests may have connections */
 } pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* Set on the thread that brings the database up (main.c): it checks out connections for the
+ * bootstrap before the pool is ready for requests. */
+static _Thread_local bool starter;
+
+/* The libpq message of a failed connection on one line, with the password (if the URL has one)
+ * masked: libpq does not quote it, but nothing of DATABASE_URL's secret may reach the log. */
+void db_conn_error(const char *url, PGconn *pg, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s", pg ? PQerrorMessage(pg) : "out of memory");
+	for (char *p = out; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	for (size_t n = strlen(out); n > 0 && out[n - 1] == ' '; n--)
+		out[n - 1] = '\0';
+	PQconninfoOption *opts = url ? PQconninfoParse(url, NULL) : NULL;
+	for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+		if (strcmp(o->keyword, "password") != 0 || !o->val || !o->val[0])
+			continue;
+		size_t pl = strlen(o->val);
+		for (char *hit = out; (hit = strstr(hit, o->val)) != NULL; hit += pl)
+			memset(hit, '*', pl);
+	}
+	PQconninfoFree(opts);
+}
+
+int db_url_check(const char *url, char *err, size_t errlen)
+{
+	char *why = NULL;
+	PQconninfoOption *opts = PQconninfoParse(url, &why);
+	PQconninfoFree(opts);
+	if (opts)
+		return 0;
+	/* libpq's message may quote a part of the URL (the password, say): not repeated. */
+	PQfreemem(why);
+	snprintf(err, errlen,
+	         "DATABASE_URL cannot be parsed (a postgresql:// URI or key=value pairs, hosts "
+	         "separated by commas)");
+	return -1;
+}
+
+PGconn *db_connect(const char *url, const char *options)
+{
+	/* Keywords before dbname are defaults the URL may override; those after it override the
+	 * URL. coopd writes: of several hosts it wants the one that takes writes (the primary),
+	 * unless the URL says otherwise. keepalives and tcp_user_timeout make a dead server
+	 * noticeable where statement_timeout cannot fire. */
+	const char *keys[] = {"target_session_attrs",
+	                      "connect_timeout",
+	                      "dbname",
+	                      "application_name",
+	                      "keepalives",
+	                      "keepalives_idle",
+	                      "keepalives_interval",
+	                      "keepalives_count",
+	                      "tcp_user_timeout",
+	                      options ? "options" : NULL,
+	                      NULL};
+	const char *vals[] = {"read-write", "3", url,     "coopd", "1",  "10",
+	                      "3",          "3", "10000", options, NULL};
+	return PQconnectdbParams(keys, vals, 1);
+}
+
+/* A database that was reachable and is not (or the reverse) is logged once per change, not once
+ * per failed connection: while it is down every request would log. */
+static atomic_bool db_down;
 
 static PGconn *connect_one(void)
 {
-	/* Later keywords override what the URL says; keepalives and tcp_user_timeout make a dead
-	 * server noticeable where statement_timeout cannot fire. */
-	const char *keys[] = {"dbname",           "application_name",
-	                      "connect_timeout",  "keepalives",
-	                      "keepalives_idle",  "keepalives_interval",
-	                      "keepalives_count", "tcp_user_timeout",
-	                      "options",          NULL};
-	const char *vals[] = {pool.url, "coopd", "3",     "1",          "10",
-	                      "3",      "3",     "10000", pool.options, NULL};
-	PGconn *pg = PQconnectdbParams(keys, vals, 1);
+	PGconn *pg = db_connect(pool.url, pool.options);
 	if (PQstatus(pg) != CONNECTION_OK) {
 		db_count_error();
-		log_msg("warn", NULL, "database connection failed");
+		if (!atomic_exchange(&db_down, true)) {
+			char why[512];
+			db_conn_error(pool.url, pg, why, sizeof why);
+			log_msg("warn", NULL, "database connection failed: %s", why);
+		}
 		PQfinish(pg);
 		return NULL;
 	}
+	if (atomic_exchange(&db_down, false))
+		log_msg("info", NULL, "database connection restored");
 	return pg;
 }
 
@@ -84,17 +148,22 @@ int db_pool_init(const struct db_options *o, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	pool.conns[0].pg = connect_one();
-	if (!pool.conns[0].pg) {
-		snprintf(err, errlen, "cannot connect to the database (check DATABASE_URL)");
-		return -1;
-	}
 	return 0;
+}
+
+void db_pool_set_ready(bool ready)
+{
+	atomic_store(&pool.ready, ready);
+}
+
+void db_pool_starter(bool on)
+{
+	starter = on;
 }
 
 void db_pool_shutdown(void)
 {
-	for (int i = 0; i < pool.size; i++)
+	for (int i = 0; pool.conns && i < pool.size; i++)
 		PQfinish(pool.conns[i].pg);
 	free(pool.conns);
 	free(pool.url);
@@ -121,6 +190,12 @@ struct db_conn *db_acquire(struct err *e)
 		deadline.tv_nsec -= 1000000000L;
 	}
 
+	if (!atomic_load(&pool.ready) && !starter) {
+		err_set(e, 503, "service_unavailable",
+		        "the service is starting: the database is not ready yet; retry shortly");
+		e->retry_after = 1;
+		return NULL;
+	}
 	struct db_conn *c = NULL;
 	pthread_mutex_lock(&pool.mu);
 	pool.waiting++;
@@ -231,9 +306,31 @@ static PGresult *prepare(struct db_conn *c, struct stmt *s, int id)
 	return NULL;
 }
 
-/* A step's failure into e. Returns 1 when it was the connection that failed. */
+/* 1 when a writing transaction failed because the server no longer takes writes (SQLSTATE
+ * 25006: it is a standby now, or was made read-only). In a read-only transaction of ours the
+ * same state is a statement that writes where it must not, a fault of coopd's. */
+static int server_read_only(struct db_conn *c, const PGresult *res)
+{
+	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	return !c->tx.read_only && st && strcmp(st, "25006") == 0;
+}
+
+/* A step's failure into e. Returns 1 when it was the connection that failed, or the server it
+ * talks to stopped taking writes: such a connection is dropped, and the next one goes to the
+ * host that takes writes now (target_session_attrs, db_connect). */
 static int step_failed(struct db_conn *c, const PGresult *res, struct err *e)
 {
+	if (c->pg && server_read_only(c, res)) {
+		db_count_error();
+		log_msg("warn", NULL,
+		        "database error 25006: the server does not take writes; connection dropped");
+		err_clear(e);
+		err_set(e, 503, "service_unavailable",
+		        "the database does not take writes at the moment; retry shortly");
+		e->retry_after = 1;
+		mark_broken(c);
+		return 1;
+	}
 	db_error_to_err(res, e);
 	int lost = !c->pg || is_connection_failure(c->pg, res);
 	if (c->pg && lost)
