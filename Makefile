@@ -25,7 +25,7 @@ SAN_OBJ   := $(SRC:%.c=$(BUILD)/san/%.o)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/san/%.o) $(BUILD)/san/embedded.o
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all san unit test test-unit test-api run bench fmt clean install deps-build deps-run \
+.PHONY: all san unit test test-unit test-api test-ha run bench fmt clean install deps-build deps-run \
         deps-test deps-bench fuzz-build fuzz fuzz-smoke
 all: $(BUILD)/coopd
 
@@ -139,6 +139,13 @@ deps-bench:
 test: deps-test
 	@$(MAKE) --no-print-directory all san unit
 	@tests/run.sh
+
+# The failover test alone (tests/ha/, also the last step of `make test`): a primary and a
+# streaming standby of its own, two coopd instances, the primary killed under load.
+test-ha: deps-test
+	@$(MAKE) --no-print-directory all
+	@COOPD_BIN=$(BUILD)/coopd timeout -k 10 170 node --test --test-timeout=150000 --test-reporter=spec \
+		tests/ha/failover.test.mjs
 
 run: deps-run
 	@$(MAKE) --no-print-directory all

@@ -11,13 +11,17 @@
 #   3. the API suite (tests/api/*.test.mjs, node:test; every response validated against
 #      api/openapi.yaml, the sum printed under "== contract") against build/coopd and then against
 #      build/coopd-san (AddressSanitizer + UndefinedBehaviorSanitizer; a leak or error makes
-#      coopd's exit code non-zero, which the suite reports as a failure).
+#      coopd's exit code non-zero, which the suite reports as a failure);
+#   4. the failover test (tests/ha/failover.test.mjs): a primary and a synchronous streaming
+#      standby of its own, two coopd instances, the primary killed under load and the standby
+#      promoted; against build/coopd only, bounded by `timeout`.
 # One private PostgreSQL cluster (fsync off) serves the whole run; every API test file makes its
 # own database in it. The last line of output is "N passed, N failed"; the exit status is
 # non-zero when anything failed.
 #
 # Environment: COOPD_TEST_FILES (default tests/api/) limits the API files;
-# COOPD_TEST_BINS (default "build/coopd build/coopd-san") chooses the binaries.
+# COOPD_TEST_BINS (default "build/coopd build/coopd-san") chooses the binaries; step 4 runs
+# when COOPD_TEST_FILES is unset (a whole run) or COOPD_TEST_HA=1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -307,6 +311,34 @@ for bin in "${bins[@]}"; do
 		failures+=("api $label: ${l#*not ok }")
 	done < <(grep -E '^ *not ok [0-9]+ - ' "$tap" | grep -v ' # SKIP' | sed 's/^ *//')
 done
+
+# --- 4. failover (tests/ha/) -----------------------------------------------------------------
+# Its own clusters (tests/ha/cluster.mjs), not the shared one; one passed or failed per test.
+# The figures (requests, 503s, recovery per instance) are the "failover figures" lines.
+if [ -z "${COOPD_TEST_FILES:-}" ] || [ "${COOPD_TEST_HA:-0}" = 1 ]; then
+	echo "== failover (primary and standby) against build/coopd"
+	tap="$work/ha.tap"
+	start=$(date +%s)
+	COOPD_BIN=build/coopd COOPD_CONTRACT_TALLY= timeout -k 10 170 node --test --test-timeout=150000 \
+		--test-reporter=spec --test-reporter-destination=stdout \
+		--test-reporter=tap --test-reporter-destination="$tap" \
+		tests/ha/failover.test.mjs
+	rc=$?
+	p=$(grep -E '^# pass [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
+	f=$(grep -E '^# fail [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
+	c=$(grep -E '^# cancelled [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
+	p=${p:-0} f=${f:-0} c=${c:-0}
+	f=$((f + c))
+	if [ -z "$(grep -E '^# pass ' "$tap")" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
+		f=$((f + 1)) # the runner itself failed, or timeout stopped it (exit 124)
+		failures+=("failover: node --test exited $rc")
+	fi
+	count "$p" "$f"
+	echo "failover: $p passed, $f failed ($(($(date +%s) - start)) s)"
+	while IFS= read -r l; do
+		failures+=("failover: ${l#*not ok }")
+	done < <(grep -E '^ *not ok [0-9]+ - ' "$tap" | grep -v ' # SKIP' | sed 's/^ *//')
+fi
 
 if [ ${#contract_summary[@]} -gt 0 ]; then
 	echo "== contract"
