@@ -210,10 +210,10 @@ static void pool_shutdown(struct pool *p)
 {
 	for (int i = 0; p->conns && i < p->size; i++)
 		PQfinish(p->conns[i].pg);
-	free(p->conns);
-	free(p->url);
 	if (p->url)
 		pthread_cond_destroy(&p->cv);
+	free(p->conns);
+	free(p->url);
 	p->conns = NULL;
 	p->url = NULL;
 	p->size = 0;
