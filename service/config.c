@@ -170,12 +170,18 @@ int config_load(struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "DATABASE_URL is required");
 		return -1;
 	}
+	cfg->database_read_url = env_or("DATABASE_READ_URL", NULL);
+	if (cfg->database_read_url && !*cfg->database_read_url)
+		cfg->database_read_url = NULL;
 	if (env_int("COOPD_THREADS", 1024, 8, 4096, &cfg->threads, err, errlen) ||
 	    env_int("COOPD_KEEPALIVE_TIMEOUT_MS", 10000, 100, 300000, &cfg->keep_alive_timeout_ms,
 	            err, errlen) ||
 	    env_int("COOPD_REQUEST_TIMEOUT_MS", 10000, 100, 300000, &cfg->request_timeout_ms, err,
 	            errlen) ||
 	    env_int("COOPD_DB_POOL", 6, 1, 100, &cfg->db_pool, err, errlen) ||
+	    env_int("COOPD_DB_READ_POOL", 4, 1, 100, &cfg->db_read_pool, err, errlen) ||
+	    env_int("COOPD_READ_MAX_LAG_MS", 5000, 100, 3600000, &cfg->read_max_lag_ms, err,
+	            errlen) ||
 	    env_int("COOPD_DB_TIMEOUT_MS", 2000, 10, 60000, &cfg->db_timeout_ms, err, errlen) ||
 	    env_int("COOPD_STATEMENT_TIMEOUT_MS", 5000, 100, 600000, &cfg->statement_timeout_ms,
 	            err, errlen) ||

@@ -17,12 +17,15 @@ struct config {
 	int keep_alive_timeout_ms; /* COOPD_KEEPALIVE_TIMEOUT_MS: idle keep-alive connection */
 	int request_timeout_ms;    /* COOPD_REQUEST_TIMEOUT_MS: to receive one whole request */
 	int db_pool;               /* COOPD_DB_POOL */
-	int db_timeout_ms;         /* COOPD_DB_TIMEOUT_MS: pool checkout wait */
-	int statement_timeout_ms;  /* COOPD_STATEMENT_TIMEOUT_MS */
-	int export_timeout_ms;     /* COOPD_EXPORT_TIMEOUT_MS */
-	long body_limit;           /* COOPD_BODY_LIMIT, bytes */
-	const char *jwt_alg;       /* COOPD_JWT_ALG */
-	const char *jwt_secret;    /* COOPD_JWT_SECRET */
+	const char *database_read_url; /* DATABASE_READ_URL: read replicas; NULL = none */
+	int db_read_pool;              /* COOPD_DB_READ_POOL */
+	int read_max_lag_ms;           /* COOPD_READ_MAX_LAG_MS */
+	int db_timeout_ms;             /* COOPD_DB_TIMEOUT_MS: pool checkout wait */
+	int statement_timeout_ms;      /* COOPD_STATEMENT_TIMEOUT_MS */
+	int export_timeout_ms;         /* COOPD_EXPORT_TIMEOUT_MS */
+	long body_limit;               /* COOPD_BODY_LIMIT, bytes */
+	const char *jwt_alg;           /* COOPD_JWT_ALG */
+	const char *jwt_secret;        /* COOPD_JWT_SECRET */
 	const char *jwt_private_key_file;
 	const char *jwt_public_key_file;
 	const char *jwt_issuer;

@@ -60,10 +60,11 @@ static void print_routes(void)
 				json_array_append_new(roles, json_string(role_name((enum role)k)));
 		json_array_append_new(
 		    out,
-		    json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:b}", "method", rt->method, "path",
+		    json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:b}", "method", rt->method, "path",
 		              rt->pattern, "roles", roles, "auth", !(rt->flags & RF_PUBLIC),
 		              "idempotent", (rt->flags & RF_IDEMPOTENT) != 0, "body",
-		              (rt->flags & RF_BODY) != 0, "csv", (rt->flags & RF_CSV) != 0));
+		              (rt->flags & RF_BODY) != 0, "csv", (rt->flags & RF_CSV) != 0,
+		              "read_replica", (rt->flags & RF_REPLICA) != 0));
 	}
 	json_dumpf(out, stdout, JSON_INDENT(1));
 	putchar('\n');
@@ -179,7 +180,8 @@ static void *bring_up_thread(void *arg)
 		char err[512] = "";
 		int rc = bring_up(err, sizeof err);
 		if (rc == 0) {
-			log_msg("info", NULL, "database up after %d attempts: migrations applied, ready",
+			log_msg("info", NULL,
+			        "database up after %d attempts: migrations applied, ready",
 			        attempt);
 			break;
 		}
@@ -257,7 +259,9 @@ int main(int argc, char **argv)
 		return fail("configuration", err);
 	if (strcmp(cmd, "serve") == 0 && pdf_fonts_check(err, sizeof err) != 0)
 		return fail("fonts", err); /* the invoice PDFs need them */
-	if (db_url_check(app.cfg.database_url, err, sizeof err) != 0)
+	if (db_url_check(app.cfg.database_url, "DATABASE_URL", err, sizeof err) != 0 ||
+	    (app.cfg.database_read_url &&
+	     db_url_check(app.cfg.database_read_url, "DATABASE_READ_URL", err, sizeof err) != 0))
 		return fail("configuration", err);
 	if (strcmp(cmd, "serve") == 0 && raise_fd_limit(err, sizeof err) != 0)
 		return fail("configuration", err);
@@ -277,7 +281,10 @@ int main(int argc, char **argv)
 	                         .size = app.cfg.db_pool,
 	                         .checkout_timeout_ms = app.cfg.db_timeout_ms,
 	                         .statement_timeout_ms = app.cfg.statement_timeout_ms,
-	                         .export_timeout_ms = app.cfg.export_timeout_ms};
+	                         .export_timeout_ms = app.cfg.export_timeout_ms,
+	                         .read_url = app.cfg.database_read_url,
+	                         .read_size = app.cfg.db_read_pool,
+	                         .read_max_lag_ms = app.cfg.read_max_lag_ms};
 	int rc = 2;
 	if (db_pool_init(&dbo, err, sizeof err) != 0) {
 		rc = fail("database", err);

@@ -285,7 +285,13 @@ for bin in "${bins[@]}"; do
 	start=$(date +%s)
 	export COOPD_CONTRACT_TALLY="$work/contract-$label.tally"
 	: >"$COOPD_CONTRACT_TALLY"
-	COOPD_BIN=$bin node --test --test-concurrency=2 --test-timeout=180000 \
+	# The sanitized binary runs with the database as its own read replica (DATABASE_READ_URL):
+	# every lag-tolerant route goes through the read pool and the replica's audit path; the plain
+	# binary runs without one. Both paths are tested on every run.
+	read_url=
+	case $label in *san*) read_url=self ;; esac
+	echo "(read replica: ${read_url:-none})"
+	COOPD_TEST_READ_URL=$read_url COOPD_BIN=$bin node --test --test-concurrency=2 --test-timeout=180000 \
 		--test-reporter=spec --test-reporter-destination=stdout \
 		--test-reporter=tap --test-reporter-destination="$tap" \
 		"${files[@]}"

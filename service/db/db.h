@@ -33,6 +33,12 @@ struct db_options {
 	int checkout_timeout_ms;
 	int statement_timeout_ms;
 	int export_timeout_ms; /* statement_timeout of a streamed export (db_stream) */
+	/* Read replicas (may be NULL): a pool of its own of read_size connections, made with
+	 * target_session_attrs=prefer-standby unless the URL says otherwise, for db_acquire_read;
+	 * a standby more than read_max_lag_ms behind is not read from. */
+	const char *read_url;
+	int read_size;
+	int read_max_lag_ms;
 };
 
 /* Sets up the pool without connecting (connections are made on checkout): coopd starts while
@@ -43,12 +49,13 @@ int db_pool_init(const struct db_options *o, char *err, size_t errlen);
 void db_pool_set_ready(bool ready);
 void db_pool_starter(bool on);
 /* 0 when libpq can parse url (a URI or key=value pairs, one host or several), else -1 with a
- * message that does not quote the URL: a configuration error, found before any connection. */
-int db_url_check(const char *url, char *err, size_t errlen);
-/* A connection as coopd makes them: target_session_attrs=read-write and connect_timeout=3 unless
- * the URL says otherwise, keepalives; options (may be NULL) as libpq's "options". The caller
- * checks PQstatus and PQfinishes it. */
-PGconn *db_connect(const char *url, const char *options);
+ * message that names the variable (name) and does not quote the URL: a configuration error,
+ * found before any connection. */
+int db_url_check(const char *url, const char *name, char *err, size_t errlen);
+/* A connection as coopd makes them: target_session_attrs=target (read-write for the primary)
+ * and connect_timeout=3 unless the URL says otherwise, keepalives; options (may be NULL) as
+ * libpq's "options". The caller checks PQstatus and PQfinishes it. */
+PGconn *db_connect(const char *url, const char *options, const char *target);
 /* PQerrorMessage(pg) on one line with url's password masked (pg may be NULL). */
 void db_conn_error(const char *url, PGconn *pg, char *out, size_t outlen);
 void db_pool_shutdown(void);
@@ -56,9 +63,23 @@ void db_pool_shutdown(void);
 /* Waits up to the checkout timeout for a connection. NULL with e = 503 service_unavailable
  * (Retry-After 1) when the pool is exhausted or the database cannot be reached. */
 struct db_conn *db_acquire(struct err *e);
+/* For a read that tolerates replication lag: a read replica's connection when DATABASE_READ_URL
+ * is set and a replica is reachable and within the lag allowed, else the primary's (as
+ * db_acquire). Such a connection serves read-only transactions only. */
+struct db_conn *db_acquire_read(struct err *e);
+/* Whether c is a read replica's connection. */
+bool db_conn_replica(const struct db_conn *c);
 void db_release(struct db_conn *c);
 
-void db_pool_stats(int *size, int *in_use, int *waiting);
+/* Where db_acquire_read sent reads: the replica, or the primary because the replica could not
+ * be reached or was behind. */
+enum db_read_route { DB_READ_REPLICA, DB_READ_PRIMARY_DOWN, DB_READ_PRIMARY_BEHIND };
+struct db_pool_stats {
+	int size, in_use, waiting;
+	unsigned long long routed[3]; /* the read pool's: by enum db_read_route */
+};
+/* The primary pool's and the read pool's figures (size 0 without DATABASE_READ_URL). */
+void db_pool_stats(struct db_pool_stats *primary, struct db_pool_stats *read);
 unsigned long long db_error_count(void);
 
 /* The transaction of a request. db_tx_open does not talk to the server: BEGIN and the context

@@ -149,7 +149,7 @@ int db_migrate(const char *url, char *err, size_t errlen)
 {
 	int rc = -1;
 	PGresult *applied = NULL;
-	PGconn *pg = db_connect(url, NULL);
+	PGconn *pg = db_connect(url, NULL, "read-write");
 	if (PQstatus(pg) != CONNECTION_OK) {
 		char why[400];
 		db_conn_error(url, pg, why, sizeof why);

@@ -16,10 +16,17 @@
 
 #define MAX_STMTS 512
 
+struct pool;
+
 struct db_conn {
 	PGconn *pg; /* NULL until connected; reset to NULL when broken */
+	struct pool *pool;
 	unsigned char prepared[MAX_STMTS / 8];
 	bool in_use;
+	/* A read replica's connection: when its replication lag was last looked at, and whether
+	 * it was behind then (replica_fresh). */
+	int64_t lag_checked_us;
+	bool behind;
 	struct {                    /* the request's transaction (db_tx_open) */
 		bool begin_pending; /* BEGIN goes out with the next statement */
 		bool ctx_pending;   /* and so does the context statement */
@@ -29,18 +36,34 @@ struct db_conn {
 	} tx;
 };
 
-static struct {
+/* The pool of the primary (DATABASE_URL), and the optional one of read replicas
+ * (DATABASE_READ_URL): the same structure, each with its own bound. */
+struct pool {
+	const char *name; /* in log messages */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct db_conn *conns;
 	int size, in_use, waiting;
 	char *url;
+	const char *target; /* target_session_attrs unless the URL says otherwise */
 	int timeout_ms;
 	int statement_timeout_ms, export_timeout_ms;
 	char options[128];
-	atomic_int next_stmt_id;
-	atomic_bool ready; /* migrations applied, bootstrap done: requests may have connections */
-} pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	/* A database that was reachable and is not (or the reverse) is logged once per change,
+	 * not once per failed connection: while it is down every request would log. */
+	atomic_bool down;
+	/* read replicas only */
+	int max_lag_ms;
+	_Atomic int64_t skip_until_us; /* after a failed connection: reads go to the primary */
+};
+
+static struct pool primary = {
+    .name = "database", .mu = PTHREAD_MUTEX_INITIALIZER, .target = "read-write"};
+static struct pool replica = {
+    .name = "read replica", .mu = PTHREAD_MUTEX_INITIALIZER, .target = "prefer-standby"};
+static atomic_int next_stmt_id;
+static atomic_bool ready; /* migrations applied, bootstrap done: requests may have connections */
+static atomic_ullong reads_routed[3]; /* enum db_read_route */
 
 /* Set on the thread that brings the database up (main.c): it checks out connections for the
  * bootstrap before the pool is ready for requests. */
@@ -67,7 +90,7 @@ void db_conn_error(const char *url, PGconn *pg, char *out, size_t outlen)
 	PQconninfoFree(opts);
 }
 
-int db_url_check(const char *url, char *err, size_t errlen)
+int db_url_check(const char *url, const char *name, char *err, size_t errlen)
 {
 	char *why = NULL;
 	PQconninfoOption *opts = PQconninfoParse(url, &why);
@@ -77,17 +100,18 @@ int db_url_check(const char *url, char *err, size_t errlen)
 	/* libpq's message may quote a part of the URL (the password, say): not repeated. */
 	PQfreemem(why);
 	snprintf(err, errlen,
-	         "DATABASE_URL cannot be parsed (a postgresql:// URI or key=value pairs, hosts "
-	         "separated by commas)");
+	         "%s cannot be parsed (a postgresql:// URI or key=value pairs, hosts separated by "
+	         "commas)",
+	         name);
 	return -1;
 }
 
-PGconn *db_connect(const char *url, const char *options)
+PGconn *db_connect(const char *url, const char *options, const char *target)
 {
 	/* Keywords before dbname are defaults the URL may override; those after it override the
-	 * URL. coopd writes: of several hosts it wants the one that takes writes (the primary),
-	 * unless the URL says otherwise. keepalives and tcp_user_timeout make a dead server
-	 * noticeable where statement_timeout cannot fire. */
+	 * URL. Of several hosts coopd wants the one that takes writes (the primary), or for reads
+	 * a standby, unless the URL says otherwise. keepalives and tcp_user_timeout make a dead
+	 * server noticeable where statement_timeout cannot fire. */
 	const char *keys[] = {"target_session_attrs",
 	                      "connect_timeout",
 	                      "dbname",
@@ -99,61 +123,82 @@ PGconn *db_connect(const char *url, const char *options)
 	                      "tcp_user_timeout",
 	                      options ? "options" : NULL,
 	                      NULL};
-	const char *vals[] = {"read-write", "3", url,     "coopd", "1",  "10",
-	                      "3",          "3", "10000", options, NULL};
+	const char *vals[] = {target, "3", url,     "coopd", "1", "10",
+	                      "3",    "3", "10000", options, NULL};
 	return PQconnectdbParams(keys, vals, 1);
 }
 
-/* A database that was reachable and is not (or the reverse) is logged once per change, not once
- * per failed connection: while it is down every request would log. */
-static atomic_bool db_down;
-
-static PGconn *connect_one(void)
+static int64_t mono_us(void)
 {
-	PGconn *pg = db_connect(pool.url, pool.options);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* How long reads go to the primary after a read replica could not be reached, before the
+ * replica is tried again: a replica that is down costs one failed connection a second, not one
+ * per request. */
+#define REPLICA_RETRY_US 1000000
+/* How often a replica connection's lag is looked at (replica_fresh). */
+#define LAG_CHECK_US 1000000
+
+static PGconn *connect_one(struct pool *p)
+{
+	PGconn *pg = db_connect(p->url, p->options, p->target);
 	if (PQstatus(pg) != CONNECTION_OK) {
 		db_count_error();
-		if (!atomic_exchange(&db_down, true)) {
+		if (!atomic_exchange(&p->down, true)) {
 			char why[512];
-			db_conn_error(pool.url, pg, why, sizeof why);
-			log_msg("warn", NULL, "database connection failed: %s", why);
+			db_conn_error(p->url, pg, why, sizeof why);
+			log_msg("warn", NULL, "%s connection failed: %s", p->name, why);
 		}
+		if (p == &replica)
+			atomic_store(&p->skip_until_us, mono_us() + REPLICA_RETRY_US);
 		PQfinish(pg);
 		return NULL;
 	}
-	if (atomic_exchange(&db_down, false))
-		log_msg("info", NULL, "database connection restored");
+	if (atomic_exchange(&p->down, false))
+		log_msg("info", NULL, "%s connection restored", p->name);
 	return pg;
+}
+
+static int pool_init(struct pool *p, const char *url, int size, const struct db_options *o)
+{
+	p->size = size;
+	p->timeout_ms = o->checkout_timeout_ms;
+	p->statement_timeout_ms = o->statement_timeout_ms;
+	p->export_timeout_ms = o->export_timeout_ms;
+	p->url = strdup(url);
+	p->conns = calloc((size_t)size, sizeof *p->conns);
+	for (int i = 0; p->conns && i < size; i++)
+		p->conns[i].pool = p;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	/* No JIT: coopd's statements are short, or set-based over one cooperative's month, and
+	 * compiling such a plan takes longer than running it (seconds for a month's settlement). */
+	snprintf(p->options, sizeof p->options,
+	         "-c statement_timeout=%d -c TimeZone=UTC -c lock_timeout=%d -c jit=off",
+	         o->statement_timeout_ms, o->statement_timeout_ms);
+	return p->url && p->conns ? 0 : -1;
 }
 
 int db_pool_init(const struct db_options *o, char *err, size_t errlen)
 {
-	pool.size = o->size;
-	pool.timeout_ms = o->checkout_timeout_ms;
-	pool.statement_timeout_ms = o->statement_timeout_ms;
-	pool.export_timeout_ms = o->export_timeout_ms;
-	pool.url = strdup(o->url);
-	pool.conns = calloc((size_t)o->size, sizeof *pool.conns);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&pool.cv, &ca);
-	pthread_condattr_destroy(&ca);
-	/* No JIT: coopd's statements are short, or set-based over one cooperative's month, and
-	 * compiling such a plan takes longer than running it (seconds for a month's settlement). */
-	snprintf(pool.options, sizeof pool.options,
-	         "-c statement_timeout=%d -c TimeZone=UTC -c lock_timeout=%d -c jit=off",
-	         o->statement_timeout_ms, o->statement_timeout_ms);
-	if (!pool.url || !pool.conns) {
+	if (pool_init(&primary, o->url, o->size, o) != 0 ||
+	    (o->read_url && pool_init(&replica, o->read_url, o->read_size, o) != 0)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	replica.max_lag_ms = o->read_max_lag_ms;
 	return 0;
 }
 
-void db_pool_set_ready(bool ready)
+void db_pool_set_ready(bool on)
 {
-	atomic_store(&pool.ready, ready);
+	atomic_store(&ready, on);
 }
 
 void db_pool_starter(bool on)
@@ -161,15 +206,23 @@ void db_pool_starter(bool on)
 	starter = on;
 }
 
+static void pool_shutdown(struct pool *p)
+{
+	for (int i = 0; p->conns && i < p->size; i++)
+		PQfinish(p->conns[i].pg);
+	if (p->url)
+		pthread_cond_destroy(&p->cv);
+	free(p->conns);
+	free(p->url);
+	p->conns = NULL;
+	p->url = NULL;
+	p->size = 0;
+}
+
 void db_pool_shutdown(void)
 {
-	for (int i = 0; pool.conns && i < pool.size; i++)
-		PQfinish(pool.conns[i].pg);
-	free(pool.conns);
-	free(pool.url);
-	pool.conns = NULL;
-	pool.url = NULL;
-	pthread_cond_destroy(&pool.cv);
+	pool_shutdown(&replica);
+	pool_shutdown(&primary);
 }
 
 static void mark_broken(struct db_conn *c)
@@ -179,66 +232,144 @@ static void mark_broken(struct db_conn *c)
 	memset(c->prepared, 0, sizeof c->prepared);
 }
 
-struct db_conn *db_acquire(struct err *e)
+static struct err *unavailable(struct err *e, const char *detail)
+{
+	err_set(e, 503, "service_unavailable", "%s", detail);
+	e->retry_after = 1;
+	return e;
+}
+
+/* A connection of p, waiting up to p's checkout timeout for one; connected unless the server
+ * cannot be reached. NULL with e (503) when none could be had. */
+static struct db_conn *checkout(struct pool *p, struct err *e)
 {
 	struct timespec deadline;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += pool.timeout_ms / 1000;
-	deadline.tv_nsec += (long)(pool.timeout_ms % 1000) * 1000000L;
+	deadline.tv_sec += p->timeout_ms / 1000;
+	deadline.tv_nsec += (long)(p->timeout_ms % 1000) * 1000000L;
 	if (deadline.tv_nsec >= 1000000000L) {
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;
 	}
 
-	if (!atomic_load(&pool.ready) && !starter) {
-		err_set(e, 503, "service_unavailable",
-		        "the service is starting: the database is not ready yet; retry shortly");
-		e->retry_after = 1;
+	if (!atomic_load(&ready) && !starter) {
+		unavailable(
+		    e, "the service is starting: the database is not ready yet; retry shortly");
 		return NULL;
 	}
 	struct db_conn *c = NULL;
-	pthread_mutex_lock(&pool.mu);
-	pool.waiting++;
-	while (pool.in_use == pool.size) {
-		if (pthread_cond_timedwait(&pool.cv, &pool.mu, &deadline) == ETIMEDOUT)
+	pthread_mutex_lock(&p->mu);
+	p->waiting++;
+	while (p->in_use == p->size) {
+		if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT)
 			break;
 	}
-	pool.waiting--;
-	if (pool.in_use < pool.size) {
+	p->waiting--;
+	if (p->in_use < p->size) {
 		/* Prefer a connection that is already open. */
-		for (int i = 0; i < pool.size; i++) {
-			struct db_conn *k = &pool.conns[i];
+		for (int i = 0; i < p->size; i++) {
+			struct db_conn *k = &p->conns[i];
 			if (!k->in_use && (!c || (k->pg && !c->pg)))
 				c = k;
 		}
 		c->in_use = true;
-		pool.in_use++;
+		p->in_use++;
 	}
-	pthread_mutex_unlock(&pool.mu);
+	pthread_mutex_unlock(&p->mu);
 
 	if (!c) {
-		err_set(e, 503, "service_unavailable", "the service is busy; retry shortly");
-		e->retry_after = 1;
+		unavailable(e, "the service is busy; retry shortly");
 		return NULL;
 	}
 	if (c->pg && PQstatus(c->pg) != CONNECTION_OK)
 		mark_broken(c);
-	if (!c->pg)
-		c->pg = connect_one();
+	if (!c->pg) {
+		c->pg = connect_one(p);
+		c->behind = false;
+		c->lag_checked_us = 0;
+	}
 	if (!c->pg) {
 		db_release(c);
-		err_set(e, 503, "service_unavailable",
-		        "the database is unavailable; retry shortly");
-		e->retry_after = 1;
+		unavailable(e, "the database is unavailable; retry shortly");
 		return NULL;
 	}
 	return c;
+}
+
+struct db_conn *db_acquire(struct err *e)
+{
+	return checkout(&primary, e);
+}
+
+/* Whether replica connection c may serve a read: its server is a standby within the lag allowed
+ * (or no standby any more: promoted, it has everything). Looked at once a second per
+ * connection. A standby that has replayed all the WAL it received counts as current; otherwise
+ * the age of the last transaction it replayed is its lag. (A standby cut off from its primary
+ * that has replayed all it received looks current: its freshness is for the cluster's own
+ * monitoring to judge; see README, "Read replicas".) */
+static bool replica_fresh(struct db_conn *c)
+{
+	int64_t now = mono_us();
+	if (c->lag_checked_us && now - c->lag_checked_us < LAG_CHECK_US)
+		return !c->behind;
+	char lag[16];
+	snprintf(lag, sizeof lag, "%d", replica.max_lag_ms);
+	const char *params[] = {lag};
+	PGresult *res =
+	    PQexecParams(c->pg,
+	                 "SELECT coalesce(pg_is_in_recovery()"
+	                 " AND pg_last_wal_receive_lsn() IS DISTINCT FROM pg_last_wal_replay_lsn()"
+	                 " AND clock_timestamp() - pg_last_xact_replay_timestamp()"
+	                 "  > $1::integer * interval '1 millisecond', false)",
+	                 1, NULL, params, NULL, NULL, 0);
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	if (ok) {
+		c->behind = PQgetvalue(res, 0, 0)[0] == 't';
+		c->lag_checked_us = now;
+	} else {
+		mark_broken(c);
+	}
+	PQclear(res);
+	return ok && !c->behind;
+}
+
+struct db_conn *db_acquire_read(struct err *e)
+{
+	if (!replica.url)
+		return checkout(&primary, e);
+	if (atomic_load(&replica.skip_until_us) > mono_us()) {
+		atomic_fetch_add(&reads_routed[DB_READ_PRIMARY_DOWN], 1);
+		return checkout(&primary, e);
+	}
+	struct db_conn *c = checkout(&replica, e);
+	if (!c && e->status == 503 && atomic_load(&replica.skip_until_us) > mono_us()) {
+		/* the replica cannot be reached: the primary serves */
+		err_clear(e);
+		atomic_fetch_add(&reads_routed[DB_READ_PRIMARY_DOWN], 1);
+		return checkout(&primary, e);
+	}
+	if (c && !replica_fresh(c)) {
+		bool lost = !c->pg; /* the check itself failed */
+		db_release(c);
+		atomic_fetch_add(
+		    &reads_routed[lost ? DB_READ_PRIMARY_DOWN : DB_READ_PRIMARY_BEHIND], 1);
+		return checkout(&primary, e);
+	}
+	if (c)
+		atomic_fetch_add(&reads_routed[DB_READ_REPLICA], 1);
+	return c;
+}
+
+bool db_conn_replica(const struct db_conn *c)
+{
+	return c->pool == &replica;
 }
 
 void db_release(struct db_conn *c)
 {
 	if (!c)
 		return;
+	struct pool *p = c->pool;
 	memset(&c->tx, 0, sizeof c->tx);
 	if (c->pg) {
 		PGresult *res;
@@ -253,20 +384,28 @@ void db_release(struct db_conn *c)
 		if (ts != PQTRANS_IDLE || PQstatus(c->pg) != CONNECTION_OK)
 			mark_broken(c);
 	}
-	pthread_mutex_lock(&pool.mu);
+	pthread_mutex_lock(&p->mu);
 	c->in_use = false;
-	pool.in_use--;
-	pthread_cond_signal(&pool.cv);
-	pthread_mutex_unlock(&pool.mu);
+	p->in_use--;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
 }
 
-void db_pool_stats(int *size, int *in_use, int *waiting)
+static void pool_stats(struct pool *p, struct db_pool_stats *s)
 {
-	pthread_mutex_lock(&pool.mu);
-	*size = pool.size;
-	*in_use = pool.in_use;
-	*waiting = pool.waiting;
-	pthread_mutex_unlock(&pool.mu);
+	pthread_mutex_lock(&p->mu);
+	s->size = p->size;
+	s->in_use = p->in_use;
+	s->waiting = p->waiting;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void db_pool_stats(struct db_pool_stats *primary_stats, struct db_pool_stats *read_stats)
+{
+	pool_stats(&primary, primary_stats);
+	pool_stats(&replica, read_stats);
+	for (int i = 0; i < 3; i++)
+		read_stats->routed[i] = atomic_load(&reads_routed[i]);
 }
 
 static int stmt_id(struct stmt *s)
@@ -274,7 +413,7 @@ static int stmt_id(struct stmt *s)
 	int id = __atomic_load_n(&s->id, __ATOMIC_ACQUIRE);
 	if (id)
 		return id;
-	int fresh = atomic_fetch_add(&pool.next_stmt_id, 1) + 1;
+	int fresh = atomic_fetch_add(&next_stmt_id, 1) + 1;
 	int expected = 0;
 	if (__atomic_compare_exchange_n(&s->id, &expected, fresh, 0, __ATOMIC_ACQ_REL,
 	                                __ATOMIC_ACQUIRE))
@@ -322,8 +461,9 @@ static int step_failed(struct db_conn *c, const PGresult *res, struct err *e)
 {
 	if (c->pg && server_read_only(c, res)) {
 		db_count_error();
-		log_msg("warn", NULL,
-		        "database error 25006: the server does not take writes; connection dropped");
+		log_msg(
+		    "warn", NULL,
+		    "database error 25006: the server does not take writes; connection dropped");
 		err_clear(e);
 		err_set(e, 503, "service_unavailable",
 		        "the database does not take writes at the moment; retry shortly");
@@ -532,7 +672,7 @@ static int exec_retrying(struct db_conn *c, struct stmt *s, int nparams, const c
 		return rc;
 	err_clear(e);
 	mark_broken(c);
-	c->pg = connect_one();
+	c->pg = connect_one(c->pool);
 	if (!c->pg) {
 		/* keep the slot usable: the next checkout reconnects */
 		err_set(e, 503, "service_unavailable",
@@ -585,10 +725,10 @@ int db_tx_export(struct db_conn *c, struct err *e)
 		return -1;
 	/* An export runs as long as its rows take to reach the client (a municipality's whole
 	 * settlement feed): its own timeout, for this transaction only. */
-	if (pool.export_timeout_ms > pool.statement_timeout_ms) {
+	if (c->pool->export_timeout_ms > c->pool->statement_timeout_ms) {
 		char sql[64];
 		snprintf(sql, sizeof sql, "SET LOCAL statement_timeout = %d",
-		         pool.export_timeout_ms);
+		         c->pool->export_timeout_ms);
 		if (command(c, sql, e) != 0)
 			return -1;
 	}

@@ -129,26 +129,89 @@ char *read_query_json(struct req *r)
 }
 
 /* The CSV form of logged list s with its parameters p (n of them; the last two: the request id
- * and the query): logs every row and commits that, then streams the rows logged in a read-only
- * transaction of its own. */
+ * and the query): logs every row the export will hold, commits that, then streams those rows.
+ * On a read replica the rows are counted there, logged on the primary (req_write_aside) and
+ * streamed from the replica's same snapshot; on the primary they are logged in the request's
+ * transaction and streamed in a read-only transaction of its own, on the primary too (a replica
+ * that lags might not have every row logged). */
 static int logged_export(struct req *r, struct logged_list *s, const char **p, int n)
 {
-	PGresult *res =
-	    db_tx_export(r->db, &r->err) == 0 ? db_exec(r->db, &s->log, n, p, &r->err) : NULL;
-	if (!res)
+	bool replica = db_conn_replica(r->db);
+	PGresult *g = db_tx_export(r->db, &r->err) == 0
+	                  ? db_exec(r->db, &s->groups, n - 2, p, &r->err)
+	                  : NULL;
+	if (!g)
 		return -1;
-	const char *b = db_col(res, 0, "bound"), *m = db_col(res, 0, "members");
-	char *bound = b ? strdup(b) : NULL, *members = m ? strdup(m) : NULL;
-	PQclear(res);
-	int rc = (b && !bound) || (m && !members) ? err_internal(&r->err) : req_commit(r);
-	if (rc == 0) {
+	const char *a[] = {p[2],
+	                   p[n - 2],
+	                   p[n - 1],
+	                   db_col(g, 0, "cooperatives"),
+	                   db_col(g, 0, "members_logged"),
+	                   db_col(g, 0, "items")};
+	int rc;
+	if (replica) {
+		rc = req_write_aside(r, &s->audit, 6, a);
+	} else {
+		PGresult *logged = db_exec(r->db, &s->audit, 6, a, &r->err);
+		rc = logged ? req_commit(r) : -1;
+		PQclear(logged);
 		r->read_only = true;
+		r->primary_only = true;
+	}
+	const char *b = db_col(g, 0, "bound"), *m = db_col(g, 0, "members");
+	char *bound = b ? strdup(b) : NULL, *members = m ? strdup(m) : NULL;
+	PQclear(g);
+	if (rc == 0 && ((b && !bound) || (m && !members)))
+		rc = err_internal(&r->err);
+	if (rc == 0) {
 		p[n - 2] = bound;
 		p[n - 1] = members;
 		rc = req_db(r) ? csv_export(r, &s->csv, n, p) : -1;
 	}
 	free(bound);
 	free(members);
+	return rc;
+}
+
+/* An array's text ('{a,b}') of column col of rows 0 .. n - 1 of res (NULL for a null), or NULL
+ * when out of memory; to free. */
+static char *array_text(const PGresult *res, int n, const char *col)
+{
+	struct sbuf b = {0};
+	int f = PQfnumber(res, col);
+	sbuf_puts(&b, "{");
+	for (int i = 0; i < n; i++) {
+		if (i)
+			sbuf_puts(&b, ",");
+		sbuf_puts(&b, PQgetisnull(res, i, f) ? "NULL" : PQgetvalue(res, i, f));
+	}
+	sbuf_puts(&b, "}");
+	if (b.oom) {
+		sbuf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+/* A page of logged list s on a read replica: read there, its items logged on the primary before
+ * the page is answered. p as for page (n of them). */
+static int logged_page_replica(struct req *r, struct logged_list *s, const char **p, int n,
+                               int limit, long long feed_after)
+{
+	PGresult *res = db_exec_last(r->db, &s->read, n - 2, p, &r->err);
+	if (!res)
+		return -1;
+	int items = PQntuples(res) < limit ? PQntuples(res) : limit, rc = 0;
+	if (items > 0) {
+		char *coops = array_text(res, items, "c"), *members = array_text(res, items, "m");
+		const char *a[] = {p[2], p[n - 2], p[n - 1], coops, members, NULL};
+		rc = coops && members ? req_write_aside(r, &s->audit, 6, a) : err_internal(&r->err);
+		free(coops);
+		free(members);
+	}
+	if (rc == 0)
+		rc = list_result(r, res, limit, feed_after);
+	PQclear(res);
 	return rc;
 }
 
@@ -179,6 +242,8 @@ int list_logged(struct req *r, struct logged_list *s, int nfilters, const char *
 	int n = 4 + nfilters, rc;
 	if (r->csv) {
 		rc = logged_export(r, s, p, n);
+	} else if (db_conn_replica(r->db)) {
+		rc = logged_page_replica(r, s, p, n, limit, feed ? pos : -1);
 	} else {
 		PGresult *res = db_exec(r->db, &s->page, n, p, &r->err);
 		rc = res ? list_result(r, res, limit, feed ? pos : -1) : -1;

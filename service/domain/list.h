@@ -40,22 +40,25 @@ struct list_stmt {
 
 /* A list of residents' personal data read by a municipality (SPEC §7): every read is an audit
  * event per cooperative in the response (audit_municipal_read, sql/functions/audit.sql), and the
- * events name exactly the items that leave the service.
- * - page: the page of LIST_PAGE, and its items logged, in one statement: the items logged are
- *   the items answered, and the events commit before the page is sent.
- * - log (CSV): every row the export will hold, logged (grouped by cooperative and member: the
- *   rows of a whole feed are many); returns bound, the highest position, and members, the
- *   members logged ('{...}' uuid[] text). It commits before the first row is sent,
- *   so an export that is cut off is still on record.
+ * events name exactly the items that leave the service; they commit before the items are sent.
+ * - page: the page of LIST_PAGE, and its items logged, in one statement (on the primary).
+ * - read: the page alone, with each item's cooperative (c) and member (m): on a read replica,
+ *   whose transaction cannot write; audit then logs the items on the primary.
+ * - groups (CSV): every row the export will hold, grouped by cooperative and member (the rows of
+ *   a whole feed are many), as the arrays audit takes (cooperatives, members_logged, items),
+ *   with bound, the highest position, and members, the members ('{...}' uuid[] text).
+ * - audit: logs items: $1 the municipality, $2 the request id, $3 the query (a JSON object),
+ *   $4 cooperatives, $5 members, $6 the items of each pair (null: one each), as array texts.
  * - csv (CSV): the CSV form of LIST_SQL over the rows logged: position at most $bound, member in
- *   $members. The export reads a later snapshot than the log; these conditions keep it to what was
- *   logged (a row that entered the list in between waits for the next read).
- * Parameters: $1 position after, $2 limit (page: limit + 1; CSV: null), $3 the municipality, then
- * the list's other filters, then two more: the request id and the query (a JSON object) for page
- * and log, bound and members for csv; the macros take the numbers of these two. coop and member
- * are the expressions of an item's cooperative and member. */
+ *   $members. On the primary the export reads a later snapshot than groups (the events commit
+ *   first); these conditions keep it to what was logged (a row that entered the list in between
+ *   waits for the next read). On a replica it reads groups' own snapshot.
+ * Parameters: $1 position after, $2 limit (page, read: limit + 1; CSV: null), $3 the municipality,
+ * then the list's other filters; page takes two more, the request id and the query, csv two
+ * more, bound and members; the macros take the numbers of these two. coop and member are the
+ * expressions of an item's cooperative and member. */
 struct logged_list {
-	struct stmt page, log, csv;
+	struct stmt page, read, groups, audit, csv;
 };
 #define LOGGED_LIST(doc, columns, csv_from, csv_key, coop, member, from, key, where, action, type, \
                     p1, p2)                                                                        \
@@ -71,13 +74,18 @@ struct logged_list {
 		         " LIMIT $2::bigint - 1) p)"                                               \
 		         " SELECT doc, pos FROM page WHERE (SELECT n FROM logged) IS NOT NULL"     \
 		         " ORDER BY pos"),                                                         \
-		.log =                                                                             \
-		    STMT("SELECT audit_municipal_read($3, '" action "', '" type "', " p1 ", " p2   \
-		         "::jsonb, array_agg(x.c), array_agg(x.m), array_agg(x.n)) AS events,"     \
+		.read = STMT("SELECT " doc " AS doc, " key " AS pos, " coop " AS c, " member       \
+		             " AS m FROM " from " WHERE " key " > $1 AND (" where                  \
+		             ") ORDER BY " key " LIMIT $2"),                                       \
+		.groups =                                                                          \
+		    STMT("SELECT array_agg(x.c)::text AS cooperatives,"                            \
+		         " array_agg(x.m)::text AS members_logged, array_agg(x.n)::text AS items," \
 		         " max(x.pos) AS bound, array_agg(DISTINCT x.m)::text AS members"          \
 		         " FROM (SELECT " coop " AS c, " member " AS m, count(*) AS n, max(" key   \
 		         ") AS pos FROM " from " WHERE " key " > $1 AND (" where ") GROUP BY 1, 2" \
 		         " LIMIT $2) x"),                                                          \
+		.audit = STMT("SELECT audit_municipal_read($1, '" action "', '" type "', $2,"      \
+		              " $3::jsonb, $4::uuid[], $5::uuid[], $6::bigint[]) AS events"),      \
 		.csv = STMT(LIST_SQL(columns,                                                      \
 		                     csv_from " JOIN unnest(" p2 "::uuid[]) AS logged(member_id)"  \
 		                              " ON logged.member_id = " member,                    \

@@ -39,6 +39,8 @@ struct req {
 	char *raw_body;          /* owned */
 	size_t raw_len;
 	struct db_conn *db;      /* checked out on demand by req_db(), returned by the server */
+	bool primary_only;       /* req_db takes the primary even for an RF_REPLICA route */
+	bool replica_failed;     /* a read replica failed this request: it is retried on the primary */
 	bool csv;                /* the client prefers text/csv and the route offers it (Accept) */
 	bool csv_excel;          /* ... in the Excel dialect (Accept: text/csv; dialect=excel) */
 	bool head;               /* a HEAD request, run as the GET of its path; no body is sent */
@@ -73,6 +75,10 @@ struct db_conn *req_db(struct req *r);
  * req_db opens a new transaction. For the one handler that must not hold a connection while
  * it works (the token endpoint hashes a password). 0, or -1 with r->err. */
 int req_commit(struct req *r);
+/* Runs statement s in a writing transaction of its own on the primary, with the caller's
+ * identity, and commits it: the audit events of a logged read served by a read replica
+ * (r->db), written before its answer is sent. 0, or -1 with r->err. */
+int req_write_aside(struct req *r, struct stmt *s, int nparams, const char *const *params);
 
 /* --- responses (response.c) --- */
 /* Serialises obj as the body; steals the reference. */

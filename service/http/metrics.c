@@ -21,11 +21,10 @@ static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
 
 /* Upper bounds of the latency buckets, 1 ms to 10 s: an API answer takes a few milliseconds,
  * an export or a page of the feed up to seconds. */
-static const int64_t bucket_us[] = {1000,   2500,   5000,    10000,   25000,   50000,  100000,
+static const int64_t bucket_us[] = {1000,   2500,   5000,    10000,   25000,   50000,   100000,
                                     250000, 500000, 1000000, 2500000, 5000000, 10000000};
-static const char *const bucket_le[] = {"0.001", "0.0025", "0.005", "0.01", "0.025",
-                                        "0.05",  "0.1",    "0.25",  "0.5",  "1",
-                                        "2.5",   "5",      "10"};
+static const char *const bucket_le[] = {"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
+                                        "0.25",  "0.5",    "1",     "2.5",  "5",     "10"};
 #define NBUCKETS (sizeof bucket_us / sizeof bucket_us[0])
 
 /* One row per route, and a last row for requests that matched none. */
@@ -121,7 +120,10 @@ void metrics_label_value(struct sbuf *out, const char *s)
 {
 	const char *run = s;
 	for (; *s; s++) {
-		const char *esc = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
+		const char *esc = *s == '\\'   ? "\\\\"
+		                  : *s == '"'  ? "\\\""
+		                  : *s == '\n' ? "\\n"
+		                               : NULL;
 		if (!esc)
 			continue;
 		sbuf_append(out, run, (size_t)(s - run));
@@ -192,14 +194,31 @@ static void render_durations(struct sbuf *out)
 
 static void render_pool(struct sbuf *out)
 {
-	int size, in_use, waiting;
-	db_pool_stats(&size, &in_use, &waiting);
+	struct db_pool_stats p, r;
+	db_pool_stats(&p, &r);
 	family(out, "coopd_db_pool_size", "gauge", "Connections the pool may hold.");
-	sbuf_printf(out, "coopd_db_pool_size %d\n", size);
+	sbuf_printf(out, "coopd_db_pool_size %d\n", p.size);
 	family(out, "coopd_db_pool_in_use", "gauge", "Connections checked out.");
-	sbuf_printf(out, "coopd_db_pool_in_use %d\n", in_use);
+	sbuf_printf(out, "coopd_db_pool_in_use %d\n", p.in_use);
 	family(out, "coopd_db_pool_waiting", "gauge", "Requests waiting for a connection.");
-	sbuf_printf(out, "coopd_db_pool_waiting %d\n", waiting);
+	sbuf_printf(out, "coopd_db_pool_waiting %d\n", p.waiting);
+	family(out, "coopd_db_read_pool_size", "gauge",
+	       "Connections the read replicas' pool may hold (0: no DATABASE_READ_URL).");
+	sbuf_printf(out, "coopd_db_read_pool_size %d\n", r.size);
+	family(out, "coopd_db_read_pool_in_use", "gauge", "Read replica connections checked out.");
+	sbuf_printf(out, "coopd_db_read_pool_in_use %d\n", r.in_use);
+	family(out, "coopd_db_read_pool_waiting", "gauge",
+	       "Requests waiting for a read replica connection.");
+	sbuf_printf(out, "coopd_db_read_pool_waiting %d\n", r.waiting);
+	family(out, "coopd_db_reads_total", "counter",
+	       "Lag-tolerant reads with DATABASE_READ_URL set, by where they went: the replica, or "
+	       "the primary because the replica could not be reached (down) or was too far "
+	       "behind (lag).");
+	sbuf_printf(out, "coopd_db_reads_total{to=\"replica\"} %llu\n", r.routed[DB_READ_REPLICA]);
+	sbuf_printf(out, "coopd_db_reads_total{to=\"primary\",reason=\"down\"} %llu\n",
+	            r.routed[DB_READ_PRIMARY_DOWN]);
+	sbuf_printf(out, "coopd_db_reads_total{to=\"primary\",reason=\"lag\"} %llu\n",
+	            r.routed[DB_READ_PRIMARY_BEHIND]);
 	family(out, "coopd_db_errors_total", "counter",
 	       "Database errors (connection failures and failed statements).");
 	sbuf_printf(out, "coopd_db_errors_total %llu\n", db_error_count());
@@ -254,8 +273,7 @@ static void render_process(struct sbuf *out)
 	}
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-		family(out, "process_max_fds", "gauge",
-		       "Maximum number of open file descriptors.");
+		family(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
 		sbuf_printf(out, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
 	}
 	family(out, "process_start_time_seconds", "gauge",

@@ -23,6 +23,10 @@
 #define RF_YAML 0x400u
 #define RF_HTML 0x800u
 #define RF_JS   0x1000u
+/* A read that tolerates replication lag (lists, exports, reports, the municipal views): served
+ * by a read replica when DATABASE_READ_URL is set (db_acquire_read). A logged read's audit
+ * events are written on the primary all the same (req_write_aside). */
+#define RF_REPLICA 0x2000u
 
 /* Path patterns use typed parameters: {name:uuid}, {name:municipality} (GMnnnn),
  * {name:period} (YYYY-MM from 1900), {name:quarter} (YYYY-Qn), {name:year} (YYYY). A segment

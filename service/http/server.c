@@ -90,10 +90,32 @@ struct db_conn *req_db(struct req *r)
 {
 	if (r->db)
 		return r->db;
-	r->db = db_acquire(&r->err);
-	if (r->db)
-		db_tx_open(r->db, r->read_only, r->who.sub[0] ? &r->ctx.db : NULL);
+	bool lag_ok = r->route && (r->route->flags & RF_REPLICA) && !r->primary_only;
+	r->db = lag_ok ? db_acquire_read(&r->err) : db_acquire(&r->err);
+	if (!r->db)
+		return NULL;
+	/* A replica's transaction only reads: a logged read writes its audit events aside. */
+	if (db_conn_replica(r->db))
+		r->read_only = true;
+	if (r->who.sub[0])
+		auth_context_init(&r->ctx, &r->who, r->read_only);
+	db_tx_open(r->db, r->read_only, r->who.sub[0] ? &r->ctx.db : NULL);
 	return r->db;
+}
+
+int req_write_aside(struct req *r, struct stmt *s, int nparams, const char *const *params)
+{
+	struct db_conn *c = db_acquire(&r->err);
+	if (!c)
+		return -1;
+	struct auth_context ctx;
+	auth_context_init(&ctx, &r->who, false);
+	db_tx_open(c, false, &ctx.db);
+	PGresult *res = db_exec(c, s, nparams, params, &r->err);
+	int rc = db_tx_end(c, res != NULL, &r->err) == 0 && res ? 0 : -1;
+	PQclear(res);
+	db_release(c);
+	return rc;
 }
 
 /* Ends the request's transaction and gives the connection back. */
@@ -101,9 +123,13 @@ static int end_tx(struct req *r, bool commit)
 {
 	if (!r->db)
 		return 0;
+	bool replica = db_conn_replica(r->db);
 	int rc = db_tx_end(r->db, commit, &r->err);
 	db_release(r->db);
 	r->db = NULL;
+	/* A read replica that went away: the read is tried again on the primary (run_handler). */
+	if (replica && r->err.status == 503)
+		r->replica_failed = true;
 	return rc;
 }
 
@@ -524,6 +550,7 @@ static bool route_read_only(const struct route *route)
 static int reset_attempt(struct req *r)
 {
 	r->read_only = route_read_only(r->route);
+	r->primary_only = r->replica_failed;
 	err_clear(&r->err);
 	sbuf_reset(&r->out);
 	r->status = 0;
@@ -590,7 +617,8 @@ static int handle(struct req *r)
  * the token checked with its first statement (auth/context.h). Whatever the handler answered,
  * a revoked token gets 401 instead. A write is retried on serialization failure or deadlock,
  * with the Idempotency-Key record written in the same transaction as the change; it commits
- * only when the handler succeeded. */
+ * only when the handler succeeded. A read whose read replica went away (503, nothing sent yet)
+ * is tried again on the primary. */
 static int run_handler(struct req *r)
 {
 	struct idem idem;
@@ -610,7 +638,8 @@ static int run_handler(struct req *r)
 			rc = idem_store(r, &idem);
 		if (end_tx(r, rc == 0 && !r->replayed) != 0)
 			rc = -1;
-		if (rc == 0 || r->streamed || !db_err_retryable(&r->err))
+		bool again = db_err_retryable(&r->err) || (r->replica_failed && !r->primary_only);
+		if (rc == 0 || r->streamed || !again)
 			break;
 		if (attempt == TX_ATTEMPTS) {
 			err_set(&r->err, 503, "service_unavailable",
@@ -797,10 +826,10 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 	r.preflight = r.cors_origin && strcmp(method, "OPTIONS") == 0 &&
 	              mg_get_header(mg, "Access-Control-Request-Method") != NULL;
 	int rc = -1;
-	enum route_match m = elsewhere(r.ri->local_uri, on_metrics)
-	                         ? MATCH_NOT_FOUND
-	                         : router_match(&r, r.head ? "GET" : method, r.ri->local_uri, allow,
-	                                        sizeof allow);
+	enum route_match m =
+	    elsewhere(r.ri->local_uri, on_metrics)
+	        ? MATCH_NOT_FOUND
+	        : router_match(&r, r.head ? "GET" : method, r.ri->local_uri, allow, sizeof allow);
 	if (m == MATCH_BAD_METHOD && strstr(allow, "GET")) {
 		size_t used = strlen(allow);
 		snprintf(allow + used, sizeof allow - used, ", HEAD");

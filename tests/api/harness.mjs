@@ -588,6 +588,10 @@ export function coopdEnv(dbUrl, port, overrides = {}) {
 		COOPD_JWT_SECRET: crypto.randomBytes(32).toString('hex'),
 		COOPD_BOOTSTRAP_ADMIN_PASSWORD: `admin-${hex(8)}`,
 		COOPD_LISTEN: `127.0.0.1:${port}`,
+		// COOPD_TEST_READ_URL=self: the database is its own read replica, so that the suite runs
+		// every lag-tolerant read through the read pool (tests/run.sh does so for the sanitized
+		// binary).
+		...(process.env.COOPD_TEST_READ_URL === 'self' ? { DATABASE_READ_URL: dbUrl } : {}),
 		...overrides,
 	};
 	for (const k of Object.keys(env)) if (env[k] === null || env[k] === undefined) delete env[k];

@@ -113,6 +113,7 @@ test('the OpenAPI paths and methods are exactly the routes coopd serves, with th
 		assert.deepEqual([...rt.roles].sort(), [...op['x-roles']].sort(), `roles of ${k}`);
 		assert.equal(rt.auth, op['x-roles'].length > 0, `auth of ${k}`);
 		assert.equal(rt.idempotent, op['x-idempotent'] === true, `x-idempotent of ${k}`);
+		assert.equal(rt.read_replica, op['x-read-replica'] === true, `x-read-replica of ${k}`);
 	}
 });
 
