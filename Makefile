@@ -140,12 +140,12 @@ test: deps-test
 	@$(MAKE) --no-print-directory all san unit
 	@tests/run.sh
 
-# The failover test alone (tests/ha/, also the last step of `make test`): a primary and a
-# streaming standby of its own, two coopd instances, the primary killed under load.
+# The tests on a primary and a streaming standby of their own alone (tests/ha/, also the last
+# step of `make test`): failover under load with two coopd instances, and read replicas.
 test-ha: deps-test
 	@$(MAKE) --no-print-directory all
-	@COOPD_BIN=$(BUILD)/coopd timeout -k 10 170 node --test --test-timeout=150000 --test-reporter=spec \
-		tests/ha/failover.test.mjs
+	@COOPD_BIN=$(BUILD)/coopd timeout -k 10 240 node --test --test-timeout=150000 --test-reporter=spec \
+		tests/ha/*.test.mjs
 
 run: deps-run
 	@$(MAKE) --no-print-directory all

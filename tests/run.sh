@@ -12,9 +12,10 @@
 #      api/openapi.yaml, the sum printed under "== contract") against build/coopd and then against
 #      build/coopd-san (AddressSanitizer + UndefinedBehaviorSanitizer; a leak or error makes
 #      coopd's exit code non-zero, which the suite reports as a failure);
-#   4. the failover test (tests/ha/failover.test.mjs): a primary and a synchronous streaming
-#      standby of its own, two coopd instances, the primary killed under load and the standby
-#      promoted; against build/coopd only, bounded by `timeout`.
+#   4. the tests on a primary and a streaming standby of their own (tests/ha/): failover (two
+#      coopd instances, the primary killed under load and the standby promoted) and read
+#      replicas (DATABASE_READ_URL on the standby); against build/coopd only, bounded by
+#      `timeout`.
 # One private PostgreSQL cluster (fsync off) serves the whole run; every API test file makes its
 # own database in it. The last line of output is "N passed, N failed"; the exit status is
 # non-zero when anything failed.
@@ -322,13 +323,13 @@ done
 # Its own clusters (tests/ha/cluster.mjs), not the shared one; one passed or failed per test.
 # The figures (requests, 503s, recovery per instance) are the "failover figures" lines.
 if [ -z "${COOPD_TEST_FILES:-}" ] || [ "${COOPD_TEST_HA:-0}" = 1 ]; then
-	echo "== failover (primary and standby) against build/coopd"
+	echo "== failover and read replicas (primary and standby) against build/coopd"
 	tap="$work/ha.tap"
 	start=$(date +%s)
-	COOPD_BIN=build/coopd COOPD_CONTRACT_TALLY= timeout -k 10 170 node --test --test-timeout=150000 \
+	COOPD_BIN=build/coopd COOPD_CONTRACT_TALLY= timeout -k 10 240 node --test --test-timeout=150000 \
 		--test-reporter=spec --test-reporter-destination=stdout \
 		--test-reporter=tap --test-reporter-destination="$tap" \
-		tests/ha/failover.test.mjs
+		tests/ha/*.test.mjs
 	rc=$?
 	p=$(grep -E '^# pass [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
 	f=$(grep -E '^# fail [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')

@@ -2,8 +2,8 @@
 // down (liveness 200, readiness and the API 503 with Retry-After) and becomes ready by itself
 // when it comes; a multi-host DATABASE_URL is tried in order; when the host it uses dies, coopd
 // serves from the next one without a restart. This file stops clusters, so it runs on clusters
-// of its own. (A streaming standby promoted mid-load is a later test; here each cluster is
-// migrated by coopd itself.)
+// of its own; here each cluster is migrated by coopd itself. A streaming standby promoted
+// mid-load, and read replicas, are tests/ha/.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
