@@ -16,9 +16,10 @@
 # data directory; each wait is bounded. One "ok   ..." or "FAIL ..." line per check, the timings
 # in them, and "N passed, N failed" at the end.
 #   tests/deploy/restore.sh [COOPD_BIN]      (default build/coopd)
+# The guide's command blocks are single-quoted on purpose: their variables expand when they run.
+# shellcheck disable=SC2016
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-repo=$(pwd)
+cd "$(dirname "$0")/../.." || exit 1
 bin=$(realpath "${1:-build/coopd}")
 guide=deploy/README.md
 
@@ -28,7 +29,7 @@ fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 
 bindir=$(pg_config --bindir 2>/dev/null || true)
-[ -x "$bindir/pg_ctl" ] || bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -x "$bindir/pg_ctl" ] || bindir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 export PATH="$bindir:$PATH"
 
 exec 3>&1 # the check lines, also from inside redirected blocks
@@ -41,6 +42,7 @@ mkdir -m 755 "$pgfiles"
 
 coopd_pid=
 clusters=()
+# shellcheck disable=SC2317 # (called by the trap)
 cleanup() {
 	[ -n "$coopd_pid" ] && kill -TERM "$coopd_pid" 2>/dev/null && wait "$coopd_pid" 2>/dev/null
 	for d in "${clusters[@]}"; do as_pg "$bindir/pg_ctl" -D "$d" -m immediate -w -t 30 stop >/dev/null 2>&1; done
@@ -113,13 +115,13 @@ checks() { # LABEL: run CHECKS against the server of PGHOST/PGPORT/PGUSER/PGPASS
 admin_pw="admin-$(openssl rand -hex 8)"
 jwt=$(openssl rand -hex 32)
 start_coopd() {
-	local port i
+	local port
 	port=$(free_port)
 	base=http://127.0.0.1:$port
 	DATABASE_URL=$1 COOPD_JWT_SECRET=$jwt COOPD_BOOTSTRAP_ADMIN_PASSWORD=$admin_pw \
 		COOPD_LISTEN=127.0.0.1:$port COOPD_THREADS=32 COOPD_DB_POOL=2 "$bin" >>"$work/coopd.log" 2>&1 &
 	coopd_pid=$!
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		kill -0 "$coopd_pid" 2>/dev/null || { coopd_pid=; tail -n 5 "$work/coopd.log" >&2; return 1; }
 		[ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$base/v1/ready")" = 200 ] && return 0
 		sleep 0.1
@@ -147,8 +149,8 @@ if ! url_a=$(cluster "$work/dump-src" "$port_a" coopd); then
 	finish
 fi
 if start_coopd "$url_a" && ids=$(api seed) && read -r coop member customer <<<"$ids" &&
-	issued=$(api issue "$coop" "$member" "$customer" 3); then
-	ok "(a) three invoices issued through coopd: $(echo $issued)"
+	issued=$(api issue "$coop" "$member" "$customer" 3 | paste -sd' '); then
+	ok "(a) three invoices issued through coopd: $issued"
 else
 	fail "(a) could not make the data through coopd: $(tail -n 3 "$work/coopd.log")"
 	finish
@@ -187,7 +189,7 @@ fi
 deploy/local/pgcluster.sh stop "$work/dump-src" >/dev/null
 
 port_b=$(free_port)
-if ! url_b=$(cluster "$work/dump-dst" "$port_b" postgres); then
+if ! cluster "$work/dump-dst" "$port_b" postgres >/dev/null; then
 	fail "(a) the fresh PostgreSQL did not start"
 	finish
 fi
@@ -230,14 +232,18 @@ fi
 export PGHOST=127.0.0.1 PGPORT=$port_c PGUSER=coopd PGPASSWORD
 PGPASSWORD=$(pw_of "$work/pitr-src")
 export PGDATA=$work/pitr-src PGCONF=$work/pitr-src/postgresql.conf ARCHIVE=$pgfiles/wal-archive BACKUP=$pgfiles/base
-run_block "WAL archiving" pg '
+if run_block "WAL archiving" pg '
 mkdir -p "$ARCHIVE"
 cat >>"$PGCONF" <<EOF
 archive_mode = on
 archive_command = '"'"'test ! -f $ARCHIVE/%f && cp %p $ARCHIVE/%f'"'"'
 EOF
 ' && as_pg "$bindir/pg_ctl" -D "$PGDATA" -w -t 60 restart >/dev/null &&
-	[ "$(psql "$url_c" -XAtc 'show archive_mode')" = on ] && ok "(b) WAL archiving on" || fail "(b) WAL archiving did not come on"
+	[ "$(psql "$url_c" -XAtc 'show archive_mode')" = on ]; then
+	ok "(b) WAL archiving on"
+else
+	fail "(b) WAL archiving did not come on"
+fi
 
 if start_coopd "$url_c" && ids=$(api seed) && read -r coop member customer <<<"$ids"; then
 	ok "(b) a cooperative, member and customer made through coopd"
@@ -254,22 +260,22 @@ else
 	fail "(b) pg_basebackup: $(tail -n 3 "$work/basebackup.err")"
 	finish
 fi
-first=$(api issue "$coop" "$member" "$customer" 3)
+first=$(api issue "$coop" "$member" "$customer" 3 | paste -sd' ')
 sleep 1
 TARGET_TIME=$(psql "$url_c" -XAtc "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'")
 export TARGET_TIME
 sleep 1
-later=$(api issue "$coop" "$member" "$customer" 2)
-ok "(b) issued $(echo $first) before $TARGET_TIME and $(echo $later) after it"
+later=$(api issue "$coop" "$member" "$customer" 2 | paste -sd' ')
+ok "(b) issued $first before $TARGET_TIME and $later after it"
 lost=$(run_block "invoices after the target time" client '
 psql -X -d coopd -At -c "SELECT number, issued_at FROM invoices WHERE issued_at > '"'"'$TARGET_TIME'"'"' ORDER BY issued_at"
-' | cut -d'|' -f1 | tr '\n' ' ')
-if [ "$lost" = "$(echo $later) " ]; then ok "(b) the guide's query lists the invoices a recovery to the target would lose: $lost"; else fail "(b) invoices after the target time: '$lost', not $(echo $later)"; fi
+' | cut -d'|' -f1 | paste -sd' ')
+if [ "$lost" = "$later" ]; then ok "(b) the guide's query lists the invoices a recovery to the target would lose: $lost"; else fail "(b) invoices after the target time: '$lost', not $later"; fi
 stop_coopd
 # The segment holding the last commits, switched out and archived (bounded wait).
 seg=$(psql "$url_c" -XAtc "select pg_walfile_name(pg_current_wal_insert_lsn())")
 psql "$url_c" -XAtqc "select pg_switch_wal()" >/dev/null
-for i in $(seq 1 300); do [ -f "$ARCHIVE/$seg" ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [ -f "$ARCHIVE/$seg" ] && break; sleep 0.1; done
 if [ -f "$ARCHIVE/$seg" ]; then ok "(b) the WAL up to the later invoices is archived ($seg)"; else fail "(b) $seg was not archived within 30 s"; fi
 deploy/local/pgcluster.sh stop "$work/pitr-src" >/dev/null
 
@@ -290,7 +296,7 @@ touch "$PGDATA/recovery.signal"
 clusters+=("$PGDATA")
 if as_pg "$bindir/pg_ctl" -D "$PGDATA" -o "-p $port_d" -l "$PGDATA/server.log" -w -t 120 start >/dev/null; then
 	url_d=postgresql://coopd:$PGPASSWORD@127.0.0.1:$port_d/coopd
-	for i in $(seq 1 600); do [ "$(psql "$url_d" -XAtc 'select pg_is_in_recovery()' 2>/dev/null)" = f ] && break; sleep 0.1; done
+	for _ in $(seq 1 600); do [ "$(psql "$url_d" -XAtc 'select pg_is_in_recovery()' 2>/dev/null)" = f ] && break; sleep 0.1; done
 	if [ "$(psql "$url_d" -XAtc 'select pg_is_in_recovery()' 2>/dev/null)" = f ]; then
 		ok "(b) recovered and promoted in $(secs "$t0" "$(now)") s ($(as_pg grep -o 'recovery stopping before commit[^,]*' "$PGDATA/server.log" | head -n 1))"
 	else
@@ -301,10 +307,10 @@ else
 fi
 PGPORT=$port_d checks "(b)"
 if start_coopd "$url_d" && after=$(api state "$coop"); then
-	if [ "$(numbers_of "$after")" = "$(echo $first)" ]; then
+	if [ "$(numbers_of "$after")" = "$first" ]; then
 		ok "(b) exactly the invoices issued before the target time are there ($(numbers_of "$after"))"
 	else
-		fail "(b) expected $(echo $first), found $(numbers_of "$after")"
+		fail "(b) expected $first, found $(numbers_of "$after")"
 	fi
 	if chains_ok "$after"; then ok "(b) the audit chains verify after the recovery"; else fail "(b) audit chains after the recovery: $after"; fi
 	next=$(api issue "$coop" "$member" "$customer" 1)
