@@ -85,15 +85,18 @@ in_guide() { # NAME BLOCK
 		printf '    %s\n' "${missing[@]}" >&3
 	fi
 }
-run_block() { # NAME AS BLOCK
+run_block() { # NAME AS BLOCK (not in a subshell: in_guide counts)
 	in_guide "$1" "$3"
+	exec_block "$2" "$3"
+}
+exec_block() { # AS BLOCK
 	local vars=(PGDATA="${PGDATA:-}" PGCONF="${PGCONF:-}" ARCHIVE="${ARCHIVE:-}" BACKUP="${BACKUP:-}"
 		TARGET_TIME="${TARGET_TIME:-}" DUMP="${DUMP:-}" PGHOST="${PGHOST:-}" PGPORT="${PGPORT:-}"
 		PGUSER="${PGUSER:-}" PGPASSWORD="${PGPASSWORD:-}" PATH="$PATH")
-	if [ "$2" = pg ]; then
-		(cd "$pgfiles" && as_pg env "${vars[@]}" bash -euo pipefail -c "$3")
+	if [ "$1" = pg ]; then
+		(cd "$pgfiles" && as_pg env "${vars[@]}" bash -euo pipefail -c "$2")
 	else
-		env "${vars[@]}" bash -euo pipefail -c "$3"
+		env "${vars[@]}" bash -euo pipefail -c "$2"
 	fi
 }
 
@@ -104,7 +107,8 @@ psql -X -d coopd -At -c "SELECT s.cooperative_id, s.year, s.last_number, count(i
 '
 checks() { # LABEL: run CHECKS against the server of PGHOST/PGPORT/PGUSER/PGPASSWORD
 	local out
-	if out=$(run_block "checks of a restored database" client "$CHECKS" 2>&1) && [ -z "$out" ]; then
+	in_guide "checks of a restored database" "$CHECKS"
+	if out=$(exec_block client "$CHECKS" 2>&1) && [ -z "$out" ]; then
 		ok "$1 the guide's checks print nothing (audit chains verify, invoice series whole)"
 	else
 		fail "$1 the guide's checks: $out"
@@ -267,9 +271,11 @@ export TARGET_TIME
 sleep 1
 later=$(api issue "$coop" "$member" "$customer" 2 | paste -sd' ')
 ok "(b) issued $first before $TARGET_TIME and $later after it"
-lost=$(run_block "invoices after the target time" client '
+LOST_QUERY='
 psql -X -d coopd -At -c "SELECT number, issued_at FROM invoices WHERE issued_at > '"'"'$TARGET_TIME'"'"' ORDER BY issued_at"
-' | cut -d'|' -f1 | paste -sd' ')
+'
+in_guide "invoices after the target time" "$LOST_QUERY"
+lost=$(exec_block client "$LOST_QUERY" | cut -d'|' -f1 | paste -sd' ')
 if [ "$lost" = "$later" ]; then ok "(b) the guide's query lists the invoices a recovery to the target would lose: $lost"; else fail "(b) invoices after the target time: '$lost', not $later"; fi
 stop_coopd
 # The segment holding the last commits, switched out and archived (bounded wait).
