@@ -213,6 +213,18 @@ int config_load(struct config *cfg, char *err, size_t errlen)
 	cfg->jwt_secret = env_or("COOPD_JWT_SECRET", NULL);
 	cfg->jwt_private_key_file = env_or("COOPD_JWT_PRIVATE_KEY_FILE", NULL);
 	cfg->jwt_public_key_file = env_or("COOPD_JWT_PUBLIC_KEY_FILE", NULL);
+	cfg->jwt_second_secret = env_or("COOPD_JWT_SECOND_SECRET", NULL);
+	cfg->jwt_second_public_key_file = env_or("COOPD_JWT_SECOND_PUBLIC_KEY_FILE", NULL);
+	/* A second key only verifies: the tokens coopd issues need the main (signing) key. */
+	if ((cfg->jwt_second_secret || cfg->jwt_second_public_key_file) && !cfg->jwt_secret &&
+	    !cfg->jwt_private_key_file) {
+		snprintf(err, errlen,
+		         "%s is a second key that only verifies: it needs the signing key "
+		         "(COOPD_JWT_SECRET, or COOPD_JWT_PRIVATE_KEY_FILE for ES256/RS256)",
+		         cfg->jwt_second_secret ? "COOPD_JWT_SECOND_SECRET"
+		                                : "COOPD_JWT_SECOND_PUBLIC_KEY_FILE");
+		return -1;
+	}
 	cfg->jwt_issuer = env_or("COOPD_JWT_ISSUER", "coopd");
 	cfg->jwt_audience = env_or("COOPD_JWT_AUDIENCE", "coopd-api");
 

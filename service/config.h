@@ -28,6 +28,8 @@ struct config {
 	const char *jwt_secret;        /* COOPD_JWT_SECRET */
 	const char *jwt_private_key_file;
 	const char *jwt_public_key_file;
+	const char *jwt_second_secret;          /* COOPD_JWT_SECOND_SECRET: verifies, never signs */
+	const char *jwt_second_public_key_file; /* COOPD_JWT_SECOND_PUBLIC_KEY_FILE: likewise */
 	const char *jwt_issuer;
 	const char *jwt_audience;
 	int token_ttl; /* COOPD_TOKEN_TTL, seconds */

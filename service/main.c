@@ -78,8 +78,26 @@ static int load_keys(char *err, size_t errlen)
 	app.keys = token_keys_new(app.cfg.jwt_alg, app.cfg.jwt_secret, app.cfg.jwt_private_key_file,
 	                          app.cfg.jwt_public_key_file, app.cfg.jwt_issuer,
 	                          app.cfg.jwt_audience, app.cfg.token_ttl, why, sizeof why);
-	if (app.keys)
+	if (app.keys) {
+		if (token_keys_add_second(app.keys, app.cfg.jwt_second_secret,
+		                          app.cfg.jwt_second_public_key_file, why,
+		                          sizeof why) != 0) {
+			const char *var = "COOPD_JWT_SECOND_PUBLIC_KEY_FILE";
+			if (app.cfg.jwt_second_secret && app.cfg.jwt_second_public_key_file)
+				var = "COOPD_JWT_SECOND_SECRET / COOPD_JWT_SECOND_PUBLIC_KEY_FILE";
+			else if (app.cfg.jwt_second_secret)
+				var = "COOPD_JWT_SECOND_SECRET";
+			snprintf(err, errlen, "%s: %s", var, why);
+			return -1;
+		}
+		/* Key ids are hash prefixes, safe to log (auth/token.c): they show which key an
+		 * instance signs with during a rotation. */
+		const char *second = token_key_id(app.keys, 1);
+		log_msg("info", NULL, "jwt %s: signing key id %s%s%s", app.cfg.jwt_alg,
+		        token_key_id(app.keys, 0), second ? ", second verification key id " : "",
+		        second ? second : "");
 		return 0;
+	}
 	const char *alg = app.cfg.jwt_alg;
 	if (strcmp(alg, "HS256") && strcmp(alg, "ES256") && strcmp(alg, "RS256"))
 		snprintf(err, errlen, "COOPD_JWT_ALG must be HS256, ES256 or RS256");

@@ -5,6 +5,8 @@
 #   1a'. the Kubernetes manifests of deploy/kubernetes (tests/deploy/validate.mjs);
 #   1b. every libFuzzer target of tests/fuzz/ over its corpus, then a short mutation run;
 #   1c. the single-host setup of docker/ (tests/compose/run.sh, no Docker engine needed);
+#   1d. the restore drill (tests/deploy/restore.sh): deploy/README.md's dump restore and
+#      point-in-time recovery against real PostgreSQL servers and coopd;
 #   2. every tests/unit/*.sql check on a freshly migrated database;
 #   2b. the typed client (tests/client/run.mjs): TypeScript types generated from api/openapi.yaml,
 #      a scenario type-checked with tsc --strict and run through openapi-fetch against coopd;
@@ -204,6 +206,27 @@ if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then # the script itself failed
 fi
 count "$p" "$f"
 echo "compose: $p passed, $f failed"
+
+# --- 1d. the restore drill (deploy/README.md) -------------------------------------------------
+# tests/deploy/restore.sh: a pg_dump (docker/backup.sh) restored into a fresh server, and a
+# point-in-time recovery from pg_basebackup and archived WAL, each with the guide's commands
+# (every line of them must stand in deploy/README.md), checked through coopd: the invoices are
+# those before the dump or the target time and the next one continues the series. Its own
+# PostgreSQL servers, ports and directories; bounded. One passed or failed per "ok"/"FAIL" line.
+echo "== restore drill"
+timeout 900 tests/deploy/restore.sh build/coopd 2>&1 | grep -v -E '^[0-9]+ passed, [0-9]+ failed$' | tee "$work/restore.out"
+rc=${PIPESTATUS[0]}
+p=$(grep -c '^ok   ' "$work/restore.out")
+f=$(grep -c '^FAIL ' "$work/restore.out")
+while IFS= read -r l; do
+	failures+=("restore drill: ${l#FAIL }")
+done < <(grep '^FAIL ' "$work/restore.out")
+if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then # the script itself failed (or ran out of time)
+	f=1
+	failures+=("restore drill: tests/deploy/restore.sh exited $rc")
+fi
+count "$p" "$f"
+echo "restore drill: $p passed, $f failed"
 
 # --- the cluster ----------------------------------------------------------------------------
 pgurl=

@@ -7,7 +7,17 @@
  *
  * Keys: for ES256/RS256 the PEM files are parsed with OpenSSL, their type checked, and
  * re-serialised (private: unencrypted PKCS#8, public: SubjectPublicKeyInfo), so libjwt always
- * gets a PEM it can read. Nothing here is mutable after token_keys_new. */
+ * gets a PEM it can read. Nothing here is mutable after start-up (token_keys_new and
+ * token_keys_add_second).
+ *
+ * Key ids: every verification key has a kid, the first 16 hex digits of SHA-256 over the
+ * secret (HS256) or over the public key's DER SubjectPublicKeyInfo (ES256/RS256). Issued tokens
+ * name the signing key's kid in their header; verification picks the key by it. Why a hash
+ * prefix of an HS256 secret may be public: the secret has at least 32 bytes, SHA-256 is not
+ * invertible, and 64 bits of its output give no shortcut to the secret. Anyone holding one
+ * issued token can already test a guessed secret offline (recompute the HMAC signature), so the
+ * kid adds no means of attack that a token does not already give; it only tells the two keys
+ * apart. */
 #include "token.h"
 
 #include <errno.h>
@@ -26,6 +36,8 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include "lib/ids.h"
 #include "lib/parse.h"
@@ -37,13 +49,22 @@
 #define TTL_MIN        60
 #define TTL_MAX        3600
 #define JTI_BYTES      16
+#define KID_HEX        16   /* hex digits of a key id */
+#define HEADER_MAX     1024 /* bytes of a decoded JOSE header whose kid is read */
+
+/* A key that verifies: the signing key's own, or the second one (verifies, never signs). */
+struct verify_key {
+	unsigned char *key; /* owned, NUL-terminated; HS256: the secret, else SPKI PEM */
+	int len;
+	char kid[KID_HEX + 1];
+};
 
 struct token_keys {
 	jwt_alg_t alg;
 	unsigned char *sign_key; /* owned, NUL-terminated; HS256: the secret, else PKCS#8 PEM */
 	int sign_key_len;
-	unsigned char *verify_key; /* owned, NUL-terminated; HS256: the secret, else SPKI PEM */
-	int verify_key_len;
+	struct verify_key verify[2]; /* [0] the signing key's, [1] the second key when nverify 2 */
+	int nverify;
 	char issuer[NAME_MAX_LEN + 1];
 	char audience[NAME_MAX_LEN + 1];
 	int ttl;
@@ -86,6 +107,37 @@ static void free_secret(unsigned char *p, int len)
 		return;
 	OPENSSL_cleanse(p, (size_t)len);
 	free(p);
+}
+
+/* The key id of key bytes: the first KID_HEX hex digits of their SHA-256. */
+static void kid_of(const unsigned char *bytes, size_t len, char out[KID_HEX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256(bytes, len, md);
+	for (int i = 0; i < KID_HEX / 2; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0x0f];
+	}
+	out[KID_HEX] = '\0';
+	OPENSSL_cleanse(md, sizeof md);
+}
+
+/* The key id of a public key (or of a private key's public part): over its DER
+ * SubjectPublicKeyInfo, as `openssl pkey -pubout -outform DER | sha256sum` prints it. */
+static int kid_of_pkey(EVP_PKEY *pkey, char out[KID_HEX + 1])
+{
+	unsigned char *der = NULL;
+	int len = i2d_PUBKEY(pkey, &der);
+
+	if (len <= 0 || !der) {
+		ERR_clear_error();
+		return -1;
+	}
+	kid_of(der, (size_t)len, out);
+	OPENSSL_free(der);
+	return 0;
 }
 
 /* ---- shape checks shared by issue and verify ---- */
@@ -310,7 +362,7 @@ cleanup:
 	return rc;
 }
 
-/* Fills k->sign_key/verify_key from the PEM files for ES256/RS256. */
+/* Fills k->sign_key and k->verify[0] from the PEM files for ES256/RS256. */
 static int load_key_pair(struct token_keys *k, const char *private_key_file,
                          const char *public_key_file, char *err, size_t errlen)
 {
@@ -334,10 +386,12 @@ static int load_key_pair(struct token_keys *k, const char *private_key_file,
 		}
 	}
 	if (pem_encode(priv, 1, &k->sign_key, &k->sign_key_len) != 0 ||
-	    pem_encode(pub ? pub : priv, 0, &k->verify_key, &k->verify_key_len) != 0) {
+	    pem_encode(pub ? pub : priv, 0, &k->verify[0].key, &k->verify[0].len) != 0 ||
+	    kid_of_pkey(pub ? pub : priv, k->verify[0].kid) != 0) {
 		set_err(err, errlen, "could not encode the jwt keys");
 		goto cleanup;
 	}
+	k->nverify = 1;
 	rc = 0;
 cleanup:
 	EVP_PKEY_free(priv);
@@ -420,12 +474,14 @@ struct token_keys *token_keys_new(const char *alg, const char *secret, const cha
 		}
 		k->sign_key = dup_bytes(secret, n);
 		k->sign_key_len = k->sign_key ? (int)n : 0;
-		k->verify_key = dup_bytes(secret, n);
-		k->verify_key_len = k->verify_key ? (int)n : 0;
-		if (!k->sign_key || !k->verify_key) {
+		k->verify[0].key = dup_bytes(secret, n);
+		k->verify[0].len = k->verify[0].key ? (int)n : 0;
+		if (!k->sign_key || !k->verify[0].key) {
 			set_err(err, errlen, "out of memory");
 			goto fail;
 		}
+		kid_of((const unsigned char *)secret, n, k->verify[0].kid);
+		k->nverify = 1;
 	} else {
 		if (given(secret)) {
 			set_err(err, errlen, "jwt secret is not used with %s", jwt_alg_str(k->alg));
@@ -454,7 +510,8 @@ void token_keys_free(struct token_keys *k)
 	if (!k)
 		return;
 	free_secret(k->sign_key, k->sign_key_len);
-	free_secret(k->verify_key, k->verify_key_len);
+	for (int i = 0; i < 2; i++)
+		free_secret(k->verify[i].key, k->verify[i].len);
 	OPENSSL_cleanse(k, sizeof *k);
 	free(k);
 }
@@ -462,6 +519,99 @@ void token_keys_free(struct token_keys *k)
 int token_ttl(const struct token_keys *k)
 {
 	return k ? k->ttl : 0;
+}
+
+int token_keys_add_second(struct token_keys *k, const char *secret, const char *public_key_file,
+                          char *err, size_t errlen)
+{
+	struct verify_key *v;
+	EVP_PKEY *pub = NULL;
+	int rc = -1;
+
+	set_err(err, errlen, "%s", "");
+	if (!given(secret) && !given(public_key_file))
+		return 0;
+	if (!k || k->nverify != 1) {
+		set_err(err, errlen, "a second jwt key needs the main key, and there is only one");
+		return -1;
+	}
+	if (given(secret) && given(public_key_file)) {
+		set_err(
+		    err, errlen,
+		    "give a second jwt secret (HS256) or a second public key file (ES256/RS256), "
+		    "not both");
+		return -1;
+	}
+	v = &k->verify[1];
+	if (k->alg == JWT_ALG_HS256) {
+		size_t n = given(secret) ? strlen(secret) : 0;
+		if (!given(secret)) {
+			set_err(
+			    err, errlen,
+			    "a second jwt public key file is not used with HS256 (give a second "
+			    "secret)");
+			goto cleanup;
+		}
+		if (n < SECRET_MIN_LEN || n > SECRET_MAX_LEN) {
+			set_err(err, errlen, "second jwt secret must be %d to %d bytes",
+			        SECRET_MIN_LEN, SECRET_MAX_LEN);
+			goto cleanup;
+		}
+		if ((int)n == k->verify[0].len && CRYPTO_memcmp(secret, k->verify[0].key, n) == 0) {
+			set_err(err, errlen, "second jwt secret is the same as the main one");
+			goto cleanup;
+		}
+		v->key = dup_bytes(secret, n);
+		if (!v->key) {
+			set_err(err, errlen, "out of memory");
+			goto cleanup;
+		}
+		v->len = (int)n;
+		kid_of((const unsigned char *)secret, n, v->kid);
+	} else {
+		if (given(secret)) {
+			set_err(err, errlen,
+			        "a second jwt secret is not used with %s (give a second public key "
+			        "file)",
+			        jwt_alg_str(k->alg));
+			goto cleanup;
+		}
+		pub = load_pem_key(public_key_file, 0, err, errlen);
+		if (!pub)
+			goto cleanup;
+		if (check_key_type(pub, k->alg, "second jwt public key", err, errlen) != 0)
+			goto cleanup;
+		if (pem_encode(pub, 0, &v->key, &v->len) != 0 || kid_of_pkey(pub, v->kid) != 0) {
+			set_err(err, errlen, "could not encode the second jwt public key");
+			goto cleanup;
+		}
+		if (v->len == k->verify[0].len &&
+		    memcmp(v->key, k->verify[0].key, (size_t)v->len) == 0) {
+			set_err(err, errlen, "second jwt public key is the main key itself");
+			goto cleanup;
+		}
+	}
+	if (strcmp(v->kid, k->verify[0].kid) == 0) { /* 64 bits alike: not by chance */
+		set_err(err, errlen, "the two jwt keys have the same key id");
+		goto cleanup;
+	}
+	k->nverify = 2;
+	rc = 0;
+cleanup:
+	if (rc != 0) {
+		free_secret(v->key, v->len);
+		memset(v, 0, sizeof *v);
+	}
+	EVP_PKEY_free(pub);
+	ERR_clear_error();
+	return rc;
+}
+
+const char *token_key_id(const struct token_keys *k, int which)
+{
+	if (!k || which < 0 || which >= k->nverify)
+		return NULL;
+	return k->verify[which].kid;
 }
 
 /* ---- issue ---- */
@@ -510,6 +660,8 @@ char *token_issue(const struct token_keys *k, const struct principal *p, time_t 
 	if (jwt_new(&jwt) != 0)
 		goto cleanup;
 	if (jwt_set_alg(jwt, k->alg, k->sign_key, k->sign_key_len) != 0)
+		goto cleanup;
+	if (jwt_add_header(jwt, "kid", k->verify[0].kid) != 0)
 		goto cleanup;
 	if (jwt_add_grant(jwt, "iss", k->issuer) || jwt_add_grant(jwt, "aud", k->audience) ||
 	    jwt_add_grant(jwt, "sub", p->sub) || jwt_add_grant(jwt, "role", role) ||
@@ -584,6 +736,114 @@ static json_t *load_and_free(char *text)
 	return j;
 }
 
+static int b64url_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+/* Decodes n base64url characters (unpadded) into out, which has room for n * 3 / 4 bytes.
+ * Returns the number of bytes, or -1 for a character or a length base64url cannot have. */
+static long b64url_decode(const char *in, size_t n, unsigned char *out)
+{
+	unsigned int acc = 0;
+	int bits = 0;
+	long o = 0;
+
+	if (n % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64url_value(in[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned int)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	return o;
+}
+
+/* Reads the kid of the token's header (before the signature is checked: it only chooses the
+ * key). Returns 0 with *which = -1 when the header has no kid, 0 with *which the index of the
+ * key named, or -1: a header that is not a JSON object of at most HEADER_MAX bytes, a kid that
+ * is not a string, or a kid of no configured key. */
+static int key_by_kid(const struct token_keys *k, const char *token, int *which)
+{
+	size_t hlen = strcspn(token, ".");
+	unsigned char *buf = NULL;
+	json_t *header = NULL;
+	const json_t *kid;
+	const char *s;
+	long n;
+	int rc = -1;
+
+	*which = -1;
+	if (hlen == 0 || hlen > (HEADER_MAX / 3) * 4 + 3)
+		return -1;
+	buf = malloc(hlen * 3 / 4 + 1);
+	if (!buf)
+		return -1;
+	n = b64url_decode(token, hlen, buf);
+	if (n <= 0)
+		goto cleanup;
+	header = json_loadb((const char *)buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(header))
+		goto cleanup;
+	kid = json_object_get(header, "kid");
+	if (!kid) {
+		rc = 0;
+		goto cleanup;
+	}
+	s = json_cstr(kid);
+	if (!s)
+		goto cleanup;
+	for (int i = 0; i < k->nverify; i++) {
+		if (strcmp(s, k->verify[i].kid) == 0) {
+			*which = i;
+			rc = 0;
+			break;
+		}
+	}
+cleanup:
+	json_decref(header);
+	free(buf);
+	return rc;
+}
+
+/* jwt_decode with the key the header's kid names, or without a kid (tokens issued before key
+ * ids) with the signing key's and then the second. Always with a key: libjwt 1.10 skips the
+ * signature without one. */
+static int decode_with_keys(const struct token_keys *k, const char *token, jwt_t **jwt)
+{
+	int which;
+
+	*jwt = NULL;
+	if (key_by_kid(k, token, &which) != 0)
+		return -1;
+	for (int i = 0; i < k->nverify; i++) {
+		if (which >= 0 && i != which)
+			continue;
+		if (jwt_decode(jwt, token, k->verify[i].key, k->verify[i].len) == 0 && *jwt)
+			return 0;
+		jwt_free(*jwt);
+		*jwt = NULL;
+	}
+	return -1;
+}
+
 enum token_result token_verify(const struct token_keys *k, const char *token, time_t now,
                                struct principal *out)
 {
@@ -598,12 +858,11 @@ enum token_result token_verify(const struct token_keys *k, const char *token, ti
 	memset(&p, 0, sizeof p);
 	if (out)
 		memset(out, 0, sizeof *out);
-	if (!k || !token || !out || !k->verify_key)
+	if (!k || !token || !out || k->nverify < 1)
 		goto cleanup;
 	if (!is_jwt_shape(token))
 		goto cleanup;
-	/* Always with the configured key: libjwt 1.10 skips the signature without one. */
-	if (jwt_decode(&jwt, token, k->verify_key, k->verify_key_len) != 0 || !jwt)
+	if (decode_with_keys(k, token, &jwt) != 0)
 		goto cleanup;
 	/* Pinning the algorithm rejects "none" and an HS256 token keyed with our public key. */
 	if (jwt_get_alg(jwt) != k->alg)

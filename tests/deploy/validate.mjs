@@ -9,7 +9,14 @@
 //     unknown fields);
 //   - the ServiceMonitor by hand (no schema offline): apiVersion, kind, selector, endpoints,
 //     and that it selects a Service of the set that has the port it names;
-//   - coopd's own requirements on its Deployment (replicas, probes, hardening, secrets);
+//   - coopd's own requirements on its Deployment (replicas, probes, hardening, secrets, the
+//     optional second JWT key);
+//   - the fiscal archive CronJob (once a year, pg_dump from the read-only service as a read-only
+//     role the Cluster declares, a pinned rclone upload that S3 Object Lock accepts, hardening,
+//     the NetworkPolicies that let it reach the database and nothing else);
+//   - the examples (examples/*.yaml: the point-in-time restore Cluster) against the CRD schema
+//     and what a restore needs (its source is the backed-up cluster's archive, a target time
+//     with an offset, its own backups elsewhere);
 //   - the overlay rendered by `kubectl kustomize` when kubectl is on PATH, each object again;
 //   - negative cases: broken manifests must fail the same validators.
 // Usage: node tests/deploy/validate.mjs [deploy/kubernetes]
@@ -120,6 +127,129 @@ function checkServiceMonitor(sm, objects) {
 	return errs;
 }
 
+// --- hardening every container of ours shares ----------------------------------------------
+function hardening(c, pod, what) {
+	const errs = [];
+	const sc = c.securityContext || {};
+	if (!(sc.runAsNonRoot || pod.securityContext?.runAsNonRoot)) errs.push(`${what}: runAsNonRoot is required`);
+	if (sc.readOnlyRootFilesystem !== true) errs.push(`${what}: readOnlyRootFilesystem must be true`);
+	if (sc.allowPrivilegeEscalation !== false) errs.push(`${what}: allowPrivilegeEscalation must be false`);
+	if (!(sc.capabilities?.drop || []).includes("ALL")) errs.push(`${what}: capabilities must drop ALL`);
+	if ((sc.seccompProfile?.type || pod.securityContext?.seccompProfile?.type) !== "RuntimeDefault")
+		errs.push(`${what}: seccompProfile must be RuntimeDefault`);
+	if (!c.resources?.requests || !c.resources?.limits?.memory) errs.push(`${what}: resources: requests and a memory limit are required`);
+	return errs;
+}
+const envOf = (c) => Object.fromEntries((c.env || []).map((e) => [e.name, e]));
+const labelsMatch = (sel, labels) => !!sel && Object.entries(sel).every(([k, v]) => labels?.[k] === v);
+
+// --- the fiscal archive CronJob --------------------------------------------------------------
+function checkFiscalArchive(cj, objects) {
+	const errs = [];
+	const spec = cj.spec || {};
+	const f = String(spec.schedule ?? "").trim().split(/\s+/);
+	if (f.length !== 5 || !f.slice(0, 3).every((x) => /^[0-9]+$/.test(x)) || f[3] !== "1" || f[4] !== "*")
+		errs.push(`schedule "${spec.schedule}" must run once a year in January ("M H D 1 *")`);
+	if (!spec.timeZone) errs.push("timeZone is required: the closed year is a calendar year of the Netherlands");
+	if (spec.concurrencyPolicy !== "Forbid") errs.push("concurrencyPolicy must be Forbid");
+	const tmpl = spec.jobTemplate?.spec?.template || {};
+	const pod = tmpl.spec || {};
+	const init = pod.initContainers || [];
+	const main = pod.containers || [];
+	for (const c of [...init, ...main]) errs.push(...hardening(c, pod, `container ${c.name}`));
+	const text = (c) => [...(c.command || []), ...(c.args || [])].join(" ");
+	const dump = [...init, ...main].find((c) => /\bpg_dump\b/.test(text(c)));
+	let cluster = null;
+	if (!dump) errs.push("no container runs pg_dump");
+	else {
+		if (!init.includes(dump)) errs.push("pg_dump must run in an init container, before the upload");
+		if (!/pg_dump (.* )?(--format=custom|-Fc)\b/.test(text(dump))) errs.push("pg_dump must write the custom format (--format=custom)");
+		const env = envOf(dump);
+		const host = env.PGHOST?.value ?? "";
+		if (!/-ro$/.test(host)) errs.push(`PGHOST "${host}" must be the cluster's read-only service (<cluster>-ro)`);
+		const userSecret = env.PGUSER?.valueFrom?.secretKeyRef?.name;
+		if (!userSecret || !env.PGPASSWORD?.valueFrom?.secretKeyRef) errs.push("PGUSER and PGPASSWORD must come from a Secret");
+		cluster = objects.find((o) => o.kind === "Cluster" && host === `${o.metadata?.name}-ro`);
+		if (!cluster && objects.some((o) => o.kind === "Cluster")) errs.push(`PGHOST "${host}" is the read-only service of no Cluster of the set`);
+		if (cluster && userSecret) {
+			const role = (cluster.spec?.managed?.roles || []).find((r) => r.passwordSecret?.name === userSecret);
+			if (!role) errs.push(`the Cluster declares no managed role whose passwordSecret is ${userSecret}`);
+			else {
+				if (!(role.inRoles || []).includes("pg_read_all_data")) errs.push(`role ${role.name} must be in pg_read_all_data`);
+				if (role.inherit === false) errs.push(`role ${role.name} must inherit (pg_read_all_data's rights)`);
+				if (role.bypassrls !== true) errs.push(`role ${role.name} needs bypassrls: pg_dump refuses tables whose policies hide rows`);
+				if (role.login !== true) errs.push(`role ${role.name} must log in`);
+				for (const k of ["superuser", "createdb", "createrole", "replication"])
+					if (role[k]) errs.push(`role ${role.name} must not have ${k}`);
+				if ((role.inRoles || []).some((r) => r !== "pg_read_all_data")) errs.push(`role ${role.name} must be in no role but pg_read_all_data`);
+			}
+		}
+	}
+	const up = main.find((c) => /(^|\/)rclone(:|@)/.test(c.image || ""));
+	if (!up) errs.push("no rclone container uploads the dump");
+	else {
+		const tag = (up.image.split("@")[0].split("/").pop().split(":")[1]) ?? "";
+		if (!up.image.includes("@sha256:") && (!/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(tag)))
+			errs.push(`the rclone image "${up.image}" must be pinned to a version (or a digest)`);
+		const args = (up.args || []).join(" ");
+		if (!/--s3-upload-cutoff[= ]0\b/.test(args))
+			errs.push("the upload must be multipart (--s3-upload-cutoff=0): each part then carries the Content-MD5 that S3 requires in an Object Lock bucket");
+		for (const [name, e] of Object.entries(envOf(up)))
+			if (/ACCESS_KEY|SECRET/.test(name) && !e.valueFrom?.secretKeyRef) errs.push(`${name} must come from a Secret`);
+	}
+	if (dump && up) {
+		const vols = Object.fromEntries((pod.volumes || []).map((v) => [v.name, v]));
+		const shared = (dump.volumeMounts || []).filter((m) => (up.volumeMounts || []).some((n) => n.name === m.name) && vols[m.name]?.emptyDir);
+		if (shared.length === 0) errs.push("the dump and the upload must share an emptyDir volume");
+	}
+	const labels = tmpl.metadata?.labels || {};
+	const nps = objects.filter((o) => o.kind === "NetworkPolicy");
+	if (nps.length) {
+		const own = nps.filter((np) => labelsMatch(np.spec?.podSelector?.matchLabels, labels));
+		const egressDb = own.some((np) => (np.spec.policyTypes || []).includes("Egress") &&
+			(np.spec.egress || []).some((e) => (e.ports || []).some((p) => p.port === 5432) && (e.to || []).length > 0));
+		if (!egressDb) errs.push("no NetworkPolicy restricts the archive pod's egress and lets it reach the database on 5432");
+		if (!own.some((np) => (np.spec.policyTypes || []).includes("Ingress") && (np.spec.ingress || []).length === 0))
+			errs.push("no NetworkPolicy refuses every connection to the archive pod");
+		const admitted = nps.some((np) => np.spec?.podSelector?.matchLabels?.["cnpg.io/podRole"] === "instance" &&
+			(np.spec.ingress || []).some((r) => (r.ports || []).some((p) => p.port === 5432) &&
+				(r.from || []).some((fr) => fr.podSelector && !fr.namespaceSelector && labelsMatch(fr.podSelector.matchLabels, labels))));
+		if (!admitted) errs.push("the database instances' NetworkPolicy does not admit the archive pod on 5432");
+	}
+	return errs;
+}
+
+// --- the restore example ---------------------------------------------------------------------
+// A Cluster bootstrapped by recovery: from the archive of the cluster it replaces (same
+// destinationPath and serverName), to a time with an explicit offset, and backing up elsewhere.
+function checkRestoreCluster(c, source) {
+	const errs = [];
+	const rec = c.spec?.bootstrap?.recovery;
+	if (!rec) return ["spec.bootstrap.recovery is required"];
+	const ext = (c.spec.externalClusters || []).find((e) => e.name === rec.source);
+	if (!ext) errs.push(`bootstrap.recovery.source "${rec.source}" names no externalClusters entry`);
+	else if (!ext.barmanObjectStore) errs.push(`externalClusters ${ext.name} has no barmanObjectStore`);
+	const t = rec.recoveryTarget?.targetTime;
+	if (t === undefined) errs.push("recoveryTarget.targetTime is required (point in time)");
+	else if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$/.test(t) || Number.isNaN(Date.parse(t.replace(" ", "T").replace(/([+-][0-9]{2})$/, "$1:00"))))
+		errs.push(`targetTime "${t}" must be a timestamp with its UTC offset`);
+	const srcStore = source?.spec?.backup?.barmanObjectStore;
+	if (source && ext?.barmanObjectStore) {
+		if (ext.barmanObjectStore.destinationPath !== srcStore?.destinationPath)
+			errs.push(`externalClusters ${ext.name}: destinationPath must be the backed-up cluster's (${srcStore?.destinationPath})`);
+		if ((ext.barmanObjectStore.serverName ?? ext.name) !== source.metadata.name)
+			errs.push(`externalClusters ${ext.name}: serverName must be ${source.metadata.name}, the name its backups carry`);
+		if (c.metadata?.name === source.metadata.name) errs.push("the restored cluster needs a new name");
+		const own = c.spec.backup?.barmanObjectStore;
+		if (own && own.destinationPath === srcStore?.destinationPath && (own.serverName ?? c.metadata.name) === source.metadata.name)
+			errs.push("the restored cluster must not archive into the archive it was restored from");
+		const major = (img) => String(img ?? "").split(":").pop().split(".")[0];
+		if (source.spec.imageName && major(c.spec.imageName) !== major(source.spec.imageName))
+			errs.push(`imageName ${c.spec.imageName} is another PostgreSQL major version than the backups' (${source.spec.imageName})`);
+	}
+	return errs;
+}
+
 // --- what coopd requires of its Deployment -------------------------------------------------
 function checkCoopdDeployment(d) {
 	const errs = [];
@@ -145,6 +275,20 @@ function checkCoopdDeployment(d) {
 	const env = Object.fromEntries((c.env || []).map((e) => [e.name, e]));
 	if (!env.COOPD_JWT_SECRET?.valueFrom?.secretKeyRef && !env.COOPD_JWT_PRIVATE_KEY_FILE)
 		errs.push("the JWT key must come from a Secret");
+	// Key rotation (deploy/README.md): the second key from the same Secret, optional, so that it
+	// is set by adding a key to the Secret and a rollout restart, not by a manifest change.
+	const main = env.COOPD_JWT_SECRET?.valueFrom?.secretKeyRef;
+	const second = env.COOPD_JWT_SECOND_SECRET;
+	if (main && !second) errs.push("COOPD_JWT_SECOND_SECRET must be wired (optional) for key rotation");
+	if (second) {
+		const r = second.valueFrom?.secretKeyRef;
+		if (!r) errs.push("COOPD_JWT_SECOND_SECRET must come from a Secret");
+		else {
+			if (r.optional !== true) errs.push("COOPD_JWT_SECOND_SECRET must be optional: true (present only during a rotation)");
+			if (main && r.name !== main.name) errs.push("COOPD_JWT_SECOND_SECRET must come from the Secret of COOPD_JWT_SECRET");
+			if (main && r.key === main.key) errs.push("COOPD_JWT_SECOND_SECRET must be another key of that Secret");
+		}
+	}
 	if (!env.DATABASE_URL) errs.push("DATABASE_URL is required");
 	if (!env.PGPASSWORD?.valueFrom?.secretKeyRef && !env.DATABASE_URL?.valueFrom?.secretKeyRef)
 		errs.push("the database password must come from a Secret");
@@ -176,6 +320,7 @@ async function validateObject(o, objects) {
 	}
 	if (!o.metadata?.name) errs.push("metadata.name is required");
 	if (o.kind === "Deployment" && o.metadata?.name === "coopd") errs.push(...checkCoopdDeployment(o));
+	if (o.kind === "CronJob" && o.metadata?.name === "coopd-fiscal-archive") errs.push(...checkFiscalArchive(o, objects));
 	return { errs };
 }
 
@@ -250,14 +395,35 @@ async function main() {
 			const docs = YAML.parseAllDocuments(kubectl.stdout).map((d, i) => ({ obj: d.toJS(), where: `#${i + 1}` }));
 			const kinds = new Set(docs.map((d) => d.obj.kind));
 			const want = ["Cluster", "ScheduledBackup", "Pooler", "Deployment", "Job", "Service", "Ingress",
-				"NetworkPolicy", "PodDisruptionBudget", "ServiceMonitor"];
+				"NetworkPolicy", "PodDisruptionBudget", "ServiceMonitor", "CronJob"];
 			const lacking = want.filter((k) => !kinds.has(k));
 			report(lacking.length === 0, "the rendered overlay holds every kind coopd needs", `missing: ${lacking.join(", ")}`);
-			const images = docs.flatMap((d) => (d.obj.spec?.template?.spec?.containers || []).map((c) => c.image));
+			const podOf = (o) => o.spec?.jobTemplate?.spec?.template?.spec || o.spec?.template?.spec || {};
+			const images = docs.flatMap((d) => [...(podOf(d.obj).initContainers || []), ...(podOf(d.obj).containers || [])].map((c) => c.image));
 			report(images.length > 0 && images.every((i) => i.includes("/") && i.includes(":")),
 				"the overlay replaces the placeholder image", images.join("\n"));
 			await validateSet("rendered overlay", docs);
 		}
+	}
+
+	// The examples: whole objects, validated like the base, and a restore Cluster against the
+	// cluster whose backups it restores (the base with the example overlay's backup store).
+	const exdir = path.join(root, "examples");
+	const baseCluster = readDocs(path.join(root, "base", "cluster.yaml"))[0].obj;
+	const overlayCluster = readDocs(path.join(root, "overlays", "example", "cluster.yaml"))[0].obj;
+	const source = JSON.parse(JSON.stringify(baseCluster));
+	source.spec.imageName = overlayCluster.spec?.imageName ?? source.spec.imageName;
+	Object.assign(source.spec.backup.barmanObjectStore, overlayCluster.spec?.backup?.barmanObjectStore || {});
+	const examples = existsSync(exdir) ? readdirSync(exdir).filter((f) => f.endsWith(".yaml")).sort() : [];
+	report(examples.includes("restore-cluster.yaml"), "deploy/kubernetes/examples/restore-cluster.yaml exists");
+	for (const f of examples) {
+		const docs = readDocs(path.join(exdir, f));
+		await validateSet("", docs);
+		for (const { obj, where } of docs)
+			if (obj.kind === "Cluster" && obj.spec?.bootstrap?.recovery) {
+				const errs = checkRestoreCluster(obj, source);
+				report(errs.length === 0, `${where} restores ${source.metadata.name} (${source.spec.backup.barmanObjectStore.destinationPath}) to a point in time`, errs.join("\n"));
+			}
 	}
 
 	// Negative cases: each must be refused.
@@ -276,11 +442,47 @@ async function main() {
 	{ const i = clone(base("ingress.yaml")); i.spec.rules[0].http.paths[0].pathType = "Everything"; broken.push(["an Ingress with a bad pathType", i, false]); }
 	{ const m = clone(base("servicemonitor.yaml")); delete m.spec.endpoints; broken.push(["a ServiceMonitor without endpoints", m, false]); }
 	{ const m = clone(base("servicemonitor.yaml")); m.spec.endpoints[0].port = "web"; broken.push(["a ServiceMonitor naming a port the Service lacks", m, false]); }
+	{ const d = clone(base("deployment.yaml")); d.spec.template.spec.containers[0].env.find((e) => e.name === "COOPD_JWT_SECOND_SECRET").valueFrom.secretKeyRef.optional = false; broken.push(["coopd with a second JWT key that is not optional", d, false]); }
+	{ const d = clone(base("deployment.yaml")); d.spec.template.spec.containers[0].env.find((e) => e.name === "COOPD_JWT_SECOND_SECRET").valueFrom.secretKeyRef.name = "other"; broken.push(["coopd with a second JWT key from another Secret", d, false]); }
+	{ const d = clone(base("deployment.yaml")); d.spec.template.spec.containers[0].env = d.spec.template.spec.containers[0].env.filter((e) => e.name !== "COOPD_JWT_SECOND_SECRET"); broken.push(["coopd without the second JWT key's wiring", d, false]); }
+	const archive = () => clone(base("fiscal-archive-cronjob.yaml"));
+	const archivePod = (a) => a.spec.jobTemplate.spec.template.spec;
+	{ const a = archive(); a.spec.schedule = "0 3 * * *"; broken.push(["a fiscal archive every night", a, false]); }
+	{ const a = archive(); delete a.spec.timeZone; broken.push(["a fiscal archive without its time zone", a, false]); }
+	{ const a = archive(); archivePod(a).containers[0].image = "docker.io/rclone/rclone:latest"; broken.push(["a fiscal archive with rclone:latest", a, false]); }
+	{ const a = archive(); archivePod(a).containers[0].args = archivePod(a).containers[0].args.filter((x) => !x.startsWith("--s3-upload-cutoff")); broken.push(["a fiscal archive whose small puts lack Content-MD5", a, false]); }
+	{ const a = archive(); archivePod(a).initContainers[0].securityContext.readOnlyRootFilesystem = false; broken.push(["a fiscal archive dump with a writable root file system", a, false]); }
+	{ const a = archive(); archivePod(a).initContainers[0].env.find((e) => e.name === "PGHOST").value = "coopd-db-rw"; broken.push(["a fiscal archive dumping the primary", a, false]); }
+	{ const a = archive(); archivePod(a).containers[0].env.find((e) => e.name === "RCLONE_CONFIG_ARCHIVE_SECRET_ACCESS_KEY").value = "x"; delete archivePod(a).containers[0].env.find((e) => e.name === "RCLONE_CONFIG_ARCHIVE_SECRET_ACCESS_KEY").valueFrom; broken.push(["a fiscal archive with its bucket secret in the manifest", a, false]); }
+	{ const a = archive(); a.spec.jobTemplate.spec.template.metadata.labels["app.kubernetes.io/component"] = "archive"; broken.push(["a fiscal archive pod no NetworkPolicy names", a, false]); }
+	const archiveSet = [baseCluster, ...readDocs(path.join(root, "base", "networkpolicy.yaml")).map((d) => d.obj)];
+	const withRole = (change) => { const c = clone(baseCluster); change(c.spec.managed.roles.find((r) => r.name === "coopd_archive")); return c; };
+	const roleCases = [
+		["a fiscal archive role that is superuser", (r) => { r.superuser = true; }],
+		["a fiscal archive role without pg_read_all_data", (r) => { r.inRoles = []; }],
+		["a fiscal archive role without bypassrls", (r) => { r.bypassrls = false; }],
+		["a fiscal archive role that may write (pg_write_all_data)", (r) => { r.inRoles.push("pg_write_all_data"); }],
+	];
+	const restore = () => clone(readDocs(path.join(exdir, "restore-cluster.yaml"))[0].obj);
+	const restoreCases = [];
+	{ const c = restore(); c.spec.bootstrap.recovery.source = "nowhere"; restoreCases.push(["a restore whose source names no external cluster", c]); }
+	{ const c = restore(); c.spec.bootstrap.recovery.recoveryTarget.targetTime = "2026-12-07 14:30:00"; restoreCases.push(["a restore target time without its offset", c]); }
+	{ const c = restore(); c.spec.backup.barmanObjectStore.destinationPath = source.spec.backup.barmanObjectStore.destinationPath; c.spec.backup.barmanObjectStore.serverName = "coopd-db"; restoreCases.push(["a restored cluster archiving into its source's archive", c]); }
+	{ const c = restore(); c.spec.externalClusters[0].barmanObjectStore.serverName = "coopd-db-restore"; restoreCases.push(["a restore from the wrong server name", c]); }
+	{ const c = restore(); c.spec.imageName = "ghcr.io/cloudnative-pg/postgresql:16"; restoreCases.push(["a restore with another PostgreSQL major version", c]); }
 	const set = [base("service.yaml")];
 	for (const [what, o, cnpg] of broken) {
 		if (cnpg && !crdsPresent) { console.log(`SKIPPED negative: ${what} (no CRDs)`); continue; }
-		const r = await validateObject(o, [...set, o]);
+		const r = await validateObject(o, o.kind === "CronJob" ? [...archiveSet, o] : [...set, o]);
 		report(r.errs && r.errs.length > 0, `negative: ${what} is refused${r.errs?.length ? ` (${r.errs[0].split("\n")[0].slice(0, 100)})` : ""}`);
+	}
+	for (const [what, change] of roleCases) {
+		const errs = checkFiscalArchive(archive(), [withRole(change), ...archiveSet.slice(1)]);
+		report(errs.length > 0, `negative: ${what} is refused${errs.length ? ` (${errs[0].slice(0, 100)})` : ""}`);
+	}
+	for (const [what, c] of restoreCases) {
+		const errs = checkRestoreCluster(c, source);
+		report(errs.length > 0, `negative: ${what} is refused${errs.length ? ` (${errs[0].slice(0, 100)})` : ""}`);
 	}
 	console.log(`${passed} passed, ${failed} failed`);
 	process.exit(failed ? 1 : 0);

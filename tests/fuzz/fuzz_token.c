@@ -1,11 +1,13 @@
-/* Fuzz target: access-token verification (token_verify, HS256).
+/* Fuzz target: access-token verification (token_verify, HS256 with a second verification key).
  *
  * Two kinds of input:
  * - a token as text (the seeds are tokens token_issue made for every role at FUZZ_NOW, so the
- *   mutations start from tokens that verify);
+ *   mutations start from tokens that verify, with the signing key's kid; and tokens of the
+ *   second key, with and without its kid);
  * - a text starting with '{': the claims JSON, or "header JSON\n{claims JSON}", which this
- *   target signs with the configured secret, so that the claim checks behind the signature
- *   are reached as well.
+ *   target signs with the signing secret, so that the claim checks behind the signature
+ *   are reached as well; starting with "2{", the same signed with the second secret, so that
+ *   the choice of the key by the header's kid is reached.
  *
  * Invariants (abort on violation):
  * - TOKEN_OK: a known role, a non-empty lowercase UUID sub, a non-empty jti, the scope claims
@@ -14,7 +16,8 @@
  * - any other result: *out is zeroed.
  *
  * COOPD_FUZZ_WRITE_SEEDS=dir build/fuzz/fuzz_token writes one issued token per role into dir
- * (how tests/fuzz/corpus/token/issued-* were made) and exits. */
+ * (how tests/fuzz/corpus/token/issued-kid-* were made; issued-* without kid came from the
+ * build before key ids) and exits. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,7 @@
 #include "fuzz.h"
 
 #define FUZZ_SECRET "fuzz-secret-0123456789-abcdefghij-0123456789"
+#define FUZZ_SECOND "fuzz-second-secret-0123456789-abcdefghij-0123"
 #define FUZZ_NOW    ((time_t)1700000000)
 #define FUZZ_SUB    "8f14e45f-ceea-4e7a-9c1b-2f0a6c1d9b10"
 #define FUZZ_COOP   "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b"
@@ -56,7 +60,7 @@ static void write_seeds(const char *dir)
 		char *tok = token_issue(keys, &p, FUZZ_NOW);
 		FUZZ_ASSERT(tok);
 		char path[4096];
-		snprintf(path, sizeof path, "%s/issued-%s", dir, role_name((enum role)r));
+		snprintf(path, sizeof path, "%s/issued-kid-%s", dir, role_name((enum role)r));
 		FILE *f = fopen(path, "wb");
 		FUZZ_ASSERT(f);
 		fputs(tok, f);
@@ -72,8 +76,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	char err[256];
 	keys = token_keys_new("HS256", FUZZ_SECRET, NULL, NULL, "coopd", "coopd-api", 3600, err,
 	                      sizeof err);
-	if (!keys) {
-		fprintf(stderr, "token_keys_new: %s\n", err);
+	if (!keys || token_keys_add_second(keys, FUZZ_SECOND, NULL, err, sizeof err) != 0) {
+		fprintf(stderr, "token keys: %s\n", err);
 		abort();
 	}
 	const char *dir = getenv("COOPD_FUZZ_WRITE_SEEDS");
@@ -178,8 +182,9 @@ static void b64url(const unsigned char *data, size_t len, char *out, size_t *n)
 	out[*n] = '\0';
 }
 
-/* header.payload.signature, signed with the configured secret; the caller frees it. */
-static char *sign(const char *header, size_t hlen, const char *payload, size_t plen)
+/* header.payload.signature, signed with secret; the caller frees it. */
+static char *sign(const char *secret, const char *header, size_t hlen, const char *payload,
+                  size_t plen)
 {
 	size_t cap = 4 * ((hlen + 2) / 3) + 4 * ((plen + 2) / 3) + 4 * (32 / 3 + 1) + 8;
 	char *tok = malloc(cap);
@@ -190,8 +195,8 @@ static char *sign(const char *header, size_t hlen, const char *payload, size_t p
 	b64url((const unsigned char *)payload, plen, tok, &n);
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
-	FUZZ_ASSERT(HMAC(EVP_sha256(), FUZZ_SECRET, (int)strlen(FUZZ_SECRET),
-	                 (const unsigned char *)tok, n, mac, &maclen));
+	FUZZ_ASSERT(HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)tok, n,
+	                 mac, &maclen));
 	tok[n++] = '.';
 	b64url(mac, maclen, tok, &n);
 	return tok;
@@ -206,18 +211,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 
-	if (size > 0 && text[0] == '{') {
+	int second = size > 1 && text[0] == '2' && text[1] == '{';
+	if ((size > 0 && text[0] == '{') || second) {
 		static const char def_header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-		const char *header = def_header, *payload = text;
-		size_t hlen = sizeof def_header - 1, plen = size;
-		const char *nl = memchr(text, '\n', size);
-		if (nl && nl + 1 < text + size && nl[1] == '{') {
-			header = text;
-			hlen = (size_t)(nl - text);
+		const char *body = text + second;
+		size_t bsize = size - (size_t)second;
+		const char *header = def_header, *payload = body;
+		size_t hlen = sizeof def_header - 1, plen = bsize;
+		const char *nl = memchr(body, '\n', bsize);
+		if (nl && nl + 1 < body + bsize && nl[1] == '{') {
+			header = body;
+			hlen = (size_t)(nl - body);
 			payload = nl + 1;
-			plen = size - hlen - 1;
+			plen = bsize - hlen - 1;
 		}
-		char *tok = sign(header, hlen, payload, plen);
+		char *tok = sign(second ? FUZZ_SECOND : FUZZ_SECRET, header, hlen, payload, plen);
 		verify(tok);
 		free(tok);
 	} else {

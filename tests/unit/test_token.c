@@ -11,18 +11,21 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include "auth/token.h"
 #include <jwt.h>
 
-#define SECRET "test-secret-0123456789-abcdefghij-0123456789"
-#define ISS    "coopd"
-#define AUD    "coopd-api"
-#define NOW    ((time_t)1700000000)
-#define SUB    "8f14e45f-ceea-4e7a-9c1b-2f0a6c1d9b10"
-#define COOP   "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b"
-#define MEMBER "6fa459ea-ee8a-4ca4-894e-db77e160355e"
-#define MUNI   "GM0363"
+#define SECRET  "test-secret-0123456789-abcdefghij-0123456789"
+#define ISS     "coopd"
+#define AUD     "coopd-api"
+#define NOW     ((time_t)1700000000)
+#define SUB     "8f14e45f-ceea-4e7a-9c1b-2f0a6c1d9b10"
+#define COOP    "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b"
+#define MEMBER  "6fa459ea-ee8a-4ca4-894e-db77e160355e"
+#define MUNI    "GM0363"
+#define SECRET2 "second-secret-0123456789-abcdefghij-0123456789"
 
 enum { KEY_RSA, KEY_RSA_1024, KEY_EC, KEY_EC_OTHER, KEY_EC_K1, KEY_EC_ENCRYPTED, KEY_COUNT };
 static char priv_path[KEY_COUNT][128];
@@ -972,6 +975,255 @@ static void test_rejects_es256_token_signed_with_other_key(void)
 	token_keys_free(b);
 }
 
+/* ---- key ids and the second verification key ---- */
+
+/* The first 16 hex digits of SHA-256 over bytes, computed here independently of token.c. */
+static void sha256_prefix(const void *bytes, size_t len, char out[17])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256(bytes, len, md);
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* The kid of a PEM public key file: SHA-256 prefix of its DER SubjectPublicKeyInfo. */
+static void pub_file_kid(const char *path, char out[17])
+{
+	out[0] = '\0';
+	BIO *b = BIO_new_file(path, "r");
+	EVP_PKEY *pk = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+	unsigned char *der = NULL;
+	int n = pk ? i2d_PUBKEY(pk, &der) : -1;
+	if (n > 0)
+		sha256_prefix(der, (size_t)n, out);
+	OPENSSL_free(der);
+	EVP_PKEY_free(pk);
+	BIO_free(b);
+}
+
+/* The header of tok, decoded; the caller frees it. */
+static char *header_of(const char *tok)
+{
+	return b64url_decode(tok, strcspn(tok, "."));
+}
+
+/* HS256 keys signing with main and, when second is not NULL, verifying second too. */
+static struct token_keys *hs_pair(const char *main_secret, const char *second)
+{
+	struct token_keys *k =
+	    token_keys_new("HS256", main_secret, NULL, NULL, ISS, AUD, 3600, err, sizeof err);
+	if (k && second && token_keys_add_second(k, second, NULL, err, sizeof err) != 0) {
+		token_keys_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+static void test_issued_token_names_the_signing_key_id(void)
+{
+	struct token_keys *k = hs_keys();
+	char want[17], hdr[64];
+	sha256_prefix(SECRET, strlen(SECRET), want);
+	CHECK_STR(token_key_id(k, 0), want);
+	CHECK(token_key_id(k, 1) == NULL);
+	struct principal p;
+	fill_principal(&p, ROLE_AUDITOR);
+	char *tok = token_issue(k, &p, NOW);
+	char *h = tok ? header_of(tok) : NULL;
+	snprintf(hdr, sizeof hdr, "\"kid\":\"%s\"", want);
+	CHECK(h && strstr(h, hdr) != NULL);
+	free(h);
+	free(tok);
+	token_keys_free(k);
+
+	/* ES256: over the public key's DER, the same whether the public key file is given. */
+	pub_file_kid(pub_path[KEY_EC], want);
+	for (int with_pub = 0; with_pub < 2; with_pub++) {
+		k = token_keys_new("ES256", NULL, priv_path[KEY_EC],
+		                   with_pub ? pub_path[KEY_EC] : NULL, ISS, AUD, 3600, err,
+		                   sizeof err);
+		CHECK(k != NULL);
+		CHECK_STR(token_key_id(k, 0), want);
+		token_keys_free(k);
+	}
+}
+
+static void test_second_key_verifies_and_never_signs(void)
+{
+	struct token_keys *old_only = hs_pair(SECRET, NULL);
+	struct token_keys *phase1 = hs_pair(SECRET, SECRET2); /* signs old, verifies new too */
+	struct token_keys *phase2 = hs_pair(SECRET2, SECRET); /* signs new, verifies old too */
+	struct token_keys *phase3 = hs_pair(SECRET2, NULL);
+	struct principal p, got;
+	CHECK(old_only && phase1 && phase2 && phase3);
+	if (!old_only || !phase1 || !phase2 || !phase3)
+		goto out;
+	fill_principal(&p, ROLE_BOOKKEEPER);
+	char *t_old = token_issue(old_only, &p, NOW);
+	char *t1 = token_issue(phase1, &p, NOW);
+	char *t2 = token_issue(phase2, &p, NOW);
+	char *t3 = token_issue(phase3, &p, NOW);
+	/* phase 1 still signs with the old key: its tokens are the old key's. */
+	char *h1 = header_of(t1), *hold = header_of(t_old);
+	CHECK_STR(h1, hold);
+	free(h1);
+	free(hold);
+	/* Every phase accepts the tokens of its neighbours. */
+	CHECK_INT(token_verify(phase1, t2, NOW, &got), TOKEN_OK);
+	CHECK_INT(token_verify(phase2, t1, NOW, &got), TOKEN_OK);
+	CHECK_INT(token_verify(phase2, t_old, NOW, &got), TOKEN_OK);
+	CHECK_INT(token_verify(phase2, t3, NOW, &got), TOKEN_OK);
+	CHECK_INT(token_verify(phase3, t2, NOW, &got), TOKEN_OK);
+	CHECK_STR(got.coop, COOP);
+	/* Not before phase 1, not after phase 3. */
+	CHECK_INT(token_verify(old_only, t2, NOW, &got), TOKEN_MALFORMED);
+	CHECK_INT(token_verify(phase3, t1, NOW, &got), TOKEN_MALFORMED);
+	CHECK_INT(token_verify(phase3, t_old, NOW, &got), TOKEN_MALFORMED);
+	free(t_old);
+	free(t1);
+	free(t2);
+	free(t3);
+out:
+	token_keys_free(old_only);
+	token_keys_free(phase1);
+	token_keys_free(phase2);
+	token_keys_free(phase3);
+}
+
+static void test_token_without_kid_is_tried_with_both_keys(void)
+{
+	struct token_keys *k = hs_pair(SECRET, SECRET2);
+	CHECK(k != NULL);
+	json_t *c = std_claims();
+	char *payload = json_dumps(c, JSON_COMPACT);
+	const char *hdr = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+	char *by_main = forge(hdr, payload, SECRET, strlen(SECRET));
+	char *by_second = forge(hdr, payload, SECRET2, strlen(SECRET2));
+	char *by_other = forge(hdr, payload, "a-third-secret-of-at-least-32-bytes!!", 37);
+	CHECK_INT(verify_at(k, by_main, NOW), TOKEN_OK);
+	CHECK_INT(verify_at(k, by_second, NOW), TOKEN_OK);
+	CHECK_INT(verify_at(k, by_other, NOW), TOKEN_MALFORMED);
+	free(by_main);
+	free(by_second);
+	free(by_other);
+	free(payload);
+	json_decref(c);
+	token_keys_free(k);
+}
+
+static void test_kid_chooses_the_key_and_an_unknown_kid_fails(void)
+{
+	struct token_keys *k = hs_pair(SECRET, SECRET2);
+	CHECK(k != NULL);
+	json_t *c = std_claims();
+	char *payload = json_dumps(c, JSON_COMPACT);
+	char kid1[17], kid2[17], hdr[128];
+	sha256_prefix(SECRET, strlen(SECRET), kid1);
+	sha256_prefix(SECRET2, strlen(SECRET2), kid2);
+	CHECK_STR(token_key_id(k, 1), kid2);
+	struct {
+		const char *kid; /* NULL: a header given whole in raw */
+		const char *raw;
+		const char *key;
+		enum token_result want;
+	} cases[] = {
+	    {kid1, NULL, SECRET, TOKEN_OK},
+	    {kid2, NULL, SECRET2, TOKEN_OK},
+	    /* The kid names one key, the signature is the other's: no second try. */
+	    {kid1, NULL, SECRET2, TOKEN_MALFORMED},
+	    {kid2, NULL, SECRET, TOKEN_MALFORMED},
+	    {"0000000000000000", NULL, SECRET, TOKEN_MALFORMED},
+	    {"", NULL, SECRET, TOKEN_MALFORMED},
+	    {NULL, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":7}", SECRET, TOKEN_MALFORMED},
+	    {NULL, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":null}", SECRET, TOKEN_MALFORMED},
+	    {NULL, "{\"alg\":\"HS256\",\"kid\":\"x\",\"kid\":\"y\"}", SECRET, TOKEN_MALFORMED},
+	    {NULL, "[\"alg\",\"HS256\"]", SECRET, TOKEN_MALFORMED},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (cases[i].kid)
+			snprintf(hdr, sizeof hdr,
+			         "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
+			         cases[i].kid);
+		else
+			snprintf(hdr, sizeof hdr, "%s", cases[i].raw);
+		char *tok = forge(hdr, payload, cases[i].key, strlen(cases[i].key));
+		enum token_result got = verify_at(k, tok, NOW);
+		if (got != cases[i].want)
+			fprintf(stderr, "  case %zu: header %s\n", i, hdr);
+		CHECK_INT(got, cases[i].want);
+		free(tok);
+	}
+	free(payload);
+	json_decref(c);
+	token_keys_free(k);
+}
+
+static void test_second_key_configuration_errors(void)
+{
+	struct token_keys *k = hs_keys();
+	char s31[32];
+	memset(s31, 'x', 31);
+	s31[31] = '\0';
+	/* Nothing given: nothing added. */
+	CHECK_INT(token_keys_add_second(k, NULL, NULL, err, sizeof err), 0);
+	CHECK_INT(token_keys_add_second(k, "", "", err, sizeof err), 0);
+	CHECK(token_key_id(k, 1) == NULL);
+	CHECK_INT(token_keys_add_second(k, s31, NULL, err, sizeof err), -1);
+	CHECK(strstr(err, "32") != NULL && strstr(err, s31) == NULL);
+	CHECK_INT(token_keys_add_second(k, SECRET, NULL, err, sizeof err), -1); /* the main one */
+	CHECK(strstr(err, "same") != NULL && strstr(err, SECRET) == NULL);
+	CHECK_INT(token_keys_add_second(k, NULL, pub_path[KEY_EC], err, sizeof err), -1);
+	CHECK(strstr(err, "HS256") != NULL);
+	CHECK_INT(token_keys_add_second(k, SECRET2, pub_path[KEY_EC], err, sizeof err), -1);
+	CHECK(strstr(err, "not both") != NULL);
+	CHECK_INT(token_keys_add_second(k, SECRET2, NULL, err, sizeof err), 0);
+	CHECK_INT(token_keys_add_second(k, SECRET2 "x", NULL, err, sizeof err), -1); /* a third */
+	token_keys_free(k);
+	CHECK_INT(token_keys_add_second(NULL, SECRET2, NULL, err, sizeof err), -1);
+
+	struct token_keys *es =
+	    token_keys_new("ES256", NULL, priv_path[KEY_EC], NULL, ISS, AUD, 3600, err, sizeof err);
+	CHECK(es != NULL);
+	CHECK_INT(token_keys_add_second(es, SECRET2, NULL, err, sizeof err), -1);
+	CHECK(strstr(err, "ES256") != NULL && strstr(err, SECRET2) == NULL);
+	CHECK_INT(token_keys_add_second(es, NULL, pub_path[KEY_RSA], err, sizeof err), -1);
+	CHECK(strstr(err, "P-256") != NULL);
+	CHECK_INT(token_keys_add_second(es, NULL, pub_path[KEY_EC_K1], err, sizeof err), -1);
+	CHECK_INT(token_keys_add_second(es, NULL, pub_path[KEY_EC], err, sizeof err), -1);
+	CHECK(strstr(err, "main key") != NULL);
+	CHECK_INT(token_keys_add_second(es, NULL, priv_path[KEY_EC_OTHER], err, sizeof err), -1);
+	CHECK_INT(token_keys_add_second(es, NULL, "/nonexistent/key.pem", err, sizeof err), -1);
+	CHECK(token_key_id(es, 1) == NULL);
+	CHECK_INT(token_keys_add_second(es, NULL, pub_path[KEY_EC_OTHER], err, sizeof err), 0);
+	char want[17];
+	pub_file_kid(pub_path[KEY_EC_OTHER], want);
+	CHECK_STR(token_key_id(es, 1), want);
+	token_keys_free(es);
+}
+
+static void test_es256_second_public_key_verifies_the_next_key_pair(void)
+{
+	struct token_keys *old_signer =
+	    token_keys_new("ES256", NULL, priv_path[KEY_EC], NULL, ISS, AUD, 3600, err, sizeof err);
+	struct token_keys *new_signer = token_keys_new("ES256", NULL, priv_path[KEY_EC_OTHER], NULL,
+	                                               ISS, AUD, 3600, err, sizeof err);
+	CHECK(old_signer && new_signer);
+	if (!old_signer || !new_signer)
+		goto out;
+	struct principal p, got;
+	fill_principal(&p, ROLE_MEMBER);
+	char *t_new = token_issue(new_signer, &p, NOW);
+	CHECK_INT(token_verify(old_signer, t_new, NOW, &got), TOKEN_MALFORMED);
+	CHECK_INT(token_keys_add_second(old_signer, NULL, pub_path[KEY_EC_OTHER], err, sizeof err),
+	          0);
+	CHECK_INT(token_verify(old_signer, t_new, NOW, &got), TOKEN_OK);
+	CHECK_STR(got.member, MEMBER);
+	free(t_new);
+out:
+	token_keys_free(old_signer);
+	token_keys_free(new_signer);
+}
+
 /* ---- threads ---- */
 
 static void *issue_and_verify_loop(void *arg)
@@ -1067,6 +1319,12 @@ int main(void)
 	RUN(test_rs256_roundtrip);
 	RUN(test_rejects_es256_token_when_hs256_configured);
 	RUN(test_rejects_es256_token_signed_with_other_key);
+	RUN(test_issued_token_names_the_signing_key_id);
+	RUN(test_second_key_verifies_and_never_signs);
+	RUN(test_token_without_kid_is_tried_with_both_keys);
+	RUN(test_kid_chooses_the_key_and_an_unknown_kid_fails);
+	RUN(test_second_key_configuration_errors);
+	RUN(test_es256_second_public_key_verifies_the_next_key_pair);
 	RUN(test_issue_and_verify_concurrently_from_threads);
 	RUN(test_role_names_roundtrip);
 	remove_keys();
