@@ -56,6 +56,27 @@ count() { # passed failed label
 	failed=$((failed + $2))
 }
 
+# The result of a node --test run: its TAP file, exit code, label and start time. Counts its
+# passed and failed (cancelled tests fail, and so does a runner that failed or was stopped by
+# timeout without a failing test), lists each failure under the label, prints the line.
+count_tap() { # tap rc label start
+	local tap=$1 rc=$2 label=$3 start=$4 p f c l
+	p=$(grep -E '^# pass [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
+	f=$(grep -E '^# fail [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
+	c=$(grep -E '^# cancelled [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
+	p=${p:-0} f=${f:-0} c=${c:-0}
+	f=$((f + c))
+	if [ -z "$(grep -E '^# pass ' "$tap")" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
+		f=$((f + 1))
+		failures+=("$label: node --test exited $rc")
+	fi
+	count "$p" "$f"
+	echo "$label: $p passed, $f failed ($(($(date +%s) - start)) s)"
+	while IFS= read -r l; do
+		failures+=("$label: ${l#*not ok }")
+	done < <(grep -E '^ *not ok [0-9]+ - ' "$tap" | grep -v ' # SKIP' | sed 's/^ *//')
+}
+
 # --- 1. unit tests --------------------------------------------------------------------------
 echo "== unit tests"
 shopt -s nullglob
@@ -319,27 +340,13 @@ for bin in "${bins[@]}"; do
 		--test-reporter=spec --test-reporter-destination=stdout \
 		--test-reporter=tap --test-reporter-destination="$tap" \
 		"${files[@]}"
-	rc=$?
-	p=$(grep -E '^# pass [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
-	f=$(grep -E '^# fail [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
-	c=$(grep -E '^# cancelled [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
-	p=${p:-0} f=${f:-0} c=${c:-0}
-	f=$((f + c))
-	if [ -z "$(grep -E '^# pass ' "$tap")" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
-		f=$((f + 1)) # the runner itself failed
-		failures+=("api $label: node --test exited $rc")
-	fi
-	count "$p" "$f"
-	echo "$label: $p passed, $f failed ($(($(date +%s) - start)) s)"
+	count_tap "$tap" $? "api $label" "$start"
 	contract_summary+=("$label: $(awk '
 		{ n += $3; m += $4; x += $5; f++
 		  if ($6 != "-") { k = split($6, g, ","); for (i = 1; i <= k; i++) { split(g[i], kv, "="); gap[kv[1]] += kv[2] } } }
 		END { printf "%d responses validated against api/openapi.yaml, %d failures, %d exempt, in %d test files", n, m, x, f
 		      s = ""; for (id in gap) s = s " " id "(" gap[id] ")"
 		      if (s != "") printf "; known document gaps (contract-doc-fixes):%s", s }' "$COOPD_CONTRACT_TALLY")")
-	while IFS= read -r l; do
-		failures+=("api $label: ${l#*not ok }")
-	done < <(grep -E '^ *not ok [0-9]+ - ' "$tap" | grep -v ' # SKIP' | sed 's/^ *//')
 done
 
 # --- 4. failover (tests/ha/) -----------------------------------------------------------------
@@ -353,21 +360,7 @@ if [ -z "${COOPD_TEST_FILES:-}" ] || [ "${COOPD_TEST_HA:-0}" = 1 ]; then
 		--test-reporter=spec --test-reporter-destination=stdout \
 		--test-reporter=tap --test-reporter-destination="$tap" \
 		tests/ha/*.test.mjs
-	rc=$?
-	p=$(grep -E '^# pass [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
-	f=$(grep -E '^# fail [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
-	c=$(grep -E '^# cancelled [0-9]+$' "$tap" | tail -n 1 | awk '{print $3}')
-	p=${p:-0} f=${f:-0} c=${c:-0}
-	f=$((f + c))
-	if [ -z "$(grep -E '^# pass ' "$tap")" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
-		f=$((f + 1)) # the runner itself failed, or timeout stopped it (exit 124)
-		failures+=("failover: node --test exited $rc")
-	fi
-	count "$p" "$f"
-	echo "failover: $p passed, $f failed ($(($(date +%s) - start)) s)"
-	while IFS= read -r l; do
-		failures+=("failover: ${l#*not ok }")
-	done < <(grep -E '^ *not ok [0-9]+ - ' "$tap" | grep -v ' # SKIP' | sed 's/^ *//')
+	count_tap "$tap" $? "failover" "$start"
 fi
 
 if [ ${#contract_summary[@]} -gt 0 ]; then
