@@ -12,10 +12,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import {
-	setup, ROOT, run, startCoopd, assertProblem, listAll, nlDate, addDays, hex, quarterOf, SANITIZED, INV_IDS,
+	setup, ROOT, run, contractCheck, lit, assertProblem, listAll, nlDate, addDays, hex, quarterOf, SANITIZED, INV_IDS,
 	invWorld, invCooperative, invMember, invCustomer, invLine, invIssued, invCreate,
 } from './harness.mjs';
 
@@ -596,4 +597,101 @@ test('roles and scope: the cooperative\'s administrators, bookkeepers and audito
 	for (const token of [w.memberUserA.token, w.municipalityUser.token]) assertProblem(await auditfile(w.coopA, `?year=${YEAR}`, token), 403, 'forbidden');
 	assertProblem(await auditfile(w.coopA, `?year=${YEAR}`, null), 401, 'unauthorized');
 	assertProblem(await auditfile(w.coopA, `?year=${YEAR}`, w.admin, { accept: 'application/json' }), 406, 'not_acceptable');
+});
+
+// ---------------------------------------------------------------------------------------------
+// A large year: memory stays flat while coopd streams it.
+/** coopd's resident set in KiB (/proc/<pid>/status). */
+function rssKb(pid) {
+	const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+	assert.ok(m, 'VmRSS in /proc/<pid>/status');
+	return Number(m[1]);
+}
+
+/** GET of the audit file, sampling coopd's RSS as the chunks arrive; contract-checked like every response. */
+function streamAuditfile(coopId, year, pid) {
+	const p = `/v1/cooperatives/${coopId}/auditfile?year=${year}`;
+	const url = new URL(p, srv.base);
+	return new Promise((resolve, reject) => {
+		const req = http.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'GET', agent: false, headers: { authorization: `Bearer ${w.admin}` }, timeout: 600000 }, (res) => {
+			const parts = [];
+			let peak = 0;
+			let last = 0;
+			res.on('data', (d) => {
+				parts.push(d);
+				const now = performance.now();
+				if (now - last > 5) {
+					peak = Math.max(peak, rssKb(pid));
+					last = now;
+				}
+			});
+			res.on('error', reject);
+			res.on('end', () => {
+				peak = Math.max(peak, rssKb(pid));
+				const body = Buffer.concat(parts);
+				const bad = contractCheck('GET', p, { status: res.statusCode, rawHeaders: res.rawHeaders, body });
+				if (bad) reject(new Error(bad));
+				else resolve({ status: res.statusCode, body, peak });
+			});
+		});
+		req.on('timeout', () => req.destroy(new Error(`${p}: no response`)));
+		req.on('error', reject);
+		req.end();
+	});
+}
+
+test('memory stays flat: coopd streams a large year without holding it (its RSS grows by far less than the file), and the file is valid and balanced', async (t) => {
+	const year = YEAR - 2;
+	const coop = await invCooperative(srv, w.admin, { legal_name: 'Werkcooperatie Groot U.A.' });
+	const members = [];
+	const customers = [];
+	for (let i = 0; i < 10; i++) {
+		members.push(await invMember(srv, w.admin, coop.id, w.muni, { first_name: `Lid ${i}`, iban: 'NL20INGB0001234567' }));
+		customers.push(await invCustomer(srv, w.admin, coop.id, { name: `Klant ${i} B.V.` }));
+	}
+	// The bulk through the real SQL functions (issuing, payment and its ledger booking), in
+	// batches: invoices of three lines (21 %, 9 %, 0 %), each paid in full.
+	const n = SANITIZED ? 1000 : 4000;
+	const batch = 500;
+	const ids = (xs) => `ARRAY[${xs.map((x) => lit(x.id)).join(',')}]::uuid[]`;
+	for (let done = 0; done < n; done += batch) {
+		await env.sql(`DO $$
+			DECLARE ms uuid[] := ${ids(members)}; cs uuid[] := ${ids(customers)}; inv uuid; i invoices; k integer;
+			BEGIN
+				FOR k IN ${done + 1}..${done + batch} LOOP
+					INSERT INTO invoices (cooperative_id, member_id, customer_id, supply_date, issue_date)
+					VALUES (${lit(coop.id)}, ms[1 + k % 10], cs[1 + (k / 10) % 10], '${year}-06-15', '${year}-06-15') RETURNING id INTO inv;
+					INSERT INTO invoice_lines (invoice_id, line_no, description, quantity, unit, unit_price_cents, activity_category, vat_category, vat_rate_bp)
+					VALUES (inv, 1, 'Snoeien & maaien', 2.5, 'hour', 3000 + k, 'gardening', 'S', 2100),
+					       (inv, 2, 'Materiaal', 1, 'piece', 1250, 'gardening', 'S', 900),
+					       (inv, 3, 'Advies', 1, 'piece', 500, 'gardening', 'Z', 0);
+					i := invoice_issue(inv, '${year}-06-15', NULL);
+					PERFORM payment_record(inv, i.gross_cents, '${year}-07-01', 'bank', 'Bulk ' || k, NULL);
+				END LOOP;
+			END $$`);
+	}
+	const pid = srv.proc.pid;
+	assert.equal((await auditfile(coop.id, `?year=${year - 1}`)).status, 200, 'a small file first: the statements prepared, the threads warm');
+	const before = rssKb(pid);
+	const r = await streamAuditfile(coop.id, year, pid);
+	assert.equal(r.status, 200);
+	const size = r.body.length;
+	const growth = r.peak - before;
+	const msg = `the file: ${(size / 1048576).toFixed(1)} MiB; coopd's RSS ${before} kB before, at most ${r.peak} kB while streaming (+${growth} kB)`;
+	t.diagnostic(msg);
+	console.log(msg);
+	assert.ok(size > (SANITIZED ? 4 : 16) * 1048576, msg);
+	if (SANITIZED) {
+		t.diagnostic('the RSS bound is not checked under AddressSanitizer (its quarantine keeps freed memory)');
+	} else {
+		assert.ok(growth * 1024 < size / 4, `coopd's memory grew by less than a quarter of the file: ${msg}`);
+	}
+	await assertSchemaValid(t, r.body.toString('utf8'));
+	const f = readFile(r.body.toString('utf8'));
+	assertBalanced(f);
+	assert.equal(f.journals[0].transactions.length, n);
+	assert.equal(f.journals[1].transactions.length, n);
+	const fin = await finances(coop.id, year);
+	assert.equal(neg(mv(movements(f), '1650')), fin.member_balances_change_cents);
+	assert.equal(neg(sum(f.lines.filter((l) => l.acc === '1300' && l.journal === 'BNK'), (l) => l.amount)), fin.payments_received_cents);
 });
