@@ -15,8 +15,8 @@ static struct stmt head_stmt =
          " c.postal_code, c.city, c.country, c.iban, t.lines, t.debit_cents, t.credit_cents"
          " FROM cooperatives c CROSS JOIN auditfile_totals($1, $2::date, $3::date) t"
          " WHERE c.id = $1");
-static struct stmt accounts_stmt = STMT(
-    "SELECT a.acc_id, a.acc_desc, a.acc_type FROM auditfile_accounts() a ORDER BY a.acc_id");
+static struct stmt accounts_stmt =
+    STMT("SELECT a.acc_id, a.acc_desc, a.acc_type FROM auditfile_accounts() a ORDER BY a.acc_id");
 static struct stmt vat_codes_stmt = STMT("SELECT v.vat_id, v.vat_desc, v.to_pay_acc"
                                          " FROM auditfile_vat_codes() v ORDER BY v.vat_id");
 static struct stmt journals_stmt =
@@ -93,7 +93,8 @@ static void company_start(struct xaf_writer *w, const PGresult *head)
 	const char *vat = db_col(head, 0, "vat_id"), *rsin = db_col(head, 0, "rsin");
 	const char *country = vat_country(vat, cc);
 	if (!country)
-		country = xaf_country_ok(db_col(head, 0, "country")) ? db_col(head, 0, "country") : "NL";
+		country =
+		    xaf_country_ok(db_col(head, 0, "country")) ? db_col(head, 0, "country") : "NL";
 	xaf_open(w, "company");
 	xaf_elem(w, "companyIdent", db_col(head, 0, "kvk_number"), XAF_ID_MAX);
 	xaf_elem(w, "companyName", db_col(head, 0, "legal_name"), XAF_S999_MAX);

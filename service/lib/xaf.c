@@ -19,7 +19,8 @@ void xaf_begin(struct xaf_writer *w, struct sbuf *out)
 {
 	w->out = out;
 	w->depth = 0;
-	sbuf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<auditfile xmlns=\"" XAF_NS "\">\n");
+	sbuf_puts(out,
+	          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<auditfile xmlns=\"" XAF_NS "\">\n");
 	w->depth = 1;
 }
 

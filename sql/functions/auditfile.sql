@@ -59,8 +59,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         ('1a', 'Leveringen en diensten belast met hoog tarief (rubriek 1a)', '1510', '8000'),
         ('1b', 'Leveringen en diensten belast met laag tarief (rubriek 1b)', '1520', '8010'),
         ('1c', 'Leveringen en diensten belast met overige tarieven (rubriek 1c)', '1530', '8020'),
-        ('1e', 'Leveringen en diensten belast met 0% of niet bij u belast (rubriek 1e)', NULL, '8030'),
-        ('3b', 'Leveringen en diensten naar andere EU-landen, btw verlegd (rubriek 3b)', NULL, '8040')
+        ('1e', 'Leveringen en diensten belast met 0% of niet bij u belast (rubriek 1e)', NULL,
+         '8030'),
+        ('3b', 'Leveringen en diensten naar andere EU-landen, btw verlegd (rubriek 3b)', NULL,
+         '8040')
 $$;
 
 -- The box of a VAT group (category, rate) of an invoice to a customer with that VAT id: the
@@ -240,7 +242,9 @@ LANGUAGE sql STABLE AS $$
 
     UNION ALL
     -- 7: collective costs
-    SELECT 4, 7, k.seq, k.date, 'KOST' || to_char(k.date, 'YYYY') || '-' || lpad(k.n::text, 5, '0'),
+    SELECT 4, 7, k.seq, k.date,
+           'KOST' || to_char(k.date, 'YYYY') || '-'
+           || lpad(k.n::text, greatest(5, length(k.n::text)), '0'),
            k.description, l.ord, l.acc, l.amount, k.id::text, l.descr, NULL, NULL, NULL, NULL,
            NULL
     FROM (SELECT c.*, row_number() OVER (PARTITION BY extract(year FROM c.date) ORDER BY c.seq)

@@ -51,9 +51,10 @@ static long written_chars(const char *s, size_t n)
 		return -1;
 	for (size_t i = 0; i < n; chars++) {
 		if (p[i] == '&') {
-			size_t k = strncmp(s + i, "&amp;", 5) == 0 ? 5
-			         : strncmp(s + i, "&lt;", 4) == 0 || strncmp(s + i, "&gt;", 4) == 0 ? 4
-			                                                                           : 0;
+			size_t k =
+			    strncmp(s + i, "&amp;", 5) == 0                                    ? 5
+			    : strncmp(s + i, "&lt;", 4) == 0 || strncmp(s + i, "&gt;", 4) == 0 ? 4
+			                                                                       : 0;
 			if (k == 0 || i + k > n)
 				return -1;
 			i += k;

@@ -36,10 +36,21 @@ static void test_markup_is_escaped_and_other_text_kept(void)
 static void test_controls_become_spaces(void)
 {
 	struct sbuf b = {0};
-	CHECK_STR(text(&b, "a\tb\nc\rd\x01" "e\x7f" "f", 0, NULL), "a b c d e f");
+	CHECK_STR(text(&b,
+	               "a\tb\nc\rd\x01"
+	               "e\x7f"
+	               "f",
+	               0, NULL),
+	          "a b c d e f");
 	/* C1 (U+0085), the line and paragraph separators, the non-characters U+FFFE and U+FFFF */
-	CHECK_STR(text(&b, "a\xC2\x85" "b\xE2\x80\xA8" "c\xE2\x80\xA9" "d\xEF\xBF\xBE" "e\xEF\xBF\xBF" "f", 0,
-	               NULL),
+	CHECK_STR(text(&b,
+	               "a\xC2\x85"
+	               "b\xE2\x80\xA8"
+	               "c\xE2\x80\xA9"
+	               "d\xEF\xBF\xBE"
+	               "e\xEF\xBF\xBF"
+	               "f",
+	               0, NULL),
 	          "a b c d e f");
 	sbuf_free(&b);
 }
@@ -49,8 +60,15 @@ static void test_invalid_utf8_becomes_replacement_characters(void)
 	struct sbuf b = {0};
 	size_t n;
 	/* a lone continuation byte, an overlong '/', a surrogate, a cut sequence at the end */
-	CHECK_STR(text(&b, "a\x80" "b\xC0\xAF" "c\xED\xA0\x80" "d\xE2\x82", 0, &n),
-	          "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+	CHECK_STR(text(&b,
+	               "a\x80"
+	               "b\xC0\xAF"
+	               "c\xED\xA0\x80"
+	               "d\xE2\x82",
+	               0, &n),
+	          "a\xEF\xBF\xBD"
+	          "b\xEF\xBF\xBD\xEF\xBF\xBD"
+	          "c\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
 	          "d\xEF\xBF\xBD\xEF\xBF\xBD");
 	CHECK_INT(n, 12);
 	sbuf_free(&b);
@@ -168,14 +186,18 @@ static void test_a_written_file_reads_back_and_fits_the_schema(void)
 		CHECK(xml != NULL);
 		if (!xml)
 			break;
-		CHECK(strstr(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<auditfile xmlns=\"" XAF_NS
-		                  "\">\n") == xml);
-		CHECK(strstr(xml, "<companyName>De Linde &amp; &lt;Zn.&gt;  Ελληνική</companyName>"));
+		CHECK(
+		    strstr(xml,
+		           "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<auditfile xmlns=\"" XAF_NS
+		           "\">\n") == xml);
+		CHECK(
+		    strstr(xml, "<companyName>De Linde &amp; &lt;Zn.&gt;  Ελληνική</companyName>"));
 		CHECK(strstr(xml, year == 2024 ? "<endDatePeriod>2024-02-29</endDatePeriod>"
 		                               : "<endDatePeriod>2100-02-28</endDatePeriod>"));
 		CHECK(strstr(xml, "<periodDesc>2024-12</periodDesc>") || year != 2024);
 		CHECK(strstr(xml, "<amnt>10.50</amnt>"));
-		xmlDocPtr doc = xmlReadMemory(xml, (int)b.len, "auditfile.xaf", "UTF-8", XML_PARSE_NONET);
+		xmlDocPtr doc =
+		    xmlReadMemory(xml, (int)b.len, "auditfile.xaf", "UTF-8", XML_PARSE_NONET);
 		CHECK(doc != NULL);
 		if (doc && access(XAF_XSD, R_OK) == 0) {
 			xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(XAF_XSD);
