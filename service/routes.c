@@ -3,6 +3,7 @@
  * The role check here is the first gate (403); scope is checked on every object (404). */
 #include "auth/principal.h"
 #include "domain/audit.h"
+#include "domain/auditfile.h"
 #include "domain/auth_tokens.h"
 #include "domain/cooperatives.h"
 #include "domain/customers.h"
@@ -195,6 +196,10 @@ const struct route routes[] = {
      COOP_WRITERS, RF_IDEMPOTENT | RF_BODY, collective_costs_create_fields},
     {"GET", "/v1/collective-costs/{cost_id:uuid}", collective_costs_get, COOP_READERS, 0},
     {"GET", "/v1/cooperatives/{coop_id:uuid}/finances", finances_get, COOP_READERS, RF_REPLICA},
+
+    /* issue 14, the XAF audit file: the cooperative's books of a year, streamed */
+    {"GET", "/v1/cooperatives/{coop_id:uuid}/auditfile", auditfile_get, COOP_READERS,
+     RF_XML | RF_REPLICA},
 
     /* the monthly settlement (thermometer) and the annual reconciliation */
     {"POST", "/v1/cooperatives/{coop_id:uuid}/settlements/{period:period}", settlements_calculate,

@@ -76,21 +76,9 @@ int collective_costs_create(struct req *r)
 /* ?year=YYYY (2000..2100), the current year when absent. */
 int finances_get(struct req *r)
 {
-	char year[8], today[11];
-	int got = req_query(r, "year", year, sizeof year);
-	if (got == 0) {
-		today_amsterdam(today);
-		snprintf(year, sizeof year, "%.4s", today);
-	} else {
-		char *end;
-		long y = got > 0 ? strtol(year, &end, 10) : 0;
-		if (got < 0 || end == year || *end || year[0] == '+' || year[0] == '-' ||
-		    y < 2000 || y > 2100) {
-			err_set(&r->err, 400, "invalid_parameter",
-			        "year must be a year from 2000 to 2100");
-			return -1;
-		}
-	}
+	char year[8];
+	if (req_year(r, year) != 0)
+		return -1;
 	if (coop_open(r, r->params[0]) != 0)
 		return -1;
 	const char *p[] = {r->params[0], year};

@@ -128,6 +128,9 @@ int req_query(const struct req *r, const char *name, char *out, size_t outlen);
 /* ?limit= and ?after=: fills limit (1..200, default 50) and after (0 = from the start).
  * -1 with r->err (400 invalid_parameter) on bad values. */
 int req_page(struct req *r, int *limit, long long *after);
+/* ?year=YYYY, a calendar year from 2000 to 2100, into out ("2026"); the current year
+ * (Europe/Amsterdam) when absent. -1 with r->err (400 invalid_parameter) on anything else. */
+int req_year(struct req *r, char out[8]);
 /* Encodes a position as an opaque cursor string (out >= 32 bytes). */
 void cursor_encode(long long pos, char *out, size_t outlen);
 int cursor_decode(const char *s, long long *pos);

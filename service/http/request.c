@@ -53,6 +53,24 @@ int req_query(const struct req *r, const char *name, char *out, size_t outlen)
 	return 1;
 }
 
+int req_year(struct req *r, char out[8])
+{
+	char today[11];
+	int got = req_query(r, "year", out, 8);
+	if (got == 0) {
+		today_amsterdam(today);
+		snprintf(out, 8, "%.4s", today);
+		return 0;
+	}
+	/* Four digits only: strtol would also take " 2026", "+2026" and "2026x" cut at a NUL. */
+	if (got < 0 || strlen(out) != 4 || strspn(out, "0123456789") != 4 ||
+	    strcmp(out, "2000") < 0 || strcmp(out, "2100") > 0) {
+		err_set(&r->err, 400, "invalid_parameter", "year must be a year from 2000 to 2100");
+		return -1;
+	}
+	return 0;
+}
+
 /* Cursors are "c" + the position in base 36: opaque to clients, cheap to check. */
 void cursor_encode(long long pos, char *out, size_t outlen)
 {

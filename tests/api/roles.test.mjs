@@ -321,6 +321,8 @@ const EXPECT = {
 	'POST /v1/cooperatives/{coop_id:uuid}/collective-costs': { body: () => ({ date: '2000-01-03', category: 'rent', description: 'Matrix', amount_cents: 100 }) },
 	'GET /v1/collective-costs/{cost_id:uuid}': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/finances': {},
+	// issue 14, the XAF audit file
+	'GET /v1/cooperatives/{coop_id:uuid}/auditfile': {},
 	'GET /v1/municipalities/{code:municipality}/settlements': {},
 	'POST /v1/municipalities/{code:municipality}/settlements/{row_id:uuid}/acknowledgement': {},
 	'GET /v1/municipalities/{code:municipality}/overview': {},
