@@ -91,13 +91,13 @@ RETURN ARRAY(SELECT DISTINCT x.prefix || m[1] || '-' || lpad(m[2], 5, '0')
                  || '[ ./_:#-]*([0-9]{4})[ ./_:#-]*0*([0-9]{1,5})(?![0-9])', 'g') AS m
              ORDER BY 1);
 
--- The invoices and credit notes of the cooperative with those numbers.
+-- The invoices and credit notes of the cooperative with those numbers (the numbers are
+-- read once, then each looked up by the unique index on invoices.number).
 CREATE OR REPLACE FUNCTION bank_invoices_named(p_coop uuid, p_text text, p_prefixes text[])
 RETURNS uuid[]
 LANGUAGE sql STABLE
-RETURN ARRAY(SELECT i.id FROM invoices i
-             WHERE i.number = ANY (bank_numbers_named(p_text, p_prefixes))
-               AND i.cooperative_id = p_coop
+RETURN ARRAY(SELECT i.id FROM unnest(bank_numbers_named(p_text, p_prefixes)) AS n(number)
+             JOIN invoices i ON i.number = n.number AND i.cooperative_id = p_coop
              ORDER BY i.number);
 
 -- What is open on an invoice (what its customer still owes), or on a credit note (what is
@@ -108,12 +108,15 @@ RETURN CASE WHEN i.kind = 'invoice' THEN i.gross_cents + invoice_credited(i.id)
             ELSE i.gross_cents END - i.paid_cents;
 
 -- An entry stays unmatched, for a reason, perhaps with the one invoice it seems to be about.
+-- (Entries are imported as no_candidate: most need no change.)
 CREATE OR REPLACE FUNCTION bank_leave(p_entry uuid, p_reason text, p_suggested uuid)
 RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
     UPDATE bank_entries SET unmatched_reason = p_reason, suggested_invoice_id = p_suggested
-    WHERE id = p_entry;
-$$;
+     WHERE id = p_entry
+       AND (unmatched_reason, suggested_invoice_id) IS DISTINCT FROM (p_reason, p_suggested);
+END $$;
 
 -- Books entry e as a payment on invoice p_invoice (a refund on a credit note for a debit):
 -- payment_record checks it and books its ledger effects, as for a payment recorded by hand

@@ -356,6 +356,17 @@ test('importing the same statement twice books nothing twice: the second import 
 	assert.equal((await paymentsOf(b.id)).length, 1);
 });
 
+test('the same statement imported twice at the same time books once: one import brings the entries, the other finds them known', async () => {
+	const invs = [await issue(5500), await issue(5600)];
+	const xml = statement(invs.map((inv) => ({ amount: inv.open_cents, ustrd: [inv.number] })));
+	const [r1, r2] = await Promise.all([postStatement(w.coopA, xml), postStatement(w.coopA, xml)]);
+	assert.equal(r1.status, 201, r1.text);
+	assert.equal(r2.status, 201, r2.text);
+	assert.deepEqual([r1.json.entries.new, r2.json.entries.new].sort(), [0, 2]);
+	assert.deepEqual([r1.json.entries.already_imported, r2.json.entries.already_imported].sort(), [0, 2]);
+	for (const inv of invs) assert.equal((await paymentsOf(inv.id)).length, 1);
+});
+
 test('Idempotency-Key: a retry replays the first 201 (Idempotent-Replayed) without a second import; the same key with another file is 422 idempotency_key_reused', async () => {
 	const inv = await issue(5300);
 	const xml = statement([{ amount: inv.open_cents, ustrd: [inv.number] }]);
