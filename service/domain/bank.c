@@ -17,6 +17,22 @@
 static struct stmt import_stmt = STMT("SELECT d::text AS doc, d->>'id' AS id, 1 AS row_version"
                                       " FROM bank_import($1, $2::jsonb, $3) d");
 
+/* The events of what an import or an assignment booked besides its own: a payment.create for
+ * each payment (as POST /v1/invoices/{id}/payments records one, with the entry it came from),
+ * and a payout.execute for each payout the import carried out. $1 the import, or $2 an entry. */
+static struct stmt booked_payments =
+    STMT("SELECT e.payment_id AS id, json_build_object('invoice_id', e.invoice_id,"
+         "  'amount_cents', e.amount_cents, 'received_on', e.booking_date, 'method', 'bank',"
+         "  'reference', e.reference, 'bank_entry_id', e.id)::text AS changes"
+         " FROM bank_entries e WHERE (e.statement_id = $1 OR e.id = $2)"
+         "   AND e.payment_id IS NOT NULL ORDER BY e.seq");
+static struct stmt executed_payouts =
+    STMT("SELECT p.id, json_build_object('executed_on', p.executed_on,"
+         "  'bank_entry_id', min(e.id::text))::text AS changes"
+         " FROM bank_entries e JOIN payouts p ON p.id = e.payout_id"
+         " WHERE e.statement_id = $1 AND p.executed_on IS NOT NULL"
+         " GROUP BY p.id, p.executed_on, p.seq ORDER BY p.seq");
+
 /* $3 the cooperative: its imports, oldest first. */
 static struct list_stmt statement_list =
     LIST_STMT("bank_statement_doc(s)::text", "bank_statements s", "s.seq", "s.cooperative_id = $3");
@@ -69,6 +85,20 @@ const struct field bank_entries_dismiss_fields[] = {
 };
 
 /* ---- the import -------------------------------------------------------------------------- */
+
+/* The audit events of statement s's rows (booked_payments, executed_payouts) in the
+ * cooperative's chain. 0, or -1 with r->err. */
+static int audit_booked(struct req *r, const char *coop, struct stmt *s, const char *statement,
+                        const char *entry, const char *action, const char *type)
+{
+	const char *p[] = {statement, entry};
+	PGresult *res = db_exec(r->db, s, s == &booked_payments ? 2 : 1, p, &r->err);
+	if (!res)
+		return -1;
+	int rc = audit_record_rows(r, coop, NULL, action, type, res);
+	PQclear(res);
+	return rc;
+}
 
 struct parse_call {
 	const char *xml;
@@ -132,6 +162,12 @@ int bank_statements_import(struct req *r)
 	int rc = audit_record(r, r->params[0], NULL, "bank_statement.import", "bank_statement", id,
 	                      changes);
 	json_decref(changes);
+	if (rc == 0)
+		rc = audit_booked(r, r->params[0], &booked_payments, id, NULL, "payment.create",
+		                  "payment");
+	if (rc == 0)
+		rc = audit_booked(r, r->params[0], &executed_payouts, id, NULL, "payout.execute",
+		                  "payout");
 	return rc;
 }
 
@@ -186,7 +222,10 @@ int bank_entries_assign(struct req *r)
 		return -1;
 	const char *p[] = {r->params[0], invoice, r->who.sub};
 	struct write_info w = {"bank_entry.assign", "bank_entry", coop, NULL};
-	return write_one(r, &assign_stmt, 3, p, 200, NULL, &w, r->body);
+	if (write_one(r, &assign_stmt, 3, p, 200, NULL, &w, r->body) != 0)
+		return -1;
+	return audit_booked(r, coop, &booked_payments, NULL, r->params[0], "payment.create",
+	                    "payment");
 }
 
 int bank_entries_dismiss(struct req *r)

@@ -193,6 +193,9 @@ test('POST bank-statements: 201 with Location, ETag and the import; a credit nam
 	assert.equal(e.unmatched_reason, null);
 	assert.equal(e.decided_at, null);
 
+	// audited as a payment recorded by hand is, with the entry it came from
+	const ev = await assertAudited(srv, w.admin, { chain: w.coopA, objectId: pays[0].id, action: 'payment.create', actorRole: 'bookkeeper' });
+	assert.deepEqual(ev.changes, { invoice_id: inv.id, amount_cents: inv.open_cents, received_on: TODAY, method: 'bank', reference: ref, bank_entry_id: e.id });
 	// the payment's share is on the member's ledger, as for any payment
 	const ledger = await listAll(srv, w.admin, `/v1/members/${w.memberA}/ledger`, 200);
 	assert.ok(ledger.some((x) => x.payment_id === pays[0].id && x.kind === 'payment_share' && x.amount_cents === 10000), 'the net share is booked');
@@ -481,6 +484,8 @@ test('a debit with a payout batch\'s message id and total executes the payout (e
 	assert.equal(g.json.executed_on, TODAY);
 	assert.equal(g.headers.get('etag'), '"3"');
 	assertProblem(await srv.api('POST', `/v1/payouts/${p.id}/cancel`, { token: w.admin, body: { reason: 'te laat' } }), 409, 'payout_executed');
+	const ev = await assertAudited(srv, w.admin, { chain: w.coopA, objectId: p.id, action: 'payout.execute', actorRole: 'platform_admin' });
+	assert.deepEqual(ev.changes, { executed_on: TODAY, bank_entry_id: e.id });
 	const again = await importStatement(w.coopA, statement([{ ...batch }]));
 	assert.equal(again.entries[0].unmatched_reason, 'payout_already_executed');
 	// the database keeps the rule too
@@ -504,6 +509,7 @@ test('a payout the bank books transfer by transfer is executed when its last tra
 	]));
 	assert.deepEqual(two.entries.map((e) => [e.status, e.unmatched_reason]), [['unmatched', 'amount_differs'], ['matched', null]]);
 	assert.equal((await srv.api('GET', `/v1/payouts/${p.id}`, { token: w.admin })).json.executed_on, TODAY);
+	await assertAudited(srv, w.admin, { chain: w.coopA, objectId: p.id, action: 'payout.execute' });
 
 	const m3 = await fundedMember(w.coopA, w.custNL, 10000);
 	const cancelled = await payout(w.coopA, [{ member_id: m3.id, amount_cents: 2500 }]);
@@ -549,6 +555,7 @@ test('POST assign books the entry on the invoice chosen (match_rule assigned, de
 	assertProblem(await srv.api('POST', `/v1/bank-entries/${e.id}/assign`, { token: w.bookkeeperA.token, body: { invoice_id: later.id } }), 409, 'bank_entry_matched');
 	assertProblem(await srv.api('POST', `/v1/bank-entries/${e.id}/dismiss`, { token: w.bookkeeperA.token, body: { reason: 'x' } }), 409, 'bank_entry_matched');
 	await assertAudited(srv, w.admin, { chain: w.coopA, objectId: e.id, action: 'bank_entry.assign', actorRole: 'bookkeeper' });
+	await assertAudited(srv, w.admin, { chain: w.coopA, objectId: pays[0].id, action: 'payment.create', actorRole: 'bookkeeper' });
 	// the IBAN is now known for the customer: the next payment of the exact amount is matched
 	const next = await importStatement(w.coopA, statement([{ amount: later.open_cents, iban, ustrd: ['Zie bijlage'] }]));
 	assert.equal(next.entries[0].match_rule, 'amount_and_account');
