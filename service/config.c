@@ -189,6 +189,8 @@ int config_load(struct config *cfg, char *err, size_t errlen)
 	            errlen) ||
 	    env_long("COOPD_BODY_LIMIT", 1048576, 1024, 64L * 1048576, &cfg->body_limit, err,
 	             errlen) ||
+	    env_long("COOPD_BANK_STATEMENT_LIMIT", 10L * 1048576, 1024, 256L * 1048576,
+	             &cfg->statement_limit, err, errlen) ||
 	    env_int("COOPD_TOKEN_TTL", 3600, 60, 3600, &cfg->token_ttl, err, errlen) ||
 	    env_int("COOPD_LOGIN_MAX_FAILURES", 5, 1, 100, &cfg->login_max_failures, err, errlen) ||
 	    env_int("COOPD_LOGIN_LOCKOUT_SECONDS", 300, 1, 86400, &cfg->login_lockout_seconds, err,

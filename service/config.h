@@ -24,6 +24,7 @@ struct config {
 	int statement_timeout_ms;      /* COOPD_STATEMENT_TIMEOUT_MS */
 	int export_timeout_ms;         /* COOPD_EXPORT_TIMEOUT_MS */
 	long body_limit;               /* COOPD_BODY_LIMIT, bytes */
+	long statement_limit;          /* COOPD_BANK_STATEMENT_LIMIT, bytes: an XML body */
 	const char *jwt_alg;           /* COOPD_JWT_ALG */
 	const char *jwt_secret;        /* COOPD_JWT_SECRET */
 	const char *jwt_private_key_file;

@@ -5,6 +5,7 @@
 #include "domain/audit.h"
 #include "domain/auditfile.h"
 #include "domain/auth_tokens.h"
+#include "domain/bank.h"
 #include "domain/cooperatives.h"
 #include "domain/customers.h"
 #include "domain/docs.h"
@@ -243,6 +244,20 @@ const struct route routes[] = {
     {"GET", "/v1/invoices/{invoice_id:uuid}/ubl", invoices_ubl, MEMBER_READERS, RF_XML},
     {"GET", "/v1/cooperatives/{coop_id:uuid}/vat-returns/{quarter:quarter}", vat_returns_get,
      COOP_READERS, RF_REPLICA},
+
+    /* bank statements (CAMT.053) and their entries (issue 14, bank statement import) */
+    {"POST", "/v1/cooperatives/{coop_id:uuid}/bank-statements", bank_statements_import,
+     COOP_WRITERS, RF_IDEMPOTENT | RF_XML_BODY},
+    {"GET", "/v1/cooperatives/{coop_id:uuid}/bank-statements", bank_statements_list,
+     COOP_READERS, RF_REPLICA},
+    {"GET", "/v1/bank-statements/{statement_id:uuid}", bank_statements_get, COOP_READERS, 0},
+    {"GET", "/v1/cooperatives/{coop_id:uuid}/bank-entries", bank_entries_list, COOP_READERS,
+     RF_CSV | RF_REPLICA},
+    {"GET", "/v1/bank-entries/{bank_entry_id:uuid}", bank_entries_get, COOP_READERS, 0},
+    {"POST", "/v1/bank-entries/{bank_entry_id:uuid}/assign", bank_entries_assign, COOP_WRITERS,
+     RF_IDEMPOTENT | RF_BODY, bank_entries_assign_fields},
+    {"POST", "/v1/bank-entries/{bank_entry_id:uuid}/dismiss", bank_entries_dismiss,
+     COOP_WRITERS, RF_IDEMPOTENT | RF_BODY, bank_entries_dismiss_fields},
 
     /* audit */
     {"GET", "/v1/audit-events", audit_list_platform, PLATFORM, RF_REPLICA},

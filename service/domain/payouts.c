@@ -21,8 +21,10 @@
 static struct list_stmt payout_list =
     LIST_STMT("payout_doc(p)::text", "payouts p", "p.seq", "p.cooperative_id = $3");
 
-/* The ETag: 1 while booked, 2 once cancelled (the only change a payout has). */
-#define PAYOUT_VERSION "CASE p.status WHEN 'booked' THEN 1 ELSE 2 END"
+/* The ETag: 1 while booked, 2 once cancelled, 3 once a bank statement shows it executed (a
+ * payout changes once, one way or the other). */
+#define PAYOUT_VERSION                                                                             \
+	"CASE WHEN p.status = 'cancelled' THEN 2 WHEN p.executed_on IS NOT NULL THEN 3 ELSE 1 END"
 
 static struct stmt payout_get =
     STMT("SELECT payout_doc(p)::text AS doc, " PAYOUT_VERSION " AS row_version FROM payouts p"

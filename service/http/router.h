@@ -27,6 +27,10 @@
  * by a read replica when DATABASE_READ_URL is set (db_acquire_read). A logged read's audit
  * events are written on the primary all the same (req_write_aside). */
 #define RF_REPLICA 0x2000u
+/* Takes a document body that is not JSON: an XML file (application/xml or text/xml, else 415),
+ * at most COOPD_BANK_STATEMENT_LIMIT bytes (413), read into r->raw_body as sent and parsed by
+ * the handler (a bank statement, lib/camt.h). Has no field table. */
+#define RF_XML_BODY 0x4000u
 
 /* Path patterns use typed parameters: {name:uuid}, {name:municipality} (GMnnnn),
  * {name:period} (YYYY-MM from 1900), {name:quarter} (YYYY-Qn), {name:year} (YYYY). A segment

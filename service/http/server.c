@@ -423,13 +423,24 @@ static int is_json_type(const char *ct)
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
-/* Reads the body (at most the configured limit) into r->raw_body. 413 above the limit; 408 when
+/* application/xml or text/xml, with optional parameters (charset=utf-8). */
+static int is_xml_type(const char *ct)
+{
+	static const char *const types[] = {"application/xml", "text/xml"};
+	for (size_t i = 0; ct && i < sizeof types / sizeof types[0]; i++) {
+		size_t n = strlen(types[i]);
+		if (strncasecmp(ct, types[i], n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '))
+			return 1;
+	}
+	return 0;
+}
+
+/* Reads the body (at most limit bytes) into r->raw_body. 413 above the limit; 408 when
  * the body stops arriving before it is complete (civetweb gives up on a read after a gap of
  * COOPD_REQUEST_TIMEOUT_MS: it bounds the gaps, not the whole body). Either way the connection
  * is then closed, since the unread rest must not be parsed as the next request. */
-static int read_raw_body(struct req *r, long long declared)
+static int read_raw_body(struct req *r, long long declared, long limit)
 {
-	long limit = app.cfg.body_limit;
 	if (declared > limit)
 		goto too_large;
 	size_t cap = declared > 0 ? (size_t)declared : 8192;
@@ -524,14 +535,23 @@ static int read_body(struct req *r)
 		}
 		return 0;
 	}
+	if (r->route->flags & RF_XML_BODY) {
+		/* a document the handler parses itself (a bank statement), with its own limit */
+		if (!is_xml_type(mg_get_header(r->mg, "Content-Type"))) {
+			err_set(&r->err, 415, "unsupported_media_type",
+			        "the body must be application/xml or text/xml");
+			return -1;
+		}
+		return read_raw_body(r, declared, app.cfg.statement_limit);
+	}
 	if (!takes)
-		return read_raw_body(r, declared);
+		return read_raw_body(r, declared, app.cfg.body_limit);
 	if (!is_json_type(mg_get_header(r->mg, "Content-Type"))) {
 		err_set(&r->err, 415, "unsupported_media_type",
 		        "the body must be application/json");
 		return -1;
 	}
-	if (read_raw_body(r, declared) != 0)
+	if (read_raw_body(r, declared, app.cfg.body_limit) != 0)
 		return -1;
 	r->body = body_parse(r->raw_body, r->raw_len, &r->err);
 	return r->body ? 0 : -1;

@@ -126,11 +126,16 @@ RETURN (SELECT row_to_json(d) FROM (SELECT
 
 -- ---- payouts ------------------------------------------------------------------------------------
 -- Trigger payouts_guard (010): a payout changes once, from booked to cancelled (and who, when,
--- why), and is never deleted.
+-- why), or from booked to executed by the bank (executed_on, set by a bank statement's import:
+-- bank.sql), and is never deleted.
 CREATE OR REPLACE FUNCTION payouts_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' OR OLD.status <> 'booked' OR NEW.status <> 'cancelled'
+    IF TG_OP = 'DELETE' OR OLD.status <> 'booked' OR OLD.executed_on IS NOT NULL
+       OR NOT ((NEW.status = 'cancelled' AND NEW.executed_on IS NULL)
+               OR (NEW.status = 'booked' AND NEW.executed_on IS NOT NULL
+                   AND (NEW.cancelled_at, NEW.cancelled_by, NEW.cancel_reason)
+                       IS NOT DISTINCT FROM (OLD.cancelled_at, OLD.cancelled_by, OLD.cancel_reason)))
        OR (NEW.id, NEW.seq, NEW.cooperative_id, NEW.execution_date, NEW.message_id,
            NEW.debtor_name, NEW.debtor_iban, NEW.debtor_bic, NEW.transfer_count,
            NEW.total_cents, NEW.created_by, NEW.created_at)
@@ -138,7 +143,7 @@ BEGIN
           (OLD.id, OLD.seq, OLD.cooperative_id, OLD.execution_date, OLD.message_id,
            OLD.debtor_name, OLD.debtor_iban, OLD.debtor_bic, OLD.transfer_count,
            OLD.total_cents, OLD.created_by, OLD.created_at) THEN
-        RAISE EXCEPTION 'a payout changes only once, from booked to cancelled'
+        RAISE EXCEPTION 'a payout changes only once: from booked to cancelled, or to executed by the bank'
             USING ERRCODE = '42501';
     END IF;
     RETURN NEW;
@@ -159,7 +164,7 @@ RETURN (SELECT row_to_json(d) FROM (SELECT
          ORDER BY t.line_no)
      FROM payout_transfers t WHERE t.payout_id = p.id) AS transfers,
     p.transfer_count AS count, p.total_cents, rfc3339(p.created_at) AS created_at,
-    p.created_by, rfc3339(p.cancelled_at) AS cancelled_at, p.cancel_reason) d);
+    p.created_by, rfc3339(p.cancelled_at) AS cancelled_at, p.cancel_reason, p.executed_on) d);
 
 -- The renderer's document of a payout's SEPA credit transfer file (lib/sepa.h). created_at is
 -- the local time the batch was made: the same file whenever it is fetched.
@@ -251,6 +256,7 @@ END $$;
 
 -- POST /v1/payouts/{id}/cancel: a batch the bank did not carry out. Each of its entries is
 -- reversed (today), which restores the balances; the payout keeps its transfers and says why.
+-- A payout that an imported bank statement shows carried out, whole or in part, is refused.
 CREATE OR REPLACE FUNCTION payout_cancel(p_payout uuid, p_reason text, p_user uuid)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
@@ -259,6 +265,10 @@ BEGIN
     SELECT * INTO p FROM payouts WHERE id = p_payout FOR UPDATE;
     IF p.status = 'cancelled' THEN
         RAISE EXCEPTION 'payout_cancelled: this payout was cancelled already'
+            USING ERRCODE = 'CO409';
+    ELSIF p.executed_on IS NOT NULL
+          OR EXISTS (SELECT 1 FROM bank_payout_transfers b WHERE b.payout_id = p.id) THEN
+        RAISE EXCEPTION 'payout_executed: a bank statement shows this payout carried out; it cannot be cancelled'
             USING ERRCODE = 'CO409';
     END IF;
     PERFORM 1 FROM member_accounts a

@@ -30,7 +30,7 @@ after(() => srv?.kill());
 // ---------------------------------------------------------------------------------------------
 // Shapes, dates and small helpers.
 const ENTRY_KEYS = ['id', 'member_id', 'cooperative_id', 'entry_no', 'date', 'kind', 'amount_cents', 'balance_cents', 'invoice_id', 'payment_id', 'payout_id', 'period', 'settlement_version', 'reverses_entry_id', 'created_at'];
-const PAYOUT_KEYS = ['id', 'cooperative_id', 'status', 'execution_date', 'message_id', 'debtor', 'transfers', 'count', 'total_cents', 'created_at', 'created_by', 'cancelled_at', 'cancel_reason'];
+const PAYOUT_KEYS = ['id', 'cooperative_id', 'status', 'execution_date', 'message_id', 'debtor', 'transfers', 'count', 'total_cents', 'created_at', 'created_by', 'cancelled_at', 'cancel_reason', 'executed_on'];
 const TRANSFER_KEYS = ['line_no', 'member_id', 'name', 'iban', 'amount_cents', 'description', 'end_to_end_id', 'ledger_entry_id'];
 const COST_KEYS = ['id', 'cooperative_id', 'date', 'category', 'description', 'amount_cents', 'created_at', 'created_by'];
 const CATEGORIES = ['training', 'rent', 'overhead', 'insurance', 'administration', 'other'];

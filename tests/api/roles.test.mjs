@@ -73,6 +73,9 @@ const PARAMS = {
 	// a month is no object either: the cooperative or member of the path carries the scope
 	period: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] }, member: { own: ['A'], foreign: [] } },
 	year: { platform: { own: ['A'], foreign: [] }, coop: { own: ['A'], foreign: [] }, member: { own: ['A'], foreign: [] } },
+	// issue 14, bank statement import: an import and a bank entry of cooperative A or B
+	statement_id: { platform: BOTH, coop: COOP_SCOPED },
+	bank_entry_id: { platform: BOTH, coop: COOP_SCOPED },
 };
 // the municipal transparency view: cooperative A has municipality 1's residents, B municipality 2's
 PARAMS.coop_id.municipality = { own: ['A'], foreign: ['B'] };
@@ -144,8 +147,24 @@ const freshIssued = async (label) => {
 	return r.json;
 };
 
+/** Issue 14, bank statement import: a camt.053.001.02 statement of the cooperatives' account
+ * (both have VALID.iban) with one new credit that names no invoice (it stays unmatched). */
+const bankStatement = () =>
+	'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>' +
+	`<GrpHdr><MsgId>M${n()}</MsgId></GrpHdr><Stmt><Id>S${n()}</Id><Acct><Id><IBAN>${VALID.iban}</IBAN></Id></Acct>` +
+	`<Ntry><Amt Ccy="EUR">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2000-01-04</Dt></BookgDt>` +
+	`<AcctSvcrRef>MATRIX-${n()}-${hex(4)}</AcctSvcrRef></Ntry></Stmt></BkToCstmrStmt></Document>`;
+/** A new unmatched bank entry of the cooperative of that label. */
+const freshBankEntry = async (label) => {
+	const r = await srv.api('POST', `/v1/cooperatives/${coopOf(label)}/bank-statements`, { token: w.admin, rawBody: bankStatement(), headers: { 'content-type': 'application/xml' } });
+	assert.equal(r.status, 201, r.text);
+	const e = await srv.api('GET', `/v1/cooperatives/${coopOf(label)}/bank-entries?statement_id=${r.json.id}`, { token: w.admin });
+	assert.equal(e.json.data.length, 1, e.text);
+	return { statement: r.json, entry: e.json.data[0] };
+};
+
 /*
- * EXPECT[`${method} ${path}`] = {public?, body?(ctx), prepare?(ctx) → param overrides}.
+ * EXPECT[`${method} ${path}`] = {public?, body?(ctx), raw?(ctx) (an XML body), prepare?(ctx) → param overrides}.
  * ctx = {role, labels: {param: label}, ids: {param: id}, fresh}.
  */
 const EXPECT = {
@@ -334,6 +353,23 @@ const EXPECT = {
 	'GET /v1/cooperatives/{coop_id:uuid}/audit-events': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/audit-events/verify': {},
 	'GET /v1/municipalities/{code:municipality}/audit-events': {},
+	// issue 14, bank statement import
+	'POST /v1/cooperatives/{coop_id:uuid}/bank-statements': { raw: () => bankStatement() },
+	'GET /v1/cooperatives/{coop_id:uuid}/bank-statements': {},
+	'GET /v1/bank-statements/{statement_id:uuid}': {},
+	'GET /v1/cooperatives/{coop_id:uuid}/bank-entries': {},
+	'GET /v1/bank-entries/{bank_entry_id:uuid}': {},
+	'POST /v1/bank-entries/{bank_entry_id:uuid}/assign': {
+		prepare: async (ctx) => {
+			ctx.fresh = await freshIssued(ctx.labels.bank_entry_id);
+			return { bank_entry_id: (await freshBankEntry(ctx.labels.bank_entry_id)).entry.id };
+		},
+		body: (ctx) => ({ invoice_id: ctx.fresh.id }),
+	},
+	'POST /v1/bank-entries/{bank_entry_id:uuid}/dismiss': {
+		prepare: async (ctx) => ({ bank_entry_id: (await freshBankEntry(ctx.labels.bank_entry_id)).entry.id }),
+		body: () => ({ reason: 'matrix' }),
+	},
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -420,6 +456,9 @@ before(async () => {
 		assert.ok(r.json.data.length > 0, `the June 2000 rows of ${code} are in its feed`);
 		w[`feedRow${label}`] = r.json.data[0].id;
 	}
+	// issue 14, bank statement import: an import with one entry per cooperative
+	w.bankA = await freshBankEntry('A');
+	w.bankB = await freshBankEntry('B');
 	const params = await srv.api('GET', '/v1/statutory-parameters', { token: admin });
 	w.parameters = params.json.data[0].id;
 	w.objects = {
@@ -446,6 +485,8 @@ before(async () => {
 		payout_id: { A: w.payoutA.id, B: w.payoutB.id },
 		cost_id: { A: w.costA.id, B: w.costB.id },
 		row_id: { A: w.feedRowA, B: w.feedRowB },
+		statement_id: { A: w.bankA.statement.id, B: w.bankB.statement.id },
+		bank_entry_id: { A: w.bankA.entry.id, B: w.bankB.entry.id },
 	};
 });
 after(() => srv?.kill());
@@ -516,7 +557,8 @@ async function callWith(rt, role, token, labels) {
 	let path = rt.path;
 	for (const p of ps) path = path.replace(p.raw, ctx.ids[p.name]);
 	const opts = { token: tokenFor(rt, token) };
-	if (['POST', 'PATCH', 'PUT'].includes(rt.method)) opts.body = exp.body ? exp.body(ctx) : {};
+	if (exp.raw) Object.assign(opts, { rawBody: exp.raw(ctx), headers: { 'content-type': 'application/xml' } });
+	else if (['POST', 'PATCH', 'PUT'].includes(rt.method)) opts.body = exp.body ? exp.body(ctx) : {};
 	const r = await srv.api(rt.method, path, opts);
 	return { r, path, body: opts.body };
 }
