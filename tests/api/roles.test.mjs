@@ -76,6 +76,13 @@ const PARAMS = {
 };
 // the municipal transparency view: cooperative A has municipality 1's residents, B municipality 2's
 PARAMS.coop_id.municipality = { own: ['A'], foreign: ['B'] };
+// webhooks (issue 14, part h-hooks): subscriptions of cooperative A and B (A, B) and of
+// municipality 1 and 2 (MA, MB); a subscription's scope is its owner's
+PARAMS.webhook_id = {
+	platform: { own: ['A', 'B', 'MA', 'MB'], foreign: [] },
+	coop: { own: ['A'], foreign: ['B', 'MA'] },
+	municipality: { own: ['MA'], foreign: ['MB', 'A'] },
+};
 
 let seq = 0;
 const n = () => ++seq;
@@ -143,6 +150,17 @@ const freshIssued = async (label) => {
 	assert.equal(r.status, 200, r.text);
 	return r.json;
 };
+
+/** A webhook subscription body for the caller's role (webhooks, part h-hooks); TEST-NET-1, an
+ * address coopd delivers to without COOPD_WEBHOOK_ALLOW_PRIVATE. owner: the label whose
+ * cooperative or municipality a platform admin names. */
+const webhookBody = (role, owner = 'A') => {
+	const muni = owner.startsWith('M');
+	const body = { url: `https://192.0.2.10/matrix/${n()}`, events: [role === 'municipality' || muni ? 'settlement.finalized' : 'invoice.issued'] };
+	if (role === 'platform_admin') Object.assign(body, muni ? { municipality_code: owner === 'MB' ? w.muni2 : w.muni1 } : { cooperative_id: coopOf(owner) });
+	return body;
+};
+const freshWebhook = (label) => apiCreate(srv, w.admin, '/v1/webhooks', webhookBody('platform_admin', label));
 
 /*
  * EXPECT[`${method} ${path}`] = {public?, body?(ctx), prepare?(ctx) → param overrides}.
@@ -332,6 +350,13 @@ const EXPECT = {
 	'GET /v1/cooperatives/{coop_id:uuid}/audit-events': {},
 	'GET /v1/cooperatives/{coop_id:uuid}/audit-events/verify': {},
 	'GET /v1/municipalities/{code:municipality}/audit-events': {},
+	// webhooks (issue 14, part h-hooks)
+	'GET /v1/webhooks': {},
+	'POST /v1/webhooks': { body: (ctx) => webhookBody(ctx.role) },
+	'GET /v1/webhooks/{webhook_id:uuid}': {},
+	'PATCH /v1/webhooks/{webhook_id:uuid}': { body: () => ({ enabled: true }) },
+	'DELETE /v1/webhooks/{webhook_id:uuid}': { prepare: async (ctx) => ({ webhook_id: (await freshWebhook(ctx.labels.webhook_id)).id }) },
+	'GET /v1/webhooks/{webhook_id:uuid}/deliveries': {},
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -444,7 +469,9 @@ before(async () => {
 		payout_id: { A: w.payoutA.id, B: w.payoutB.id },
 		cost_id: { A: w.costA.id, B: w.costB.id },
 		row_id: { A: w.feedRowA, B: w.feedRowB },
+		webhook_id: {},
 	};
+	for (const label of ['A', 'B', 'MA', 'MB']) w.objects.webhook_id[label] = (await freshWebhook(label)).id;
 });
 after(() => srv?.kill());
 
