@@ -83,7 +83,8 @@ int webhook_url_parse(const char *url, struct webhook_url *out, const char **why
 			reason = "has a malformed IPv6 address";
 			goto fail;
 		}
-		memcpy(u.host, p + 1, (size_t)(close - p - 1));
+		for (size_t i = 0; i < (size_t)(close - p - 1); i++)
+			u.host[i] = (char)lower(p[1 + i]);
 		unsigned char a[16];
 		if (inet_pton(AF_INET6, u.host, a) != 1) {
 			reason = "has a malformed IPv6 address";

@@ -117,6 +117,9 @@ static void test_urls(void)
 	CHECK_INT(u.port, 9000);
 	CHECK_INT(webhook_url_parse("https://[2001:db8::1]/", &u, &why), 0);
 	CHECK_INT(u.port, 443);
+	/* an IPv6 host in lower case too (found by fuzz_webhook) */
+	CHECK_INT(webhook_url_parse("http://[::FFFF:7F00:1]/", &u, &why), 0);
+	CHECK_STR(u.host, "::ffff:7f00:1");
 
 	const char *bad[] = {"ftp://example.nl/",
 	                     "https://user:pw@example.nl/",
