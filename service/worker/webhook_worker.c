@@ -434,8 +434,13 @@ static void *worker_main(void *arg)
 		}
 		struct claim c = {0};
 		int got = claim(&pg, &c);
-		if (got < 0)
+		if (got < 0) {
+			/* a lost connection is made again at once; a failing statement is not run
+			 * again in a tight loop */
+			if (pg)
+				wait_for(NULL, 1000);
 			continue;
+		}
 		if (got == 1) {
 			struct attempt a = {0};
 			deliver(curl, &c, &a);

@@ -336,11 +336,16 @@ $$;
 
 -- Milliseconds until the next pending delivery of an enabled subscription is due (0 when one
 -- is due now), or null when none is pending: how long a worker may sleep.
+-- (The first in due order of an enabled subscription: the index's order, so the waiting
+-- deliveries of a disabled subscription are stepped over, not all read.)
 CREATE OR REPLACE FUNCTION webhook_next_due_ms() RETURNS bigint
 LANGUAGE sql STABLE AS $$
-    SELECT greatest(0, ceil(extract(epoch FROM min(d.next_attempt_at) - clock_timestamp()) * 1000))::bigint
-    FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
-    WHERE d.status = 'pending' AND s.enabled
+    SELECT greatest(0, ceil(extract(epoch FROM d.next_attempt_at - clock_timestamp()) * 1000))::bigint
+    FROM webhook_deliveries d
+    WHERE d.status = 'pending'
+      AND EXISTS (SELECT 1 FROM webhook_subscriptions s WHERE s.id = d.subscription_id AND s.enabled)
+    ORDER BY d.next_attempt_at
+    LIMIT 1
 $$;
 
 -- Records an attempt that ended: p_error null means a 2xx answer (delivered); 'interrupted'
