@@ -15,7 +15,7 @@ CREATE TABLE webhook_subscriptions (
     -- the owner: a cooperative or a municipality, never both
     cooperative_id uuid REFERENCES cooperatives,
     municipality_code text REFERENCES municipalities,
-    url text NOT NULL CHECK (length(url) BETWEEN 10 AND 2048 AND url ~ '^https?://[^/?#@[:space:][:cntrl:]]+([/?][^#[:space:][:cntrl:]]*)?$'),
+    url text NOT NULL CHECK (length(url) BETWEEN 8 AND 2048 AND url ~ '^https?://[^/?#@[:space:][:cntrl:]]+([/?][^#[:space:][:cntrl:]]*)?$'),
     events text[] NOT NULL CHECK (cardinality(events) BETWEEN 1 AND 7 AND events <@ ARRAY[
         'invoice.issued', 'invoice.paid', 'invoice.credited', 'settlement.finalized',
         'settlement.corrected', 'permission.expiring', 'payout.created']),

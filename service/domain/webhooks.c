@@ -70,7 +70,7 @@ static struct stmt hook_insert =
 /* FOR NO KEY UPDATE: a change that commits an event meanwhile holds a key share lock on the
  * subscription (the delivery's foreign key), which this lock does not wait for. */
 static struct stmt hook_lock =
-    STMT("SELECT s.row_version, s.cooperative_id, s.municipality_code, s.enabled, s.url"
+    STMT("SELECT s.row_version, s.cooperative_id, s.municipality_code, s.enabled"
          " FROM webhook_subscriptions s WHERE s.id = $1 AND " IN_SCOPE("s")
          " FOR NO KEY UPDATE");
 static struct stmt hook_lock_delete =
@@ -312,6 +312,22 @@ static int check_host(struct req *r, const char *url)
 	return j.rc ? -1 : 0;
 }
 
+/* The body's url as stored: its scheme in lower case (HTTPS://x is https://x); to free. NULL
+ * when the body has none, or out of memory (then with r->err). */
+static char *stored_url(struct req *r)
+{
+	const char *url = body_str(r, "url");
+	char *u = url ? strdup(url) : NULL;
+	if (url && !u) {
+		err_internal(&r->err);
+		return NULL;
+	}
+	for (char *p = u; p && *p && *p != ':'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
+	return u;
+}
+
 /* ---- what the audit trail records -------------------------------------------------------- */
 
 /* The fields of a body that the audit event records: the URL without its query (receivers
@@ -416,20 +432,25 @@ int webhooks_create(struct req *r)
 		    check_municipal_events(r) != 0)
 			return -1;
 	}
-	const char *url = body_str(r, "url");
-	if (check_host(r, url) != 0)
+	if (check_host(r, body_str(r, "url")) != 0)
+		return -1;
+	char *url = stored_url(r);
+	if (!url)
 		return -1;
 
 	unsigned char key[WEBHOOK_KEY_BYTES];
 	char secret[WEBHOOK_SECRET_LEN];
-	if (RAND_bytes(key, sizeof key) != 1 ||
-	    webhook_secret_format(key, sizeof key, secret, sizeof secret) != 0)
-		return err_internal(&r->err);
 	char *events = events_array(r);
-	if (!events)
+	if (RAND_bytes(key, sizeof key) != 1 ||
+	    webhook_secret_format(key, sizeof key, secret, sizeof secret) != 0 || !events) {
+		free(url);
+		free(events);
 		return err_internal(&r->err);
+	}
 	const char *p[] = {coop, muni, url, events, body_str(r, "description"), secret, r->who.sub};
 	PGresult *res = db_exec(r->db, &hook_insert, 7, p, &r->err);
+	OPENSSL_cleanse(key, sizeof key);
+	free(url);
 	free(events);
 	if (!res)
 		return -1;
@@ -454,7 +475,7 @@ int webhooks_create(struct req *r)
 	/* The secret is shown once: the idempotency record keeps the response without it. */
 	r->idem_body = json_dumps(doc, JSON_COMPACT);
 	json_object_set_new(doc, "secret", json_string(secret));
-	OPENSSL_cleanse(key, sizeof key);
+	OPENSSL_cleanse(secret, sizeof secret);
 	return resp_json(r, 201, doc);
 }
 
@@ -471,10 +492,16 @@ int webhooks_patch(struct req *r)
 	PQclear(row);
 	if (muni[0] && check_municipal_events(r) != 0)
 		return -1;
-	const char *url = body_str(r, "url");
-	if (url && check_host(r, url) != 0)
+	if (body_str(r, "url") && check_host(r, body_str(r, "url")) != 0)
+		return -1;
+	char *url = stored_url(r);
+	if (!url && r->err.status)
 		return -1;
 	char *events = events_array(r);
+	if (!events && json_object_get(r->body, "events")) {
+		free(url);
+		return err_internal(&r->err);
+	}
 	json_t *enabled = json_object_get(r->body, "enabled");
 	const char *p[] = {r->params[0],
 	                   url,
@@ -489,6 +516,7 @@ int webhooks_patch(struct req *r)
 	int rc = write_one(r, &hook_update, 6, p, 200, NULL, &w, changes);
 	json_decref(changes);
 	free(events);
+	free(url);
 	if (rc == 0 && !was_enabled && json_is_true(enabled)) {
 		const char *q[] = {r->params[0]};
 		PGresult *res = db_exec(r->db, &hook_resume, 1, q, &r->err);

@@ -14,7 +14,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import {
-	setup, startCoopd, createDatabase, ROOT, run, psql, assertProblem, assertAudited, assertKeys, listAll, waitFor, sleep,
+	setup, startCoopd, runCoopd, coopdEnv, createDatabase, ROOT, run, psql, assertProblem, assertAudited, assertKeys, listAll, waitFor, sleep,
 	hex, nlDate, addDays, lit, RFC3339_UTC, UUID_RE, invMunicipality, invSmallCoop, invMember, invIssued, invCreate,
 	userWithToken,
 } from './harness.mjs';
@@ -285,6 +285,10 @@ test('a subscription that breaks the rules is a 422 with a field error per probl
 	}
 	// nothing was written
 	assert.equal((await listAll(srv, admin, `/v1/webhooks?cooperative_id=${c.id}`, 10)).length, 0);
+	// a scheme in capitals is stored in lower case
+	const upper = await srv.api('POST', '/v1/webhooks', { token: tk, body: { url: `HTTP://127.0.0.1:${receiver.port}/ok/upper`, events: ['invoice.issued'] } });
+	assert.equal(upper.status, 201, upper.text);
+	assert.equal(upper.json.url, `http://127.0.0.1:${receiver.port}/ok/upper`);
 	// the PATCH takes the same checks
 	const s = await subscribe(tk, pathOf('ok'), { events: ['invoice.issued'] });
 	assertProblem(await srv.api('PATCH', `/v1/webhooks/${s.id}`, { token: tk, body: { url: 'gopher://x.nl/' } }), 422, 'validation_failed', { field: 'url', fieldCode: 'invalid_url' });
@@ -630,6 +634,26 @@ test('private addresses are refused without COOPD_WEBHOOK_ALLOW_PRIVATE: at crea
 		assert.equal(receiver.to('/strict').length, before, 'the receiver was never reached');
 	} finally {
 		await strict.stop();
+	}
+});
+
+test('a bad COOPD_WEBHOOK_* value stops start-up with exit code 2 and a message naming the variable', async () => {
+	const bad = [
+		['COOPD_WEBHOOK_ALLOW_PRIVATE', 'yes', /COOPD_WEBHOOK_ALLOW_PRIVATE must be an integer from 0 to 1/],
+		['COOPD_WEBHOOK_WORKERS', '17', /COOPD_WEBHOOK_WORKERS must be an integer from 0 to 16/],
+		['COOPD_WEBHOOK_TIMEOUT_MS', '10s', /COOPD_WEBHOOK_TIMEOUT_MS/],
+		['COOPD_WEBHOOK_CONNECT_TIMEOUT_MS', '20000', /COOPD_WEBHOOK_CONNECT_TIMEOUT_MS must not exceed COOPD_WEBHOOK_TIMEOUT_MS/],
+		['COOPD_WEBHOOK_RETRY_MAX_MS', '1000', /COOPD_WEBHOOK_RETRY_MAX_MS must be at least COOPD_WEBHOOK_RETRY_FIRST_MS/],
+		['COOPD_WEBHOOK_DISABLE_AFTER_S', '0', /COOPD_WEBHOOK_DISABLE_AFTER_S/],
+		['COOPD_WEBHOOK_EXPIRING_DAYS', '366', /COOPD_WEBHOOK_EXPIRING_DAYS/],
+		['COOPD_WEBHOOK_CHECK_INTERVAL_S', '-1', /COOPD_WEBHOOK_CHECK_INTERVAL_S/],
+		['COOPD_WEBHOOK_RETENTION_DAYS', 'x', /COOPD_WEBHOOK_RETENTION_DAYS/],
+		['COOPD_WEBHOOK_POLL_MS', '50', /COOPD_WEBHOOK_POLL_MS/],
+	];
+	for (const [name, value, message] of bad) {
+		const r = await runCoopd([], coopdEnv(env.dbUrl, 1, { [name]: value }), { timeout: 20000 });
+		assert.equal(r.code, 2, `exit code 2 for ${name}=${value} (got ${r.code}): ${r.stderr}`);
+		assert.match(r.stderr, message);
 	}
 });
 
