@@ -176,14 +176,15 @@ int webhook_host_refused(const char *host)
 	       (n > 10 && strcmp(host + n - 10, ".localhost") == 0);
 }
 
-long long webhook_retry_delay_ms(int attempt, long long first_ms, long long max_ms, double r)
+long long webhook_retry_delay_ms(int attempt, long long first_ms, long long max_ms,
+                                 unsigned jitter)
 {
 	long long d = first_ms;
 	for (int i = 1; i < attempt && d < max_ms; i++)
 		d *= 2;
 	if (d > max_ms)
 		d = max_ms;
-	if (r < 0 || r >= 1)
-		r = 0.5;
-	return (long long)((double)d * (0.75 + 0.5 * r));
+	if (jitter > 1000)
+		jitter = 500;
+	return d * (750 + (long long)jitter / 2) / 1000;
 }

@@ -37,8 +37,10 @@ int webhook_addr_refused(int family, const unsigned char *addr);
 int webhook_host_refused(const char *host);
 
 /* The wait in milliseconds before attempt `attempt` + 1, after attempt `attempt` (1, 2, ...)
- * failed: first_ms doubled per earlier failure, at most max_ms, times a jitter factor from
- * 0.75 to 1.25 chosen by r (0 <= r < 1), so that the retries of many deliveries spread out. */
-long long webhook_retry_delay_ms(int attempt, long long first_ms, long long max_ms, double r);
+ * failed: first_ms, twice as long after each earlier failure, at most max_ms; then times a
+ * jitter factor from 0.75 to 1.25 that jitter chooses (0..1000, spread evenly; anything else
+ * is 1), so that the retries of many deliveries spread out. Integer arithmetic. */
+long long webhook_retry_delay_ms(int attempt, long long first_ms, long long max_ms,
+                                 unsigned jitter);
 
 #endif

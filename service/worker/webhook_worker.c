@@ -144,7 +144,7 @@ struct attempt {
 	long status;       /* the HTTP status, 0 when none came */
 	const char *error; /* NULL: delivered (2xx) */
 	long long duration_ms;
-	double started;    /* Unix time with milliseconds */
+	long long started_ms; /* Unix time in milliseconds */
 };
 
 /* The socket curl connects with: refused for an address coopd does not deliver to, whatever
@@ -233,7 +233,7 @@ static void deliver(CURL *curl, const struct claim *c, struct attempt *a)
 {
 	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
-	a->started = (double)wall.tv_sec + (double)(wall.tv_nsec / 1000000) / 1000.0;
+	a->started_ms = (long long)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
 	int64_t t0 = mono_ms();
 	size_t len = strlen(c->body);
 	char sig[WEBHOOK_SIGNATURE_LEN], h_id[64], h_ts[48], h_sig[80];
@@ -340,12 +340,12 @@ static int claim(PGconn **pg, struct claim *c)
 static void record(PGconn **pg, const struct claim *c, const struct attempt *a)
 {
 	char started[32], duration[24], status[12], retry[24], disable[24];
-	snprintf(started, sizeof started, "%.3f", a->started);
+	snprintf(started, sizeof started, "%lld", a->started_ms);
 	snprintf(duration, sizeof duration, "%lld", a->duration_ms);
 	snprintf(status, sizeof status, "%ld", a->status);
 	long long delay = webhook_retry_delay_ms(atoi(c->attempt), app.cfg.webhook_retry_first_ms,
 	                                         app.cfg.webhook_retry_max_ms,
-	                                         (double)arc4random() / 4294967296.0);
+	                                         arc4random_uniform(1001));
 	snprintf(retry, sizeof retry, "%lld", delay);
 	snprintf(disable, sizeof disable, "%ld", app.cfg.webhook_disable_after_s);
 	const char *p[] = {c->id,
@@ -361,7 +361,7 @@ static void record(PGconn **pg, const struct claim *c, const struct attempt *a)
 		if (!*pg && !(*pg = worker_connect()))
 			return; /* its lease runs out and it is due again */
 		PGresult *res = run(pg, "recording an attempt",
-		                    "SELECT webhook_record($1, $2, to_timestamp($3::double precision),"
+		                    "SELECT webhook_record($1, $2, to_timestamp($3::numeric / 1000),"
 		                    " $4, $5, $6, $7, $8, $9) AS r",
 		                    9, p);
 		if (!res)

@@ -202,17 +202,18 @@ static void test_addresses(void)
 
 static void test_retry_delays(void)
 {
-	/* 30 s doubling to 6 h; jitter 0.75 .. 1.25 */
-	CHECK_INT(webhook_retry_delay_ms(1, 30000, 21600000, 0.5), 30000);
-	CHECK_INT(webhook_retry_delay_ms(2, 30000, 21600000, 0.5), 60000);
-	CHECK_INT(webhook_retry_delay_ms(3, 30000, 21600000, 0.5), 120000);
-	CHECK_INT(webhook_retry_delay_ms(10, 30000, 21600000, 0.5), 15360000);
-	CHECK_INT(webhook_retry_delay_ms(11, 30000, 21600000, 0.5), 21600000);
-	CHECK_INT(webhook_retry_delay_ms(1000, 30000, 21600000, 0.5), 21600000);
-	CHECK_INT(webhook_retry_delay_ms(1, 30000, 21600000, 0.0), 22500);
-	CHECK(webhook_retry_delay_ms(1, 30000, 21600000, 0.999999) <= 37500);
-	CHECK(webhook_retry_delay_ms(1, 30000, 21600000, 0.999999) > 37400);
-	CHECK_INT(webhook_retry_delay_ms(1, 30000, 21600000, 7.0), 30000); /* out of range: middle */
+	/* 30 s, twice as long per failure, up to 6 h; jitter 500 is the factor 1 */
+	CHECK_INT(webhook_retry_delay_ms(1, 30000, 21600000, 500), 30000);
+	CHECK_INT(webhook_retry_delay_ms(2, 30000, 21600000, 500), 60000);
+	CHECK_INT(webhook_retry_delay_ms(3, 30000, 21600000, 500), 120000);
+	CHECK_INT(webhook_retry_delay_ms(10, 30000, 21600000, 500), 15360000);
+	CHECK_INT(webhook_retry_delay_ms(11, 30000, 21600000, 500), 21600000);
+	CHECK_INT(webhook_retry_delay_ms(1000, 30000, 21600000, 500), 21600000);
+	/* the jitter's ends: 0.75 and 1.25 times */
+	CHECK_INT(webhook_retry_delay_ms(1, 30000, 21600000, 0), 22500);
+	CHECK_INT(webhook_retry_delay_ms(1, 30000, 21600000, 1000), 37500);
+	CHECK_INT(webhook_retry_delay_ms(11, 30000, 21600000, 1000), 27000000);
+	CHECK_INT(webhook_retry_delay_ms(1, 30000, 21600000, 7000), 30000); /* out of range: 1 */
 }
 
 int main(void)
