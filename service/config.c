@@ -169,13 +169,15 @@ static int load_webhooks(struct config *cfg, char *err, size_t errlen)
 		return -1;
 	if (cfg->webhook_connect_timeout_ms > cfg->webhook_timeout_ms) {
 		snprintf(err, errlen,
-		         "COOPD_WEBHOOK_CONNECT_TIMEOUT_MS must not exceed COOPD_WEBHOOK_TIMEOUT_MS (%d)",
+		         "COOPD_WEBHOOK_CONNECT_TIMEOUT_MS must not exceed "
+		         "COOPD_WEBHOOK_TIMEOUT_MS (%d)",
 		         cfg->webhook_timeout_ms);
 		return -1;
 	}
 	if (cfg->webhook_retry_max_ms < cfg->webhook_retry_first_ms) {
 		snprintf(err, errlen,
-		         "COOPD_WEBHOOK_RETRY_MAX_MS must be at least COOPD_WEBHOOK_RETRY_FIRST_MS (%ld)",
+		         "COOPD_WEBHOOK_RETRY_MAX_MS must be at least COOPD_WEBHOOK_RETRY_FIRST_MS "
+		         "(%ld)",
 		         cfg->webhook_retry_first_ms);
 		return -1;
 	}

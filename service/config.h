@@ -43,8 +43,8 @@ struct config {
 	char cors_origins[MAX_CORS_ORIGINS][CORS_ORIGIN_MAX];
 	int cors_origin_count;
 	/* Webhooks (README "Webhooks"), COOPD_WEBHOOK_*: */
-	int webhook_workers;            /* delivery threads of this instance; 0 = delivers nothing */
-	int webhook_timeout_ms;         /* one attempt, in all */
+	int webhook_workers;    /* delivery threads of this instance; 0 = delivers nothing */
+	int webhook_timeout_ms; /* one attempt, in all */
 	int webhook_connect_timeout_ms; /* its connection */
 	int webhook_poll_ms;            /* looking for due deliveries without a notification */
 	long webhook_retry_first_ms;    /* the wait after the first failure, doubling ... */

@@ -22,10 +22,9 @@
 #include "resource.h"
 
 /* The events a subscription may ask for; a municipality's only the last three. */
-static const char *const event_types[] = {"invoice.issued",       "invoice.paid",
-                                          "invoice.credited",     "payout.created",
-                                          "settlement.finalized", "settlement.corrected",
-                                          "permission.expiring",  NULL};
+static const char *const event_types[] = {
+    "invoice.issued",       "invoice.paid",         "invoice.credited",    "payout.created",
+    "settlement.finalized", "settlement.corrected", "permission.expiring", NULL};
 #define MUNICIPAL_EVENTS_FROM 4 /* event_types[4..] */
 #define EVENT_COUNT           7
 
@@ -71,8 +70,7 @@ static struct stmt hook_insert =
  * subscription (the delivery's foreign key), which this lock does not wait for. */
 static struct stmt hook_lock =
     STMT("SELECT s.row_version, s.cooperative_id, s.municipality_code, s.enabled"
-         " FROM webhook_subscriptions s WHERE s.id = $1 AND " IN_SCOPE("s")
-         " FOR NO KEY UPDATE");
+         " FROM webhook_subscriptions s WHERE s.id = $1 AND " IN_SCOPE("s") " FOR NO KEY UPDATE");
 static struct stmt hook_lock_delete =
     STMT("SELECT s.row_version, s.cooperative_id, s.municipality_code"
          " FROM webhook_subscriptions s WHERE s.id = $1 AND " IN_SCOPE("s") " FOR UPDATE");
@@ -226,7 +224,8 @@ int webhooks_create_check(struct req *r)
 	switch (r->who.role) {
 	case ROLE_PLATFORM_ADMIN:
 		if ((coop != NULL) == (muni != NULL))
-			err_field(&r->err, coop ? "municipality_code" : "cooperative_id", "required",
+			err_field(&r->err, coop ? "municipality_code" : "cooperative_id",
+			          "required",
 			          "name the owner: cooperative_id or municipality_code, not both");
 		break;
 	case ROLE_COOP_ADMIN:
@@ -280,7 +279,8 @@ static void resolve_run(void *arg)
 	for (struct addrinfo *ai = res; ai && !j->allow_private; ai = ai->ai_next) {
 		const unsigned char *a = NULL;
 		if (ai->ai_family == AF_INET)
-			a = (const unsigned char *)&((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr;
+			a = (const unsigned char *)&((struct sockaddr_in *)(void *)ai->ai_addr)
+			        ->sin_addr;
 		else if (ai->ai_family == AF_INET6)
 			a = (const unsigned char *)&((struct sockaddr_in6 *)(void *)ai->ai_addr)
 			        ->sin6_addr;
@@ -550,8 +550,8 @@ int webhooks_deliveries(struct req *r)
 {
 	char status[16];
 	int has_status = req_query(r, "status", status, sizeof status);
-	if (has_status < 0 || (has_status && strcmp(status, "pending") != 0 &&
-	                       strcmp(status, "delivered") != 0)) {
+	if (has_status < 0 ||
+	    (has_status && strcmp(status, "pending") != 0 && strcmp(status, "delivered") != 0)) {
 		err_set(&r->err, 400, "invalid_parameter", "status must be pending or delivered");
 		return -1;
 	}

@@ -7,7 +7,8 @@
  * - The signature is HMAC-SHA256 of that content with the key, sent in the header
  *   webhook-signature as "v1,<base64 of the 32-byte MAC>".
  *
- * Pure functions (OpenSSL's HMAC and base64, no I/O), safe to call from any thread. Each returns 0, or -1 when an argument is malformed or out doesn't fit. */
+ * Pure functions (OpenSSL's HMAC and base64, no I/O), safe to call from any thread. Each returns 0,
+ * or -1 when an argument is malformed or out doesn't fit. */
 #ifndef COOPD_WEBHOOK_SIGN_H
 #define COOPD_WEBHOOK_SIGN_H
 #include <stddef.h>

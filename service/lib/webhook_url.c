@@ -141,15 +141,15 @@ fail:
 
 static int v4_refused(const unsigned char *a)
 {
-	return a[0] == 0 ||                                /* 0.0.0.0/8: this network */
-	       a[0] == 10 ||                               /* 10/8 */
-	       (a[0] == 100 && (a[1] & 0xc0) == 64) ||     /* 100.64/10, shared address space */
-	       a[0] == 127 ||                              /* loopback */
-	       (a[0] == 169 && a[1] == 254) ||             /* link-local */
-	       (a[0] == 172 && (a[1] & 0xf0) == 16) ||     /* 172.16/12 */
-	       (a[0] == 192 && a[1] == 168) ||             /* 192.168/16 */
-	       (a[0] == 192 && a[1] == 0 && a[2] == 0) ||  /* 192.0.0/24, protocol assignments */
-	       a[0] >= 224;                                /* multicast, reserved, broadcast */
+	return a[0] == 0 ||                               /* 0.0.0.0/8: this network */
+	       a[0] == 10 ||                              /* 10/8 */
+	       (a[0] == 100 && (a[1] & 0xc0) == 64) ||    /* 100.64/10, shared address space */
+	       a[0] == 127 ||                             /* loopback */
+	       (a[0] == 169 && a[1] == 254) ||            /* link-local */
+	       (a[0] == 172 && (a[1] & 0xf0) == 16) ||    /* 172.16/12 */
+	       (a[0] == 192 && a[1] == 168) ||            /* 192.168/16 */
+	       (a[0] == 192 && a[1] == 0 && a[2] == 0) || /* 192.0.0/24, protocol assignments */
+	       a[0] >= 224;                               /* multicast, reserved, broadcast */
 }
 
 int webhook_addr_refused(int family, const unsigned char *a)
@@ -164,9 +164,9 @@ int webhook_addr_refused(int family, const unsigned char *a)
 	/* ::a.b.c.d (also :: and ::1), ::ffff:a.b.c.d, 64:ff9b::a.b.c.d: by the IPv4 address */
 	if (memcmp(a, zero, 12) == 0 || memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0)
 		return v4_refused(a + 12);
-	return (a[0] & 0xfe) == 0xfc ||              /* fc00::/7, unique local */
+	return (a[0] & 0xfe) == 0xfc ||                   /* fc00::/7, unique local */
 	       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || /* fe80::/10, link-local */
-	       a[0] == 0xff;                          /* multicast */
+	       a[0] == 0xff;                              /* multicast */
 }
 
 int webhook_host_refused(const char *host)
@@ -176,8 +176,7 @@ int webhook_host_refused(const char *host)
 	       (n > 10 && strcmp(host + n - 10, ".localhost") == 0);
 }
 
-long long webhook_retry_delay_ms(int attempt, long long first_ms, long long max_ms,
-                                 unsigned jitter)
+long long webhook_retry_delay_ms(int attempt, long long first_ms, long long max_ms, unsigned jitter)
 {
 	long long d = first_ms;
 	for (int i = 1; i < attempt && d < max_ms; i++)

@@ -19,10 +19,10 @@
 #define WEBHOOK_HOST_MAX 253
 
 struct webhook_url {
-	int https;                      /* 1: https, 0: http */
+	int https;                       /* 1: https, 0: http */
 	char host[WEBHOOK_HOST_MAX + 1]; /* lower case; an IPv6 address without its brackets */
-	int host_ip;                    /* 4 or 6 when the host is an address, 0 for a name */
-	int port;                       /* the explicit port, or 443 / 80 */
+	int host_ip;                     /* 4 or 6 when the host is an address, 0 for a name */
+	int port;                        /* the explicit port, or 443 / 80 */
 };
 
 /* Parses url into out (may be NULL). 0, or -1 with *why, a static reason for the client ("must

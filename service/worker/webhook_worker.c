@@ -24,21 +24,21 @@
 #include "lib/webhook_url.h"
 #include "log.h"
 
-#define LEASE_MARGIN_MS   5000       /* a claim lasts the attempt's limit and this */
-#define STOP_GRACE_MS     5000       /* an attempt under way at stop may take this long */
-#define RESPONSE_CAP      (64 << 10) /* bytes of a response read before it is cut off */
-#define EXCERPT_MAX       256        /* characters of it kept in the log */
-#define RECONNECT_MIN_MS  250
-#define RECONNECT_MAX_MS  30000
-#define CHANNEL           "coopd_webhooks"
+#define LEASE_MARGIN_MS  5000       /* a claim lasts the attempt's limit and this */
+#define STOP_GRACE_MS    5000       /* an attempt under way at stop may take this long */
+#define RESPONSE_CAP     (64 << 10) /* bytes of a response read before it is cut off */
+#define EXCERPT_MAX      256        /* characters of it kept in the log */
+#define RECONNECT_MIN_MS 250
+#define RECONNECT_MAX_MS 30000
+#define CHANNEL          "coopd_webhooks"
 
 static struct {
 	pthread_t *threads;
 	int started;
 	int wake[2]; /* written once at stop: every thread's poll sees it readable from then on */
 	atomic_bool stop;
-	_Atomic int64_t stop_at_ms;  /* monotonic time of the stop request */
-	atomic_bool down;            /* the database connection failed (logged once a change) */
+	_Atomic int64_t stop_at_ms; /* monotonic time of the stop request */
+	atomic_bool down;           /* the database connection failed (logged once a change) */
 } ws = {.wake = {-1, -1}};
 
 static int64_t mono_ms(void)
@@ -102,7 +102,8 @@ static PGresult *run(PGconn **pg, const char *what, const char *sql, int n,
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	if (PQstatus(*pg) != CONNECTION_OK) {
 		if (!atomic_exchange(&ws.down, true))
-			log_msg("warn", NULL, "webhook worker: database connection lost (%s)", what);
+			log_msg("warn", NULL, "webhook worker: database connection lost (%s)",
+			        what);
 		PQfinish(*pg);
 		*pg = NULL;
 	} else {
@@ -135,8 +136,8 @@ struct claim {
 };
 
 struct attempt {
-	int refused;      /* the opensocket check refused an address */
-	int too_large;    /* the response body passed RESPONSE_CAP */
+	int refused;   /* the opensocket check refused an address */
+	int too_large; /* the response body passed RESPONSE_CAP */
 	size_t received;
 	char excerpt[EXCERPT_MAX + 1];
 	size_t excerpt_len;
@@ -156,7 +157,8 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
 	if (!app.cfg.webhook_allow_private) {
 		const unsigned char *bytes = NULL;
 		if (sa->family == AF_INET)
-			bytes = (const unsigned char *)&((struct sockaddr_in *)(void *)&sa->addr)->sin_addr;
+			bytes = (const unsigned char *)&((struct sockaddr_in *)(void *)&sa->addr)
+			            ->sin_addr;
 		else if (sa->family == AF_INET6)
 			bytes = (const unsigned char *)&((struct sockaddr_in6 *)(void *)&sa->addr)
 			            ->sin6_addr;
@@ -176,9 +178,9 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	size_t n = size * nmemb;
 	for (size_t i = 0; i < n && a->excerpt_len < EXCERPT_MAX; i++) {
 		unsigned char c = (unsigned char)data[i];
-		a->excerpt[a->excerpt_len++] = c >= 0x20 && c < 0x7f                  ? (char)c
+		a->excerpt[a->excerpt_len++] = c >= 0x20 && c < 0x7f                 ? (char)c
 		                               : c == '\n' || c == '\t' || c == '\r' ? ' '
-		                                                                       : '?';
+		                                                                     : '?';
 	}
 	a->excerpt[a->excerpt_len] = '\0';
 	a->received += n;
@@ -239,7 +241,8 @@ static void deliver(CURL *curl, const struct claim *c, struct attempt *a)
 	char sig[WEBHOOK_SIGNATURE_LEN], h_id[64], h_ts[48], h_sig[80];
 	if (webhook_sign(c->secret, c->id, (long long)wall.tv_sec, c->body, len, sig, sizeof sig) !=
 	    0) {
-		a->error = "signing_failed"; /* a secret the table's check lets through always signs */
+		a->error =
+		    "signing_failed"; /* a secret the table's check lets through always signs */
 		return;
 	}
 	snprintf(h_id, sizeof h_id, "webhook-id: %s", c->id);
@@ -313,10 +316,10 @@ static int claim(PGconn **pg, struct claim *c)
 	char lease[16];
 	snprintf(lease, sizeof lease, "%d", app.cfg.webhook_timeout_ms + LEASE_MARGIN_MS);
 	const char *p[] = {lease};
-	PGresult *res =
-	    run(pg, "claiming a delivery",
-	        "SELECT delivery_id, attempt, subscription_id, url, secret, body FROM webhook_claim($1)",
-	        1, p);
+	PGresult *res = run(pg, "claiming a delivery",
+	                    "SELECT delivery_id, attempt, subscription_id, url, secret, body FROM "
+	                    "webhook_claim($1)",
+	                    1, p);
 	if (!res)
 		return -1;
 	int got = PQntuples(res) == 1;
@@ -343,9 +346,9 @@ static void record(PGconn **pg, const struct claim *c, const struct attempt *a)
 	snprintf(started, sizeof started, "%lld", a->started_ms);
 	snprintf(duration, sizeof duration, "%lld", a->duration_ms);
 	snprintf(status, sizeof status, "%ld", a->status);
-	long long delay = webhook_retry_delay_ms(atoi(c->attempt), app.cfg.webhook_retry_first_ms,
-	                                         app.cfg.webhook_retry_max_ms,
-	                                         arc4random_uniform(1001));
+	long long delay =
+	    webhook_retry_delay_ms(atoi(c->attempt), app.cfg.webhook_retry_first_ms,
+	                           app.cfg.webhook_retry_max_ms, arc4random_uniform(1001));
 	snprintf(retry, sizeof retry, "%lld", delay);
 	snprintf(disable, sizeof disable, "%ld", app.cfg.webhook_disable_after_s);
 	const char *p[] = {c->id,
@@ -360,15 +363,17 @@ static void record(PGconn **pg, const struct claim *c, const struct attempt *a)
 	for (int i = 0; i < 2; i++) {
 		if (!*pg && !(*pg = worker_connect()))
 			return; /* its lease runs out and it is due again */
-		PGresult *res = run(pg, "recording an attempt",
-		                    "SELECT webhook_record($1, $2, to_timestamp($3::numeric / 1000),"
-		                    " $4, $5, $6, $7, $8, $9) AS r",
-		                    9, p);
+		PGresult *res =
+		    run(pg, "recording an attempt",
+		        "SELECT webhook_record($1, $2, to_timestamp($3::numeric / 1000),"
+		        " $4, $5, $6, $7, $8, $9) AS r",
+		        9, p);
 		if (!res)
 			continue;
 		if (strcmp(db_col(res, 0, "r") ? db_col(res, 0, "r") : "", "disabled") == 0)
 			log_msg("warn", NULL,
-			        "webhook subscription %s disabled: its deliveries have failed for %ld s",
+			        "webhook subscription %s disabled: its deliveries have failed for "
+			        "%ld s",
 			        c->subscription, app.cfg.webhook_disable_after_s);
 		PQclear(res);
 		return;
@@ -446,6 +451,10 @@ static void *worker_main(void *arg)
 			deliver(curl, &c, &a);
 			record(&pg, &c, &a);
 			claim_free(&c);
+			/* notifications that came with the results only say "look again": drop them
+			 */
+			for (PGnotify *n; pg && (n = PQnotifies(pg)) != NULL;)
+				PQfreemem(n);
 			continue;
 		}
 		long wait = next_due(&pg);

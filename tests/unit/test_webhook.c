@@ -61,16 +61,15 @@ static void test_malformed_secrets(void)
 {
 	unsigned char key[WEBHOOK_KEY_MAX];
 	size_t n;
-	const char *bad[] = {"",
-	                     "whsec_",
-	                     "whsec_abc",              /* not whole groups of four */
-	                     "whsec_ab=c",             /* padding inside */
-	                     "whsec_a===",             /* three padding characters */
-	                     "whsec_ab-_",             /* the URL alphabet */
-	                     "whsec_ab c",
-	                     "whsec_====",
+	const char *bad[] = {"", "whsec_", "whsec_abc", /* not whole groups of four */
+	                     "whsec_ab=c",              /* padding inside */
+	                     "whsec_a===",              /* three padding characters */
+	                     "whsec_ab-_",              /* the URL alphabet */
+	                     "whsec_ab c", "whsec_====",
 	                     /* longer than 64 bytes */
-	                     "whsec_QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB",
+	                     "whsec_"
+	                     "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQ"
+	                     "UFBQUFBQUFBQUFBQUFB",
 	                     NULL};
 	for (int i = 0; bad[i]; i++) {
 		if (webhook_secret_key(bad[i], key, sizeof key, &n) != -1)
@@ -84,7 +83,9 @@ static void test_malformed_secrets(void)
 	                       sizeof sig),
 	          -1);
 	/* 64 bytes are the most a key may have */
-	CHECK_INT(webhook_secret_key("whsec_QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQQ==",
+	CHECK_INT(webhook_secret_key("whsec_"
+	                             "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQ"
+	                             "UFBQUFBQUFBQUFBQUFBQUFBQQ==",
 	                             key, sizeof key, &n),
 	          0);
 	CHECK_INT(n, 64);
@@ -138,7 +139,8 @@ static void test_urls(void)
 	                     "https://bad-.example.nl/",
 	                     "https://bad..example.nl/",
 	                     "https://bad_host.nl/",
-	                     "https://b\xc3\xa4" "d.nl/",
+	                     "https://b\xc3\xa4"
+	                     "d.nl/",
 	                     "example.nl",
 	                     "",
 	                     NULL};
@@ -173,19 +175,20 @@ static int refused6(const char *s)
 
 static void test_addresses(void)
 {
-	const char *no4[] = {"0.0.0.0",     "127.0.0.1",   "127.255.1.2", "10.1.2.3",
-	                     "172.16.0.1",  "172.31.255.255", "192.168.1.1", "169.254.169.254",
-	                     "100.64.0.1",  "224.0.0.1",   "239.1.1.1",   "255.255.255.255",
-	                     "240.0.0.1",   NULL};
+	const char *no4[] = {
+	    "0.0.0.0",        "127.0.0.1",       "127.255.1.2",     "10.1.2.3",   "172.16.0.1",
+	    "172.31.255.255", "192.168.1.1",     "169.254.169.254", "100.64.0.1", "224.0.0.1",
+	    "239.1.1.1",      "255.255.255.255", "240.0.0.1",       NULL};
 	for (int i = 0; no4[i]; i++)
 		CHECK_INT(refused4(no4[i]), 1);
-	const char *yes4[] = {"8.8.8.8", "172.15.0.1", "172.32.0.1", "192.0.2.10", "100.128.0.1",
-	                      "11.0.0.1", "169.255.0.1", NULL};
+	const char *yes4[] = {"8.8.8.8",     "172.15.0.1", "172.32.0.1",  "192.0.2.10",
+	                      "100.128.0.1", "11.0.0.1",   "169.255.0.1", NULL};
 	for (int i = 0; yes4[i]; i++)
 		CHECK_INT(refused4(yes4[i]), 0);
-	const char *no6[] = {"::",          "::1",        "fe80::1",          "febf::1",
-	                     "fc00::1",     "fd12:3456::1", "ff02::1",        "::ffff:127.0.0.1",
-	                     "::ffff:10.0.0.1", "64:ff9b::a9fe:a9fe", "::127.0.0.1", NULL};
+	const char *no6[] = {
+	    "::",           "::1",     "fe80::1",          "febf::1",         "fc00::1",
+	    "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a9fe:a9fe",
+	    "::127.0.0.1",  NULL};
 	for (int i = 0; no6[i]; i++)
 		CHECK_INT(refused6(no6[i]), 1);
 	const char *yes6[] = {"2001:db8::1", "2a00:1450:4001::1", "::ffff:8.8.8.8", "fec0::1",
