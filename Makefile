@@ -7,7 +7,7 @@ BUILD   := build
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -pthread \
            -fstack-protector-strong -Iservice -I$(PQ_INCLUDE) -I/usr/include/libxml2 -MMD -MP
-LDLIBS  := -lcivetweb -lpq -ljansson -ljwt -lxml2 -lhpdf -lfribidi -lunistring -lcrypt -lcrypto -lpthread -lm
+LDLIBS  := -lcivetweb -lpq -ljansson -ljwt -lxml2 -lhpdf -lfribidi -lunistring -lcrypt -lcrypto -lcurl -lpthread -lm
 PQ_INCLUDE := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 

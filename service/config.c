@@ -142,6 +142,48 @@ static int load_cors(struct config *cfg, char *err, size_t errlen)
 	}
 }
 
+/* COOPD_WEBHOOK_*: the delivery worker's settings (README "Webhooks"). */
+static int load_webhooks(struct config *cfg, char *err, size_t errlen)
+{
+	if (env_int("COOPD_WEBHOOK_WORKERS", 2, 0, 16, &cfg->webhook_workers, err, errlen) ||
+	    env_int("COOPD_WEBHOOK_TIMEOUT_MS", 10000, 500, 60000, &cfg->webhook_timeout_ms, err,
+	            errlen) ||
+	    env_int("COOPD_WEBHOOK_CONNECT_TIMEOUT_MS", 5000, 100, 60000,
+	            &cfg->webhook_connect_timeout_ms, err, errlen) ||
+	    env_int("COOPD_WEBHOOK_POLL_MS", 5000, 100, 600000, &cfg->webhook_poll_ms, err,
+	            errlen) ||
+	    env_long("COOPD_WEBHOOK_RETRY_FIRST_MS", 30000, 100, 86400000L,
+	             &cfg->webhook_retry_first_ms, err, errlen) ||
+	    env_long("COOPD_WEBHOOK_RETRY_MAX_MS", 21600000L, 100, 86400000L,
+	             &cfg->webhook_retry_max_ms, err, errlen) ||
+	    env_long("COOPD_WEBHOOK_DISABLE_AFTER_S", 259200, 1, 31536000L,
+	             &cfg->webhook_disable_after_s, err, errlen) ||
+	    env_int("COOPD_WEBHOOK_EXPIRING_DAYS", 60, 1, 365, &cfg->webhook_expiring_days, err,
+	            errlen) ||
+	    env_int("COOPD_WEBHOOK_CHECK_INTERVAL_S", 3600, 1, 86400,
+	            &cfg->webhook_check_interval_s, err, errlen) ||
+	    env_int("COOPD_WEBHOOK_RETENTION_DAYS", 30, 1, 3650, &cfg->webhook_retention_days, err,
+	            errlen) ||
+	    env_int("COOPD_WEBHOOK_ALLOW_PRIVATE", 0, 0, 1, &cfg->webhook_allow_private, err,
+	            errlen))
+		return -1;
+	if (cfg->webhook_connect_timeout_ms > cfg->webhook_timeout_ms) {
+		snprintf(err, errlen,
+		         "COOPD_WEBHOOK_CONNECT_TIMEOUT_MS must not exceed "
+		         "COOPD_WEBHOOK_TIMEOUT_MS (%d)",
+		         cfg->webhook_timeout_ms);
+		return -1;
+	}
+	if (cfg->webhook_retry_max_ms < cfg->webhook_retry_first_ms) {
+		snprintf(err, errlen,
+		         "COOPD_WEBHOOK_RETRY_MAX_MS must be at least COOPD_WEBHOOK_RETRY_FIRST_MS "
+		         "(%ld)",
+		         cfg->webhook_retry_first_ms);
+		return -1;
+	}
+	return 0;
+}
+
 int config_load(struct config *cfg, char *err, size_t errlen)
 {
 	memset(cfg, 0, sizeof *cfg);
@@ -209,6 +251,8 @@ int config_load(struct config *cfg, char *err, size_t errlen)
 	}
 
 	if (load_cors(cfg, err, errlen) != 0)
+		return -1;
+	if (load_webhooks(cfg, err, errlen) != 0)
 		return -1;
 
 	cfg->jwt_alg = env_or("COOPD_JWT_ALG", "HS256");

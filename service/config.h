@@ -43,6 +43,18 @@ struct config {
 	/* COOPD_CORS_ORIGINS: origins (scheme://host[:port]) a browser may call the API from */
 	char cors_origins[MAX_CORS_ORIGINS][CORS_ORIGIN_MAX];
 	int cors_origin_count;
+	/* Webhooks (README "Webhooks"), COOPD_WEBHOOK_*: */
+	int webhook_workers;    /* delivery threads of this instance; 0 = delivers nothing */
+	int webhook_timeout_ms; /* one attempt, in all */
+	int webhook_connect_timeout_ms; /* its connection */
+	int webhook_poll_ms;            /* looking for due deliveries without a notification */
+	long webhook_retry_first_ms;    /* the wait after the first failure, doubling ... */
+	long webhook_retry_max_ms;      /* ... up to this */
+	long webhook_disable_after_s;   /* failing this long without a success disables */
+	int webhook_expiring_days;      /* permission.expiring: this many days before the end */
+	int webhook_check_interval_s;   /* the periodic check (permission.expiring, purge) */
+	int webhook_retention_days;     /* delivered deliveries are kept this long */
+	int webhook_allow_private;      /* COOPD_WEBHOOK_ALLOW_PRIVATE=1: private addresses too */
 };
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err naming the variable. */

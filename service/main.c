@@ -9,6 +9,7 @@
  *   coopd routes     print the route table as JSON (used by the tests' role matrix)
  *   coopd --version  print the API version */
 #include <civetweb.h>
+#include <curl/curl.h>
 #include <jansson.h>
 #include <libxml/parser.h>
 #include <malloc.h>
@@ -32,6 +33,7 @@
 #include "http/server.h"
 #include "lib/pdfdraw.h"
 #include "log.h"
+#include "worker/webhook_worker.h"
 
 #define DRAIN_SECONDS 25 /* below the usual 30 s stop timeout of service managers */
 
@@ -334,6 +336,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	mg_init_library(0);
+	/* libcurl (the webhook deliveries) is initialised once, before any thread uses it. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		rc = fail("webhooks", "libcurl could not be initialised");
+		goto exit_library;
+	}
 	struct mg_context *ctx = server_start(err, sizeof err);
 	if (!ctx) {
 		rc = fail("http", err);
@@ -341,6 +348,14 @@ int main(int argc, char **argv)
 	}
 	if (db_state != 0 && bring_up_start(err) != 0) {
 		rc = fail("database", "cannot start the thread that connects to the database");
+		server_stop(ctx, 0);
+		goto exit_library;
+	}
+	/* The delivery worker runs beside the requests, never in their path; it waits for the
+	 * database to be ready like the requests do. */
+	if (webhook_workers_start(err, sizeof err) != 0) {
+		rc = fail("webhooks", err);
+		bring_up_stop();
 		server_stop(ctx, 0);
 		goto exit_library;
 	}
@@ -358,11 +373,14 @@ int main(int argc, char **argv)
 		pthread_cond_signal(&up.cv);
 	pthread_mutex_unlock(&up.mu);
 	system_set_draining();
+	webhook_workers_stop(); /* they finish the attempt under way while the requests drain */
 	server_stop(ctx, DRAIN_SECONDS); /* returns when the requests in flight have finished */
+	webhook_workers_join();
 	bring_up_stop();
 	rc = atomic_load(&up.fatal) ? 2 : 0;
 	log_msg("info", NULL, rc ? "stopped: the migrations failed" : "stopped");
 exit_library:
+	curl_global_cleanup();
 	mg_exit_library();
 	xmlCleanupParser();
 	metrics_free();

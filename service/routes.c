@@ -33,6 +33,7 @@
 #include "domain/system.h"
 #include "domain/users.h"
 #include "domain/vat_returns.h"
+#include "domain/webhooks.h"
 #include "http/router.h"
 
 #define ADMINS        (R(ROLE_PLATFORM_ADMIN) | R(ROLE_COOP_ADMIN))
@@ -47,6 +48,10 @@
 /* Drafts, expenses and hours: bookkeepers for any member, a member for itself. Issuing, deciding
  * and money: the office. */
 #define DRAFTERS (COOP_WRITERS | R(ROLE_MEMBER))
+
+/* Webhook subscriptions: a cooperative's administrator for its cooperative, a municipality for
+ * itself, a platform admin for either (issue 14). */
+#define WEBHOOK_OWNERS (R(ROLE_PLATFORM_ADMIN) | R(ROLE_COOP_ADMIN) | R(ROLE_MUNICIPALITY))
 
 /* A route that takes no body leaves its last member, the body's fields, out. */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -268,6 +273,17 @@ const struct route routes[] = {
      RF_REPLICA},
     {"GET", "/v1/municipalities/{code:municipality}/audit-events", audit_list_municipality,
      PLATFORM | R(ROLE_MUNICIPALITY), RF_REPLICA},
+
+    /* webhooks (issue 14, part h-hooks): subscriptions and their delivery logs */
+    {"GET", "/v1/webhooks", webhooks_list, WEBHOOK_OWNERS, RF_REPLICA},
+    {"POST", "/v1/webhooks", webhooks_create, WEBHOOK_OWNERS, RF_IDEMPOTENT | RF_BODY,
+     webhooks_create_fields, webhooks_create_check},
+    {"GET", "/v1/webhooks/{webhook_id:uuid}", webhooks_get, WEBHOOK_OWNERS, 0},
+    {"PATCH", "/v1/webhooks/{webhook_id:uuid}", webhooks_patch, WEBHOOK_OWNERS, RF_BODY,
+     webhooks_patch_fields, webhooks_patch_check},
+    {"DELETE", "/v1/webhooks/{webhook_id:uuid}", webhooks_delete, WEBHOOK_OWNERS, 0},
+    {"GET", "/v1/webhooks/{webhook_id:uuid}/deliveries", webhooks_deliveries, WEBHOOK_OWNERS,
+     RF_REPLICA},
 };
 
 const size_t route_count = sizeof routes / sizeof routes[0];

@@ -4,10 +4,13 @@
 set -euo pipefail
 
 # nodejs and npm install the API reference page's script (docs/web/, embedded in the binary).
+# libcurl (OpenSSL flavour) is the HTTP client of the webhook deliveries.
 build=(gcc make pkg-config libcivetweb-dev libjansson-dev libjwt-dev libpq-dev libssl-dev
-       libcrypt-dev libyaml-dev libxml2-dev libhpdf-dev libfribidi-dev libunistring-dev nodejs npm)
-# The invoice PDFs embed DejaVu Sans: coopd refuses to start without it.
-run=(postgresql openssl curl fonts-dejavu-core)
+       libcrypt-dev libyaml-dev libxml2-dev libhpdf-dev libfribidi-dev libunistring-dev
+       libcurl4-openssl-dev nodejs npm)
+# The invoice PDFs embed DejaVu Sans: coopd refuses to start without it. libcurl4 delivers the
+# webhooks; ca-certificates lets it verify https receivers.
+run=(postgresql openssl curl fonts-dejavu-core libcurl4 ca-certificates)
 # Saxon-HE runs the official SI-UBL validation; poppler-utils reads the PDFs back; chromium
 # renders the API reference page headless (tests/api/docs.test.mjs); prometheus carries
 # promtool, which checks /metrics (tests/api/metrics.test.mjs); only promtool is used (on a

@@ -48,6 +48,8 @@ int db_pool_init(const struct db_options *o, char *err, size_t errlen);
  * service_unavailable with Retry-After, except on the thread that called db_pool_starter(true). */
 void db_pool_set_ready(bool ready);
 void db_pool_starter(bool on);
+/* Whether the pool is ready: the migrations are applied (the webhook worker waits for it). */
+bool db_pool_ready(void);
 /* 0 when libpq can parse url (a URI or key=value pairs, one host or several), else -1 with a
  * message that names the variable (name) and does not quote the URL: a configuration error,
  * found before any connection. */

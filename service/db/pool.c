@@ -201,6 +201,11 @@ void db_pool_set_ready(bool on)
 	atomic_store(&ready, on);
 }
 
+bool db_pool_ready(void)
+{
+	return atomic_load(&ready);
+}
+
 void db_pool_starter(bool on)
 {
 	starter = on;

@@ -79,6 +79,13 @@ const PARAMS = {
 };
 // the municipal transparency view: cooperative A has municipality 1's residents, B municipality 2's
 PARAMS.coop_id.municipality = { own: ['A'], foreign: ['B'] };
+// webhooks (issue 14, part h-hooks): subscriptions of cooperative A and B (A, B) and of
+// municipality 1 and 2 (MA, MB); a subscription's scope is its owner's
+PARAMS.webhook_id = {
+	platform: { own: ['A', 'B', 'MA', 'MB'], foreign: [] },
+	coop: { own: ['A'], foreign: ['B', 'MA'] },
+	municipality: { own: ['MA'], foreign: ['MB', 'A'] },
+};
 
 let seq = 0;
 const n = () => ++seq;
@@ -162,6 +169,16 @@ const freshBankEntry = async (label) => {
 	assert.equal(e.json.data.length, 1, e.text);
 	return { statement: r.json, entry: e.json.data[0] };
 };
+/** A webhook subscription body for the caller's role (webhooks, part h-hooks); TEST-NET-1, an
+ * address coopd delivers to without COOPD_WEBHOOK_ALLOW_PRIVATE. owner: the label whose
+ * cooperative or municipality a platform admin names. */
+const webhookBody = (role, owner = 'A') => {
+	const muni = owner.startsWith('M');
+	const body = { url: `https://192.0.2.10/matrix/${n()}`, events: [role === 'municipality' || muni ? 'settlement.finalized' : 'invoice.issued'] };
+	if (role === 'platform_admin') Object.assign(body, muni ? { municipality_code: owner === 'MB' ? w.muni2 : w.muni1 } : { cooperative_id: coopOf(owner) });
+	return body;
+};
+const freshWebhook = (label) => apiCreate(srv, w.admin, '/v1/webhooks', webhookBody('platform_admin', label));
 
 /*
  * EXPECT[`${method} ${path}`] = {public?, body?(ctx), raw?(ctx) (an XML body), prepare?(ctx) → param overrides}.
@@ -370,6 +387,13 @@ const EXPECT = {
 		prepare: async (ctx) => ({ bank_entry_id: (await freshBankEntry(ctx.labels.bank_entry_id)).entry.id }),
 		body: () => ({ reason: 'matrix' }),
 	},
+	// webhooks (issue 14, part h-hooks)
+	'GET /v1/webhooks': {},
+	'POST /v1/webhooks': { body: (ctx) => webhookBody(ctx.role) },
+	'GET /v1/webhooks/{webhook_id:uuid}': {},
+	'PATCH /v1/webhooks/{webhook_id:uuid}': { body: () => ({ enabled: true }) },
+	'DELETE /v1/webhooks/{webhook_id:uuid}': { prepare: async (ctx) => ({ webhook_id: (await freshWebhook(ctx.labels.webhook_id)).id }) },
+	'GET /v1/webhooks/{webhook_id:uuid}/deliveries': {},
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -487,7 +511,9 @@ before(async () => {
 		row_id: { A: w.feedRowA, B: w.feedRowB },
 		statement_id: { A: w.bankA.statement.id, B: w.bankB.statement.id },
 		bank_entry_id: { A: w.bankA.entry.id, B: w.bankB.entry.id },
+		webhook_id: {},
 	};
+	for (const label of ['A', 'B', 'MA', 'MB']) w.objects.webhook_id[label] = (await freshWebhook(label)).id;
 });
 after(() => srv?.kill());
 

@@ -6,7 +6,7 @@
 // - every component schema has `examples` (at least one), and every `examples` of a schema,
 //   anywhere in the document (a property's, a media type's schema), validates against that
 //   schema;
-// - every operation's 2xx answer with a body has an example per media type (media-type
+// - every operation's (and every webhook's) 2xx answer with a body has an example per media type (media-type
 //   `example` or `examples`; binary media types such as application/pdf excepted), and so has
 //   every request body; each of them, and every other media-type or parameter example (error
 //   answers included), validates against its schema.
@@ -122,14 +122,15 @@ function checkParameter(p, parts, where) {
 
 const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head', 'options', 'trace'];
 let operations = 0;
-for (const [p, item] of Object.entries(doc.paths ?? {})) {
-	(item.parameters ?? []).forEach((prm, i) => checkParameter(prm, ['paths', p, 'parameters', i], p));
+// The API's paths, and the requests coopd itself sends (the top-level webhooks of OpenAPI 3.1).
+for (const [root, p, item] of ['paths', 'webhooks'].flatMap((r) => Object.entries(doc[r] ?? {}).map(([k, v]) => [r, k, v]))) {
+	(item.parameters ?? []).forEach((prm, i) => checkParameter(prm, [root, p, 'parameters', i], p));
 	for (const m of METHODS) {
 		const op = item[m];
 		if (!op) continue;
 		operations++;
-		const where = `${m.toUpperCase()} ${p}`;
-		const opParts = ['paths', p, m];
+		const where = `${m.toUpperCase()} ${root === 'webhooks' ? `webhook ${p}` : p}`;
+		const opParts = [root, p, m];
 		(op.parameters ?? []).forEach((prm, i) => checkParameter(prm, [...opParts, 'parameters', i], where));
 		if (op.requestBody) {
 			const rb = deref(op.requestBody);
