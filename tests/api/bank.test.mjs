@@ -201,6 +201,25 @@ test('POST bank-statements: 201 with Location, ETag and the import; a credit nam
 	assert.ok(ledger.some((x) => x.payment_id === pays[0].id && x.kind === 'payment_share' && x.amount_cents === 10000), 'the net share is booked');
 });
 
+test('a payment an import books is announced like any other: the invoice.paid webhook event is in the outbox, written in the import\'s transaction', async () => {
+	// TEST-NET-1: an address coopd accepts without COOPD_WEBHOOK_ALLOW_PRIVATE (nothing answers there)
+	const hook = await srv.api('POST', '/v1/webhooks', { token: w.admin, body: { cooperative_id: w.coopA, url: `https://192.0.2.10/bank-${hex(4)}`, events: ['invoice.paid'] } });
+	assert.equal(hook.status, 201, hook.text);
+	try {
+		const inv = await issue(4321);
+		const none = await env.sql(`select count(*)::int as n from webhook_events where type = 'invoice.paid' and subject = 'invoice:${inv.id}'`);
+		assert.equal(Number(none[0].n), 0, 'not paid yet: no event');
+		await importStatement(w.coopA, statement([{ amount: inv.open_cents, ref: `R${hex(8)}`, name: 'De Linde', iban: IBANS.linde, ustrd: [`Factuur ${inv.number}`] }]));
+		assert.equal((await getInvoice(inv.id)).status, 'paid');
+		const ev = await env.sql(`select e.cooperative_id, (select count(*)::int from webhook_deliveries d where d.event_id = e.id and d.subscription_id = '${hook.json.id}') as deliveries from webhook_events e where e.type = 'invoice.paid' and e.subject = 'invoice:${inv.id}'`);
+		assert.equal(ev.length, 1, 'one invoice.paid event');
+		assert.equal(ev[0].cooperative_id, w.coopA);
+		assert.equal(Number(ev[0].deliveries), 1, 'one delivery to the subscription');
+	} finally {
+		assert.equal((await srv.api('DELETE', `/v1/webhooks/${hook.json.id}`, { token: w.admin })).status, 204);
+	}
+});
+
 test('rule 1 reads invoice numbers as customers type them: lower case, spaces, slashes, dots, dashes, without leading zeros, cut over Ustrd lines, as a creditor reference or in AddtlNtryInf', async () => {
 	const invs = [];
 	for (let i = 0; i < 8; i++) invs.push(await issue(1000 + i));
