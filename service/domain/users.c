@@ -266,21 +266,16 @@ int users_list(struct req *r)
 {
 	char role[32], coop[64], disabled[8];
 	int has_role = req_query(r, "role", role, sizeof role);
-	int has_coop = req_query(r, "cooperative_id", coop, sizeof coop);
-	int has_disabled = req_query(r, "disabled", disabled, sizeof disabled);
 	if (has_role < 0 || (has_role && role_from_name(role) == ROLE_NONE)) {
 		err_set(&r->err, 400, "invalid_parameter", "role is not a role");
 		return -1;
 	}
-	if (has_coop < 0 || (has_coop && !text_is_uuid(coop))) {
-		err_set(&r->err, 400, "invalid_parameter", "cooperative_id is not an id");
+	int has_coop = req_query_id(r, "cooperative_id", coop, sizeof coop);
+	if (has_coop < 0)
 		return -1;
-	}
-	if (has_disabled < 0 ||
-	    (has_disabled && strcmp(disabled, "true") != 0 && strcmp(disabled, "false") != 0)) {
-		err_set(&r->err, 400, "invalid_parameter", "disabled must be true or false");
+	int has_disabled = req_query_bool(r, "disabled", disabled, sizeof disabled);
+	if (has_disabled < 0)
 		return -1;
-	}
 	const char *f[] = {scope_coop(&r->who), has_coop ? coop : NULL, has_role ? role : NULL,
 	                   has_disabled ? disabled : NULL};
 	return list_query(r, &user_list, 4, f);

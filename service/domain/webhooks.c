@@ -386,22 +386,17 @@ static char *events_array(struct req *r)
 int webhooks_list(struct req *r)
 {
 	char coop[64], muni[16], enabled[8];
-	int has_coop = req_query(r, "cooperative_id", coop, sizeof coop);
-	int has_muni = req_query(r, "municipality_code", muni, sizeof muni);
-	int has_enabled = req_query(r, "enabled", enabled, sizeof enabled);
-	if (has_coop < 0 || (has_coop && !text_is_uuid(coop))) {
-		err_set(&r->err, 400, "invalid_parameter", "cooperative_id is not an id");
+	int has_coop = req_query_id(r, "cooperative_id", coop, sizeof coop);
+	if (has_coop < 0)
 		return -1;
-	}
+	int has_muni = req_query(r, "municipality_code", muni, sizeof muni);
 	if (has_muni < 0 || (has_muni && !municipality_code_valid(muni))) {
 		err_set(&r->err, 400, "invalid_parameter", "municipality_code is not a CBS code");
 		return -1;
 	}
-	if (has_enabled < 0 ||
-	    (has_enabled && strcmp(enabled, "true") != 0 && strcmp(enabled, "false") != 0)) {
-		err_set(&r->err, 400, "invalid_parameter", "enabled must be true or false");
+	int has_enabled = req_query_bool(r, "enabled", enabled, sizeof enabled);
+	if (has_enabled < 0)
 		return -1;
-	}
 	const char *f[] = {scope_cooperative(r), scope_municipality(r), has_coop ? coop : NULL,
 	                   has_muni ? muni : NULL, has_enabled ? enabled : NULL};
 	return list_query(r, &hook_list, 5, f);

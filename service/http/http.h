@@ -38,12 +38,12 @@ struct req {
 	json_t *body;            /* owned; NULL when the request had no body */
 	char *raw_body;          /* owned */
 	size_t raw_len;
-	struct db_conn *db;      /* checked out on demand by req_db(), returned by the server */
-	bool primary_only;       /* req_db takes the primary even for an RF_REPLICA route */
-	bool replica_failed;     /* a read replica failed this request: it is retried on the primary */
-	bool csv;                /* the client prefers text/csv and the route offers it (Accept) */
-	bool csv_excel;          /* ... in the Excel dialect (Accept: text/csv; dialect=excel) */
-	bool head;               /* a HEAD request, run as the GET of its path; no body is sent */
+	struct db_conn *db;  /* checked out on demand by req_db(), returned by the server */
+	bool primary_only;   /* req_db takes the primary even for an RF_REPLICA route */
+	bool replica_failed; /* a read replica failed this request: it is retried on the primary */
+	bool csv;            /* the client prefers text/csv and the route offers it (Accept) */
+	bool csv_excel;      /* ... in the Excel dialect (Accept: text/csv; dialect=excel) */
+	bool head;           /* a HEAD request, run as the GET of its path; no body is sent */
 	const char *cors_origin; /* the request's Origin when COOPD_CORS_ORIGINS lists it */
 	bool preflight;          /* a CORS preflight (OPTIONS with Access-Control-Request-Method) */
 
@@ -124,6 +124,10 @@ const char *req_header(const struct req *r, const char *name);
 void req_client_addr(const struct req *r, char *out, size_t outlen);
 /* Copies query parameter name into out. Returns 1 found, 0 absent, -1 too long/bad encoding. */
 int req_query(const struct req *r, const char *name, char *out, size_t outlen);
+/* A list filter: query parameter name as an id (out: at least 37 bytes), or as true or false
+ * (out: at least 6 bytes). 1 found, 0 absent, -1 with r->err (400 invalid_parameter naming it). */
+int req_query_id(struct req *r, const char *name, char *out, size_t outlen);
+int req_query_bool(struct req *r, const char *name, char *out, size_t outlen);
 
 /* ?limit= and ?after=: fills limit (1..200, default 50) and after (0 = from the start).
  * -1 with r->err (400 invalid_parameter) on bad values. */

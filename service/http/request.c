@@ -11,6 +11,7 @@
 #include "app.h"
 #include "http.h"
 #include "lib/netaddr.h"
+#include "lib/parse.h"
 
 void req_client_addr(const struct req *r, char *out, size_t outlen)
 {
@@ -51,6 +52,26 @@ int req_query(const struct req *r, const char *name, char *out, size_t outlen)
 	if (n < 0 || strlen(out) != (size_t)n)
 		return -1;
 	return 1;
+}
+
+int req_query_id(struct req *r, const char *name, char *out, size_t outlen)
+{
+	int got = req_query(r, name, out, outlen);
+	if (got < 0 || (got && !text_is_uuid(out))) {
+		err_set(&r->err, 400, "invalid_parameter", "%s is not an id", name);
+		return -1;
+	}
+	return got;
+}
+
+int req_query_bool(struct req *r, const char *name, char *out, size_t outlen)
+{
+	int got = req_query(r, name, out, outlen);
+	if (got < 0 || (got && strcmp(out, "true") != 0 && strcmp(out, "false") != 0)) {
+		err_set(&r->err, 400, "invalid_parameter", "%s must be true or false", name);
+		return -1;
+	}
+	return got;
 }
 
 int req_year(struct req *r, char out[8])
