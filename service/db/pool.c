@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "lib/sbuf.h"
 #include "internal.h"
 #include "log.h"
 
@@ -436,12 +437,19 @@ static int is_connection_failure(PGconn *pg, const PGresult *res)
 
 /* Prepares statement s on this connection the first time it is used there. On failure returns
  * the failed result (the caller clears it). */
+/* The server-side name of catalog statement id: "s<id>" (by hand: every statement needs it). */
+static void stmt_name(char name[16], int id)
+{
+	name[0] = 's';
+	fmt_u(name + 1, (unsigned)id);
+}
+
 static PGresult *prepare(struct db_conn *c, struct stmt *s, int id)
 {
 	if (c->prepared[id / 8] & (1u << (id % 8)))
 		return NULL;
 	char name[16];
-	snprintf(name, sizeof name, "s%d", id);
+	stmt_name(name, id);
 	PGresult *p = PQprepare(c->pg, name, s->sql, 0, NULL);
 	if (PQresultStatus(p) != PGRES_COMMAND_OK)
 		return p;
@@ -528,7 +536,7 @@ static PGresult *pipeline(struct db_conn *c, struct step *st, int n)
 	for (int i = 0; sent && i < n; i++) {
 		char name[16];
 		if (st[i].s) {
-			snprintf(name, sizeof name, "s%d", stmt_id(st[i].s));
+			stmt_name(name, stmt_id(st[i].s));
 			sent = PQsendQueryPrepared(c->pg, name, st[i].nparams, st[i].params, NULL,
 			                           NULL, 0);
 		} else {
@@ -609,7 +617,7 @@ static int exec_attempt(struct db_conn *c, struct stmt *s, int nparams, const ch
 	PGresult *failed = NULL;
 	if (n == 1 && i_s == 0) {
 		char name[16];
-		snprintf(name, sizeof name, "s%d", stmt_id(s));
+		stmt_name(name, stmt_id(s));
 		failed = prepare(c, s, stmt_id(s));
 		if (!failed)
 			st[0].res = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
@@ -747,7 +755,7 @@ int db_stream(struct db_conn *c, struct stmt *s, int nparams, const char *const 
 		return -1;
 	int id = stmt_id(s);
 	char name[16];
-	snprintf(name, sizeof name, "s%d", id);
+	stmt_name(name, id);
 	if (id >= MAX_STMTS || ensure_prepared(c, s, id, e) != 0)
 		return -1;
 	if (!PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0) ||

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_SEGMENTS 10
@@ -50,24 +51,18 @@ static int fits(enum seg_type t, const char *s, size_t n)
 	return 0;
 }
 
-/* Compares one pattern segment [p, pe) with a path segment [s, se); a parameter segment fills
- * *is_param. */
-static int seg_match(const char *p, size_t pn, const char *s, size_t sn, int *is_param)
-{
-	*is_param = 0;
-	if (pn > 2 && p[0] == '{') {
-		const char *colon = memchr(p, ':', pn);
-		const char *type = colon + 1;
-		size_t tn = (size_t)(p + pn - 1 - type);
-		*is_param = 1;
-		for (size_t i = 0; i < sizeof seg_types / sizeof seg_types[0]; i++)
-			if (strlen(seg_types[i].name) == tn &&
-			    memcmp(seg_types[i].name, type, tn) == 0)
-				return fits(seg_types[i].type, s, sn);
-		return 0;
-	}
-	return pn == sn && memcmp(p, s, pn) == 0;
-}
+/* The route table compiled once (router_init): every pattern split into its segments, each a
+ * literal or a parameter's type. A request's path is split once and compared segment by segment;
+ * routes with another number of segments are passed over with one comparison. */
+struct cseg {
+	const char *s; /* a literal: the pattern's text; a parameter: its "{name:type}" */
+	size_t n;
+	enum seg_type type;
+};
+static struct {
+	int n;
+	struct cseg seg[MAX_SEGMENTS];
+} * compiled;
 
 /* Splits "/a/b/c" into segments; returns the count or -1 when there are too many or one is
  * empty (a trailing slash or "//" matches nothing). */
@@ -90,19 +85,16 @@ static int split(const char *path, const char *seg[], size_t len[])
 	}
 }
 
-static int match_one(const struct route *rt, const char *seg[], const size_t len[], int n,
-                     struct req *r)
+static int match_one(size_t ri, const char *seg[], const size_t len[], int n, struct req *r)
 {
-	const char *pseg[MAX_SEGMENTS];
-	size_t plen[MAX_SEGMENTS];
-	if (split(rt->pattern, pseg, plen) != n)
+	if (compiled[ri].n != n)
 		return 0;
-	int params = 0;
+	const struct cseg *p = compiled[ri].seg;
 	for (int i = 0; i < n; i++) {
-		int is_param;
-		if (!seg_match(pseg[i], plen[i], seg[i], len[i], &is_param))
+		if (p[i].type == SEG_LITERAL
+		        ? p[i].n != len[i] || memcmp(p[i].s, seg[i], len[i]) != 0
+		        : !fits(p[i].type, seg[i], len[i]))
 			return 0;
-		params += is_param;
 	}
 	if (!r)
 		return 1;
@@ -110,7 +102,7 @@ static int match_one(const struct route *rt, const char *seg[], const size_t len
 	size_t used = 0;
 	int k = 0;
 	for (int i = 0; i < n && k < MAX_PATH_PARAMS; i++) {
-		if (pseg[i][0] != '{')
+		if (p[i].type == SEG_LITERAL)
 			continue;
 		if (used + len[i] + 1 > sizeof r->param_buf)
 			return 0;
@@ -119,7 +111,6 @@ static int match_one(const struct route *rt, const char *seg[], const size_t len
 		r->params[k++] = r->param_buf + used;
 		used += len[i] + 1;
 	}
-	(void)params;
 	return 1;
 }
 
@@ -136,14 +127,16 @@ enum route_match router_match(struct req *r, const char *method, const char *pat
 	allow[0] = '\0';
 	for (size_t i = 0; i < route_count; i++) {
 		const struct route *rt = &routes[i];
+		if (compiled[i].n != n)
+			continue;
 		if (strcmp(rt->method, method) == 0) {
-			if (match_one(rt, seg, len, n, r)) {
+			if (match_one(i, seg, len, n, r)) {
 				r->route = rt;
 				return MATCH_OK;
 			}
 			continue;
 		}
-		if (match_one(rt, seg, len, n, NULL)) {
+		if (match_one(i, seg, len, n, NULL)) {
 			size_t used = strlen(allow);
 			if (!strstr(allow, rt->method))
 				snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "",
@@ -161,6 +154,12 @@ size_t route_index(const struct route *rt)
 
 int router_init(char *err, size_t errlen)
 {
+	if (!compiled)
+		compiled = calloc(route_count, sizeof *compiled);
+	if (!compiled) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (size_t i = 0; i < route_count; i++) {
 		const struct route *rt = &routes[i];
 		const char *seg[MAX_SEGMENTS];
@@ -171,7 +170,9 @@ int router_init(char *err, size_t errlen)
 			return -1;
 		}
 		int params = 0;
+		compiled[i].n = n;
 		for (int k = 0; k < n; k++) {
+			compiled[i].seg[k] = (struct cseg){seg[k], len[k], SEG_LITERAL};
 			if (seg[k][0] != '{')
 				continue;
 			int ok = 0;
@@ -179,8 +180,11 @@ int router_init(char *err, size_t errlen)
 			if (colon && seg[k][len[k] - 1] == '}') {
 				size_t tn = (size_t)(seg[k] + len[k] - 1 - (colon + 1));
 				for (size_t t = 0; t < sizeof seg_types / sizeof seg_types[0]; t++)
-					ok |= strlen(seg_types[t].name) == tn &&
-					      memcmp(seg_types[t].name, colon + 1, tn) == 0;
+					if (strlen(seg_types[t].name) == tn &&
+					    memcmp(seg_types[t].name, colon + 1, tn) == 0) {
+						compiled[i].seg[k].type = seg_types[t].type;
+						ok = 1;
+					}
 			}
 			if (!ok || ++params > MAX_PATH_PARAMS) {
 				snprintf(err, errlen, "route %s %s: bad parameter", rt->method,

@@ -83,7 +83,11 @@ static void set_request_id(struct req *r)
 	static __thread unsigned long long prefix, counter;
 	if (!prefix && RAND_bytes((unsigned char *)&prefix, sizeof prefix) != 1)
 		prefix = (unsigned long long)now_us() ^ (unsigned long long)pthread_self();
-	snprintf(r->request_id, sizeof r->request_id, "%016llx%016llx", prefix, ++counter);
+	static const char hex[] = "0123456789abcdef";
+	unsigned long long v[2] = {prefix, ++counter};
+	for (int i = 0; i < 32; i++) /* "%016llx%016llx", by hand: every request has one */
+		r->request_id[i] = hex[(v[i / 16] >> (60 - 4 * (i % 16))) & 0xf];
+	r->request_id[32] = '\0';
 }
 
 struct db_conn *req_db(struct req *r)
@@ -250,24 +254,43 @@ static void render_problem(struct req *r)
  * the identifying headers, no Content-Type or Content-Length (RFC 9110 §15.4.5). */
 static void write_head(struct req *r, struct sbuf *h, const char *allow, int chunked)
 {
-	sbuf_printf(h, "HTTP/1.1 %d %s\r\n", r->status, reason(r->status));
+	sbuf_puts(h, "HTTP/1.1 ");
+	sbuf_putu(h, (unsigned)r->status);
+	sbuf_puts(h, " ");
+	sbuf_puts(h, reason(r->status));
+	sbuf_puts(h, "\r\n");
 	int bodiless = r->status == 204 || r->status == 304;
-	if (r->content_type && !bodiless)
-		sbuf_printf(h, "Content-Type: %s\r\n", r->content_type);
+	if (r->content_type && !bodiless) {
+		sbuf_puts(h, "Content-Type: ");
+		sbuf_puts(h, r->content_type);
+		sbuf_puts(h, "\r\n");
+	}
 	if (chunked)
 		sbuf_puts(h, "Transfer-Encoding: chunked\r\n");
 	else if (r->status == 204)
 		sbuf_puts(h, "Content-Length: 0\r\n");
-	else if (r->status != 304)
-		sbuf_printf(h, "Content-Length: %zu\r\n", r->out.len);
-	sbuf_printf(h, "X-Request-Id: %s\r\nAPI-Version: %s\r\n", r->request_id, app.api_version);
-	sbuf_printf(h, "Cache-Control: %s\r\n", r->cache_control ? r->cache_control : "no-store");
+	else if (r->status != 304) {
+		sbuf_puts(h, "Content-Length: ");
+		sbuf_putu(h, r->out.len);
+		sbuf_puts(h, "\r\n");
+	}
+	/* (by hand, not sbuf_printf: every response has these) */
+	sbuf_puts(h, "X-Request-Id: ");
+	sbuf_puts(h, r->request_id);
+	sbuf_puts(h, "\r\nAPI-Version: ");
+	sbuf_puts(h, app.api_version);
+	sbuf_puts(h, "\r\nCache-Control: ");
+	sbuf_puts(h, r->cache_control ? r->cache_control : "no-store");
+	sbuf_puts(h, "\r\n");
 	if (r->headers)
 		sbuf_puts(h, r->headers);
 	if (r->close)
 		sbuf_puts(h, "Connection: close\r\n");
-	if (r->etag[0])
-		sbuf_printf(h, "ETag: %s\r\n", r->etag);
+	if (r->etag[0]) {
+		sbuf_puts(h, "ETag: ");
+		sbuf_puts(h, r->etag);
+		sbuf_puts(h, "\r\n");
+	}
 	if (r->location[0])
 		sbuf_printf(h, "Location: %s\r\n", r->location);
 	const char *file = r->filename[0] ? r->filename : r->csv ? r->csv_name : "";
@@ -309,8 +332,9 @@ static void write_head(struct req *r, struct sbuf *h, const char *allow, int chu
 static void send_response(struct req *r, const char *allow)
 {
 	struct sbuf h = {0};
-	write_head(r, &h, allow, 0);
 	size_t body = r->status != 204 && r->status != 304 && !r->head ? r->out.len : 0;
+	sbuf_grow(&h, 768 + (body <= ONE_WRITE_MAX ? body : 0)); /* one allocation */
+	write_head(r, &h, allow, 0);
 	if (body && body <= ONE_WRITE_MAX)
 		sbuf_append(&h, r->out.data, body);
 	if (!h.oom && mg_write(r->mg, h.data, h.len) > 0 && body > ONE_WRITE_MAX)
@@ -371,7 +395,8 @@ static __thread unsigned token_cache_next;
 static enum token_result verify_cached(const char *token, time_t now, struct principal *who)
 {
 	size_t n = strlen(token);
-	for (int i = 0; n < TOKEN_CACHE_MAX && i < TOKEN_CACHE_SLOTS; i++) {
+	/* (an empty token would match an unused slot: it goes to token_verify, which refuses it) */
+	for (int i = 0; n > 0 && n < TOKEN_CACHE_MAX && i < TOKEN_CACHE_SLOTS; i++) {
 		if (strcmp(token_cache[i].token, token) != 0)
 			continue;
 		if (token_cache[i].who.exp + TOKEN_LEEWAY_SECONDS < (long long)now)
@@ -429,7 +454,8 @@ static int is_xml_type(const char *ct)
 	static const char *const types[] = {"application/xml", "text/xml"};
 	for (size_t i = 0; ct && i < sizeof types / sizeof types[0]; i++) {
 		size_t n = strlen(types[i]);
-		if (strncasecmp(ct, types[i], n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '))
+		if (strncasecmp(ct, types[i], n) == 0 &&
+		    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '))
 			return 1;
 	}
 	return 0;
@@ -713,15 +739,41 @@ static int admit(struct req *r)
 	return 0;
 }
 
+/* Appends s to the line buf of size cap at *at; what does not fit is cut off. */
+static void line_put(char *buf, size_t cap, size_t *at, const char *s)
+{
+	size_t n = strlen(s);
+	if (n > cap - 1 - *at)
+		n = cap - 1 - *at;
+	memcpy(buf + *at, s, n);
+	*at += n;
+	buf[*at] = '\0';
+}
+
+/* One line per request, formatted by hand: this runs for every request. */
 static void access_log(const struct req *r, const char *method, int status, int64_t us)
 {
-	char line[768];
-	snprintf(line, sizeof line,
-	         "\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"%s\",\"method\":\"%s\","
-	         "\"route\":\"%s\",\"status\":%d,\"duration_us\":%lld,\"user_id\":%s%s%s",
-	         r->request_id, method, r->route ? r->route->pattern : "unmatched", status,
-	         (long long)us, r->who.sub[0] ? "\"" : "", r->who.sub[0] ? r->who.sub : "null",
-	         r->who.sub[0] ? "\"" : "");
+	char line[768], num[24];
+	size_t at = 0;
+	line_put(line, sizeof line, &at,
+	         "\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"");
+	line_put(line, sizeof line, &at, r->request_id);
+	line_put(line, sizeof line, &at, "\",\"method\":\"");
+	line_put(line, sizeof line, &at, method);
+	line_put(line, sizeof line, &at, "\",\"route\":\"");
+	line_put(line, sizeof line, &at, r->route ? r->route->pattern : "unmatched");
+	line_put(line, sizeof line, &at, "\",\"status\":");
+	line_put(line, sizeof line, &at, fmt_u(num, (unsigned)status));
+	line_put(line, sizeof line, &at, ",\"duration_us\":");
+	line_put(line, sizeof line, &at, fmt_u(num, us > 0 ? (unsigned long long)us : 0));
+	line_put(line, sizeof line, &at, ",\"user_id\":");
+	if (r->who.sub[0]) {
+		line_put(line, sizeof line, &at, "\"");
+		line_put(line, sizeof line, &at, r->who.sub);
+		line_put(line, sizeof line, &at, "\"");
+	} else {
+		line_put(line, sizeof line, &at, "null");
+	}
 	log_fields(line);
 }
 

@@ -23,6 +23,11 @@ static int sbuf_reserve(struct sbuf *b, size_t extra)
 	return 0;
 }
 
+void sbuf_grow(struct sbuf *b, size_t extra)
+{
+	(void)sbuf_reserve(b, extra);
+}
+
 void sbuf_append(struct sbuf *b, const char *s, size_t n)
 {
 	if (sbuf_reserve(b, n) != 0)
@@ -35,6 +40,24 @@ void sbuf_append(struct sbuf *b, const char *s, size_t n)
 void sbuf_puts(struct sbuf *b, const char *s)
 {
 	sbuf_append(b, s, strlen(s));
+}
+
+char *fmt_u(char *out, unsigned long long v)
+{
+	char tmp[20];
+	size_t i = sizeof tmp;
+	do
+		tmp[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	memcpy(out, tmp + i, sizeof tmp - i);
+	out[sizeof tmp - i] = '\0';
+	return out;
+}
+
+void sbuf_putu(struct sbuf *b, unsigned long long v)
+{
+	char tmp[21];
+	sbuf_puts(b, fmt_u(tmp, v));
 }
 
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)

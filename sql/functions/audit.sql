@@ -122,10 +122,10 @@ $$;
 
 CREATE OR REPLACE FUNCTION audit_doc(e audit_events) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT row_to_json(d) FROM (SELECT
-    e.id, e.seq, e.cooperative_id, e.municipality_code, rfc3339(e.occurred_at) AS occurred_at,
+RETURN row_to_json(ROW(
+    e.id, e.seq, e.cooperative_id, e.municipality_code, rfc3339(e.occurred_at),
     e.actor_user_id, e.actor_role, e.action, e.object_type, e.object_id, e.request_id,
-    e.changes, e.prev_hash, e.hash) d);
+    e.changes, e.prev_hash, e.hash)::audit_doc_fields);
 
 -- A read of residents' personal data (SPEC §7, §9 "Audit"): one event per cooperative whose
 -- residents the response holds, in that cooperative's chain and with the municipality, so that

@@ -454,16 +454,16 @@ END $$;
 -- ---- documents ----------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION bank_entry_doc(e bank_entries) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT row_to_json(d) FROM (SELECT
+RETURN row_to_json(ROW(
     e.id, e.cooperative_id, e.statement_id, e.account_iban, e.reference,
     e.account_servicer_reference, e.entry_reference, e.booking_date, e.value_date,
-    CASE WHEN e.amount_cents > 0 THEN 'credit' ELSE 'debit' END AS direction, e.amount_cents,
+    CASE WHEN e.amount_cents > 0 THEN 'credit' ELSE 'debit' END, e.amount_cents,
     e.reversal, e.counterparty_name, e.counterparty_iban, e.end_to_end_id,
-    e.remittance AS remittance_information, e.structured_references, e.additional_information,
+    e.remittance, e.structured_references, e.additional_information,
     e.batch_references, e.end_to_end_ids, e.transaction_count, e.status, e.match_rule,
     e.unmatched_reason, e.suggested_invoice_id, e.invoice_id, e.payment_id, e.payout_id,
-    e.dismiss_reason, e.decided_by, rfc3339(e.decided_at) AS decided_at,
-    rfc3339(e.created_at) AS created_at) d);
+    e.dismiss_reason, e.decided_by, rfc3339(e.decided_at),
+    rfc3339(e.created_at))::bank_entry_doc_fields);
 
 -- An entry's ETag: 1 while unmatched, 2 once decided or matched (it changes once).
 CREATE OR REPLACE FUNCTION bank_entry_version(e bank_entries) RETURNS integer

@@ -106,9 +106,9 @@ END $$;
 
 CREATE OR REPLACE FUNCTION payment_doc(p payments) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT row_to_json(d) FROM (SELECT
+RETURN row_to_json(ROW(
     p.id, p.invoice_id, p.amount_cents, p.received_on, p.method, p.reference,
-    rfc3339(p.created_at) AS created_at) d);
+    rfc3339(p.created_at))::payment_doc_fields);
 
 -- Issues a draft (or submitted) invoice: every legal check, then the next number of the series,
 -- all in the caller's transaction. Raises "code: detail" (SQLSTATE CO409/CO422) on a broken rule.

@@ -119,10 +119,10 @@ END $$;
 
 CREATE OR REPLACE FUNCTION ledger_entry_doc(e ledger_entries) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT row_to_json(d) FROM (SELECT
+RETURN row_to_json(ROW(
     e.id, e.member_id, e.cooperative_id, e.entry_no, e.date, e.kind, e.amount_cents,
-    e.balance_cents, e.invoice_id, e.payment_id, e.payout_id, month_text(e.period) AS period,
-    e.settlement_version, e.reverses_entry_id, rfc3339(e.created_at) AS created_at) d);
+    e.balance_cents, e.invoice_id, e.payment_id, e.payout_id, month_text(e.period),
+    e.settlement_version, e.reverses_entry_id, rfc3339(e.created_at))::ledger_entry_doc_fields);
 
 -- ---- payouts ------------------------------------------------------------------------------------
 -- Trigger payouts_guard (010): a payout changes once, from booked to cancelled (and who, when,
@@ -289,9 +289,9 @@ END $$;
 -- ---- collective costs ---------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION collective_cost_doc(c collective_costs) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT row_to_json(d) FROM (SELECT
+RETURN row_to_json(ROW(
     c.id, c.cooperative_id, c.date, c.category, c.description, c.amount_cents, c.created_by,
-    rfc3339(c.created_at) AS created_at) d);
+    rfc3339(c.created_at))::collective_cost_doc_fields);
 
 -- ---- the cooperative's finances -----------------------------------------------------------------
 -- GET .../finances?year= (SPEC §9): the flows dated in the year and the positions at its end

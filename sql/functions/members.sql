@@ -22,12 +22,12 @@ END $$;
 
 CREATE OR REPLACE FUNCTION member_doc(m members) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT row_to_json(d) FROM (SELECT
+RETURN row_to_json(ROW(
     m.id, m.cooperative_id, m.first_name, m.last_name, m.date_of_birth,
-    address_doc(m.street, m.house_number, m.postal_code, m.city, m.country) AS address,
+    address_doc(m.street, m.house_number, m.postal_code, m.city, m.country),
     m.email, m.phone, m.iban, m.municipality_code, m.municipal_reference, m.on_benefit,
     m.activity_description, m.activity_category, m.status, m.joined_on, m.left_on, m.exit_reason,
-    rfc3339(m.created_at) AS created_at, rfc3339(m.updated_at) AS updated_at) d);
+    rfc3339(m.created_at), rfc3339(m.updated_at))::member_doc_fields);
 
 -- Exemption months a permission uses: its window, cut off at the month of revocation.
 CREATE OR REPLACE FUNCTION permission_exemption_months(p permissions) RETURNS integer
@@ -76,18 +76,18 @@ RETURN CASE WHEN p.revoked_on IS NOT NULL THEN 'revoked'
 
 CREATE OR REPLACE FUNCTION permission_doc(p permissions) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT row_to_json(d) FROM (SELECT
+RETURN row_to_json(ROW(
     p.id, p.member_id, p.cooperative_id, p.municipality_code, p.decision_reference, p.valid_from,
-    p.valid_until, p.goal, trim_scale(p.business_hours_per_week)::text AS business_hours_per_week,
-    trim_scale(p.jobsearch_hours_per_week)::text AS jobsearch_hours_per_week,
-    month_text(p.exemption_from) AS exemption_from, month_text(p.exemption_until) AS exemption_until,
-    permission_status(p) AS status, p.revoked_on, p.revocation_reason, p.renews_permission_id,
-    rfc3339(p.created_at) AS created_at, rfc3339(p.updated_at) AS updated_at) d);
+    p.valid_until, p.goal, trim_scale(p.business_hours_per_week)::text,
+    trim_scale(p.jobsearch_hours_per_week)::text,
+    month_text(p.exemption_from), month_text(p.exemption_until),
+    permission_status(p), p.revoked_on, p.revocation_reason, p.renews_permission_id,
+    rfc3339(p.created_at), rfc3339(p.updated_at))::permission_doc_fields);
 
 CREATE OR REPLACE FUNCTION customer_doc(c customers) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT row_to_json(d) FROM (SELECT
+RETURN row_to_json(ROW(
     c.id, c.cooperative_id, c.name,
-    address_doc(c.street, c.house_number, c.postal_code, c.city, c.country) AS address,
+    address_doc(c.street, c.house_number, c.postal_code, c.city, c.country),
     c.kvk_number, c.vat_id, c.email, c.peppol_id, c.payment_terms_days,
-    rfc3339(c.created_at) AS created_at, rfc3339(c.updated_at) AS updated_at) d);
+    rfc3339(c.created_at), rfc3339(c.updated_at))::customer_doc_fields);

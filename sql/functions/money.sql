@@ -17,11 +17,11 @@ RETURN (SELECT p FROM municipal_policies p
 -- ---- expenses -----------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION expense_doc(e expenses) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT row_to_json(d) FROM (SELECT
+RETURN row_to_json(ROW(
     e.id, e.member_id, e.cooperative_id, e.date, e.description, e.category, e.amount_cents,
     e.vat_cents, e.receipt_reference, e.long_term_obligation, e.status, e.decision_reason,
-    e.decided_by, rfc3339(e.decided_at) AS decided_at, rfc3339(e.created_at) AS created_at,
-    rfc3339(e.updated_at) AS updated_at) d);
+    e.decided_by, rfc3339(e.decided_at), rfc3339(e.created_at),
+    rfc3339(e.updated_at))::expense_doc_fields);
 
 -- Approves or rejects a submitted expense (the caller has locked it). Approval is refused for a
 -- long-term obligation and above the max_single_expense_cents of the policy of the member's
@@ -93,9 +93,9 @@ RETURN (SELECT row_to_json(d) FROM (SELECT
 -- ---- premiums -----------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION premium_doc(p premiums) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT row_to_json(d) FROM (SELECT
+RETURN row_to_json(ROW(
     p.id, p.member_id, p.cooperative_id, p.granted_on, p.amount_cents, p.reason,
-    rfc3339(p.created_at) AS created_at) d);
+    rfc3339(p.created_at))::premium_doc_fields);
 
 -- Grants a premium within the caps of the statutory parameters in force on granted_on: at most
 -- premium_max_count premiums in its calendar year, together at most premium_year_cap_cents.

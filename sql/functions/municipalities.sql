@@ -10,12 +10,12 @@ RETURN json_build_object('code', m.code, 'name', m.name);
 
 CREATE OR REPLACE FUNCTION statutory_doc(s statutory_parameters) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT row_to_json(d) FROM (SELECT
+RETURN row_to_json(ROW(
     s.id, s.valid_from, s.exemption_bp, s.exemption_monthly_cap_cents, s.exemption_max_months,
     s.exemption_min_age, s.premium_year_cap_cents, s.premium_max_count, s.hours_criterion,
     s.norm_single_cents, s.norm_couple_cents, s.additional_exemption_bp,
     s.additional_exemption_max_months, s.buffer_budget_year_cents, s.source,
-    rfc3339(s.created_at) AS created_at) d);
+    rfc3339(s.created_at))::statutory_doc_fields);
 
 -- The version in force on a day: the latest with valid_from <= that day.
 CREATE OR REPLACE FUNCTION statutory_on(d date) RETURNS statutory_parameters
@@ -25,7 +25,7 @@ RETURN (SELECT s FROM statutory_parameters s WHERE s.valid_from <= d
 
 CREATE OR REPLACE FUNCTION policy_doc(p municipal_policies) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT row_to_json(d) FROM (SELECT
+RETURN row_to_json(ROW(
     p.id, p.municipality_code, p.valid_from, p.income_basis, p.cost_mode, p.flat_rate_bp,
     p.fee_deductible, p.tax_reservation_bp, p.max_single_expense_cents, p.permission_max_months,
-    rfc3339(p.created_at) AS created_at) d);
+    rfc3339(p.created_at))::policy_doc_fields);

@@ -112,12 +112,12 @@ $$;
 
 CREATE OR REPLACE FUNCTION reconciliation_doc(x reconciliations) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT row_to_json(d) FROM (SELECT
+RETURN row_to_json(ROW(
     x.id, x.member_id, x.cooperative_id, x.year, x.status, x.actual_tax_cents,
     x.actual_costs_cents, x.base_cents, x.actual_net_income_cents,
     x.provisional_net_income_cents, x.delta_cents, x.months, x.total_difference_cents,
-    x.outcome, x.outcome_cents, rfc3339(x.calculated_at) AS calculated_at,
-    rfc3339(x.finalized_at) AS finalized_at) d);
+    x.outcome, x.outcome_cents, rfc3339(x.calculated_at),
+    rfc3339(x.finalized_at))::reconciliation_doc_fields);
 
 -- POST /v1/members/{id}/reconciliations/{YYYY}: computes the draft (replacing an earlier draft).
 CREATE OR REPLACE FUNCTION reconciliation_calculate(p_member uuid, p_year integer, p_tax bigint,
