@@ -245,9 +245,10 @@ app.setNotFoundHandler((request) => {
 function route(kind) {
 	const r = READS[kind];
 	return async (request, reply) => {
-		const who = authenticate(request, r.roles);
+		// a path whose id is no UUID matches no route in coopd: 404 before the token is looked at
 		const id = request.params.id;
 		if (!UUID_ANY.test(id)) throw new Problem(404, 'not_found', 'no such resource');
+		const who = authenticate(request, r.roles);
 		const { usable, row } = await fetchDoc(kind, id, who);
 		if (!usable) throw new Problem(401, 'unauthorized', 'the token has been revoked');
 		if (row === null) throw new Problem(404, 'not_found', 'no such resource');
