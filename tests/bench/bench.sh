@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# coopd benchmark: each endpoint against the bare SQL it runs.
+# coopd benchmark: each endpoint against the bare SQL it runs, and the GET endpoints against a
+# peer service too.
 # (GET /v1/users/{id}, GET /v1/members/{id}: one statement; POST /v1/invoices/{id}/issue: the
 # transaction that issues a draft: three statements between BEGIN and COMMIT.)
 #
@@ -9,6 +10,15 @@
 # BENCH_ROUNDS rounds; prints the median figures and the service/pgbench throughput ratio of
 # every round. A benchmark is not a test: the targets are reported as PASS/MISS and the exit
 # status is 0 whenever the run itself worked.
+#
+# The peer (issue 15, tests/bench/peer/): the two GET endpoints as a Node service (Fastify, pg,
+# fast-jwt; one process, NODE_ENV=production, logging off) doing the same work: the same token
+# checks, the same role check, the same SQL (token_usable and the read) on a pg pool of the size
+# of coopd's. Its package.json and package-lock.json are copied into the work directory and
+# installed there from npm (npm ci); it runs on a free port with coopd's database and JWT secret.
+# Before measuring, both services must answer the same body bytes for the same ids. The GET
+# comparisons then measure three sides in every round (coopd, pgbench, the peer, the order
+# rotated every round) with the same wrk script against coopd and against the peer.
 #
 # Environment (all optional):
 #   BENCH_CONNECTIONS  concurrent connections of wrk and pgbench        (16)
@@ -21,8 +31,10 @@
 #                      the drafts: every side and round gets RATE × (BENCH_DURATION +
 #                      2 × BENCH_WARMUP) of them (at most 99999, one series)      (1500)
 #   BENCH_KEEP         1: keep the work directory (logs, cluster) at the end
-#   BENCH_ONLY         settlement: only the settlement calculation; feed: only the municipal
-#                      settlement feed (all)
+#   BENCH_ONLY         get: only the GET comparisons (coopd, pgbench, the peer); settlement:
+#                      only the settlement calculation; feed: only the municipal settlement
+#                      feed (all)
+#   BENCH_PEER         0: no peer in the GET comparisons (no npm needed)            (1)
 #   BENCH_SETTLE_MEMBERS  members of the settlement's cooperative (10000; 10 invoices each)
 #   BENCH_FEED_ROWS    rows of the settlement feed export (100000)
 #   COOPD_DB_POOL      the service's pool size (default: as many connections as pgbench gets)
@@ -49,7 +61,10 @@ cd "$root"
 
 connections=${BENCH_CONNECTIONS:-16}
 only=${BENCH_ONLY:-all}
-case "$only" in all | settlement | feed) ;; *) echo "bench: BENCH_ONLY is all, settlement or feed" >&2; exit 1 ;; esac
+case "$only" in all | get | settlement | feed) ;; *) echo "bench: BENCH_ONLY is all, get, settlement or feed" >&2; exit 1 ;; esac
+# The peer serves the GET comparisons only.
+use_peer=0
+if [ "${BENCH_PEER:-1}" != 0 ] && { [ "$only" = all ] || [ "$only" = get ]; }; then use_peer=1; fi
 duration=${BENCH_DURATION:-15}
 duration=${duration%s}
 warmup=${BENCH_WARMUP:-3}
@@ -72,6 +87,11 @@ coopd=${COOPD:-$root/build/coopd}
 target_ratio=0.75
 target_p99_ms=5
 target_issue_ratio=0.6
+# Issue 15, for GET /v1/members/{id} (and the same for GET /v1/users/{id}): coopd reaches 0.8 of
+# pgbench's throughput and 2.5 times the peer's, with a p99 of at most 3 ms at 16 connections.
+target_get_ratio=0.8
+target_get_p99_ms=3
+target_get_peer_ratio=2.5
 
 die() {
 	echo "bench: $*" >&2
@@ -100,12 +120,19 @@ done
 for t in psql curl openssl ss; do
 	command -v "$t" >/dev/null 2>&1 || die "$t not found"
 done
+if [ "$use_peer" = 1 ]; then
+	for t in node npm; do
+		command -v "$t" >/dev/null 2>&1 ||
+			die "$t not found (the peer of the GET comparisons needs it; BENCH_PEER=0 runs without)"
+	done
+fi
 [ -x "$coopd" ] || die "$coopd not found: run 'make all' first (or 'make bench')"
 
 # --- cleanup on any exit --------------------------------------------------------------------
 work=
 pgdir=
 coopd_pid=
+peer_pid=
 autogroup_file=/proc/sys/kernel/sched_autogroup_enabled
 autogroup_restore=
 
@@ -122,10 +149,23 @@ cleanup() {
 		kill -0 "$coopd_pid" 2>/dev/null && kill -KILL "$coopd_pid"
 		wait "$coopd_pid" 2>/dev/null
 	fi
+	if [ -n "$peer_pid" ] && kill -0 "$peer_pid" 2>/dev/null; then
+		kill -TERM "$peer_pid"
+		for _ in $(seq 1 50); do
+			kill -0 "$peer_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$peer_pid" 2>/dev/null && kill -KILL "$peer_pid"
+		wait "$peer_pid" 2>/dev/null
+	fi
 	if [ $rc -ne 0 ] && [ -n "$work" ]; then
 		if [ -s "$work/coopd.log" ]; then
 			echo "bench: last lines of the service's log:" >&2
 			grep -v '"msg":"request"' "$work/coopd.log" | tail -n 15 >&2
+		fi
+		if [ -s "$work/peer.log" ]; then
+			echo "bench: last lines of the peer's log:" >&2
+			tail -n 10 "$work/peer.log" >&2
 		fi
 		if [ -n "$pgdir" ] && [ -s "$pgdir/server.log" ]; then
 			echo "bench: last lines of the PostgreSQL log:" >&2
@@ -193,9 +233,10 @@ http_port=$(free_port)
 while [ "$http_port" = "$pg_port" ]; do http_port=$(free_port); done
 base=http://127.0.0.1:$http_port
 admin_password=$(openssl rand -hex 16)
+jwt_secret=$(openssl rand -hex 32) # coopd's, and the peer's
 
 DATABASE_URL=$db_url \
-	COOPD_JWT_SECRET=$(openssl rand -hex 32) \
+	COOPD_JWT_SECRET=$jwt_secret \
 	COOPD_BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
 	COOPD_LISTEN=127.0.0.1:$http_port \
 	COOPD_THREADS=$http_threads \
@@ -209,6 +250,37 @@ for i in $(seq 1 300); do
 	[ "$i" -lt 300 ] || die "coopd did not become ready within 30 s"
 	sleep 0.1
 done
+
+# --- the peer (tests/bench/peer/) ------------------------------------------------------------
+# Installed into the work directory from npm, as its lock file says; started with coopd's
+# database, JWT secret and pool size.
+peer_base=
+peer_versions=
+if [ "$use_peer" = 1 ]; then
+	mkdir -p "$work/peer"
+	cp "$bench_dir/peer/package.json" "$bench_dir/peer/package-lock.json" \
+		"$bench_dir/peer/server.js" "$work/peer/"
+	(cd "$work/peer" && npm ci --omit=dev --no-audit --no-fund >"$work/peer-install.log" 2>&1) || {
+		tail -n 20 "$work/peer-install.log" >&2
+		die "npm ci of the peer failed (BENCH_PEER=0 runs without it)"
+	}
+	peer_port=$(free_port)
+	while [ "$peer_port" = "$pg_port" ] || [ "$peer_port" = "$http_port" ]; do peer_port=$(free_port); done
+	peer_base=http://127.0.0.1:$peer_port
+	(cd "$work/peer" && exec env NODE_ENV=production DATABASE_URL="$db_url" \
+		COOPD_JWT_SECRET="$jwt_secret" COOPD_DB_POOL="$pool" PEER_LISTEN="127.0.0.1:$peer_port" \
+		node server.js >"$work/peer.log" 2>&1) &
+	peer_pid=$!
+	# any HTTP answer (401 without a token) means it listens
+	for i in $(seq 1 300); do
+		kill -0 "$peer_pid" 2>/dev/null || die "the peer exited at start"
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$peer_base/v1/users/00000000-0000-4000-8000-000000000001" 2>/dev/null)" = 401 ] && break
+		[ "$i" -lt 300 ] || die "the peer did not answer within 30 s"
+		sleep 0.1
+	done
+	peer_versions="node $(node --version | tr -d v), $(cd "$work/peer" && node -p \
+		'["fastify", "pg", "fast-jwt"].map((n) => n + " " + require(n + "/package.json").version).join(", ")')"
+fi
 
 psql_q() { psql "$db_url" -X -v ON_ERROR_STOP=1 -q "$@"; }
 
@@ -320,7 +392,7 @@ SQL
 
 seed_start=$(date +%s.%N)
 seed_users
-seed_drafts
+[ "$only" = get ] || seed_drafts # (the issuing benchmark's; not run with BENCH_ONLY=get)
 psql_q -c "VACUUM ANALYZE" -c "CHECKPOINT"
 seed_s=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
@@ -380,35 +452,53 @@ median() {
 		END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
-# A snapshot of the CPU counters: "coopd_ticks postgres_ticks busy_ticks total_ticks".
+# CPU ticks of the peer (node: all its threads), 0 without a peer.
+peer_ticks() {
+	[ -n "$peer_pid" ] || {
+		echo 0
+		return 0
+	}
+	{ cat "/proc/$peer_pid/stat" 2>/dev/null || true; } |
+		awk '{ sub(/^.*\) /, ""); if ($1 != "Z") { print $12 + $13; ok = 1 } } END { exit !ok }' ||
+		die "the peer is no longer running (see its log below)"
+}
+
+# A snapshot of the CPU counters:
+# "coopd_ticks postgres_ticks busy_ticks total_ticks peer_ticks".
 snap() {
-	local c p s
+	local c p s n
 	c=$(coopd_ticks)
 	p=$(pg_ticks)
 	s=$(sys_ticks)
-	echo "$c $p $s"
+	n=$(peer_ticks)
+	echo "$c $p $s $n"
 }
 
 # account COUNT SNAP0 SNAP1 CLIENT_TIMES (a file with bash's `time`: "user sys" in seconds)
-# → "coopd_us/request postgres_us/request client_us/request others_%"
+# → "server_us/request postgres_us/request client_us/request others_%"
+# The server is coopd, or the peer when bench_server is "peer" (run_wrk against the peer); the
+# idle one of the two counts as ours in others_%.
 account() {
-	local c0 p0 b0 t0 c1 p1 b1 t1 client
-	read -r c0 p0 b0 t0 <<<"$2"
-	read -r c1 p1 b1 t1 <<<"$3"
+	local c0 p0 b0 t0 n0 c1 p1 b1 t1 n1 client server
+	read -r c0 p0 b0 t0 n0 <<<"$2"
+	read -r c1 p1 b1 t1 n1 <<<"$3"
 	client=$(awk -v hz="$clk_tck" '{ printf "%.0f", ($1 + $2) * hz }' "$4")
-	echo "$(per_req_us $((c1 - c0)) "$1") $(per_req_us $((p1 - p0)) "$1")" \
+	server=$((c1 - c0))
+	[ "${bench_server:-coopd}" != peer ] || server=$((n1 - n0))
+	echo "$(per_req_us "$server" "$1") $(per_req_us $((p1 - p0)) "$1")" \
 		"$(per_req_us "$client" "$1")" \
-		"$(others_pct "$b0" "$t0" "$b1" "$t1" $((c1 - c0 + p1 - p0 + client)))"
+		"$(others_pct "$b0" "$t0" "$b1" "$t1" $((c1 - c0 + n1 - n0 + p1 - p0 + client)))"
 }
 
 # Both runners print one line:
-#   requests/s p50_ms p99_ms errors coopd_us/req postgres_us/req client_us/req others_%
+#   requests/s p50_ms p99_ms errors server_us/req postgres_us/req client_us/req others_%
 
-# run_wrk LUA SECONDS OUT
+# run_wrk LUA SECONDS OUT [BASE_URL (coopd's)]
+# Against the peer: bench_server=peer run_wrk LUA SECONDS OUT "$peer_base".
 run_wrk() {
 	local TIMEFORMAT='%3U %3S' s0 s1
 	s0=$(snap)
-	if ! { time wrk -t "$threads" -c "$connections" -d "${2}s" --latency -s "$1" "$base" \
+	if ! { time wrk -t "$threads" -c "$connections" -d "${2}s" --latency -s "$1" "${4:-$base}" \
 		>"$3" 2>&1; } 2>"$3.cpu"; then
 		cat "$3" >&2
 		die "wrk failed"
@@ -494,29 +584,75 @@ print_header() {
 		"pgbench $("$pgbench" --version | awk '{ print $3 }')"
 	echo "connections $connections, ${duration} s per run after ${warmup} s warm-up, $rounds rounds (medians shown)," \
 		"COOPD_DB_POOL $pool, COOPD_THREADS $http_threads, wrk -t$threads, pgbench -j$threads -M prepared"
-	echo "seeded $nusers users, $nusers members and $issue_total drafts ($issue_per_round per side and round" \
-		"for up to $issue_rate issued/s) in ${seed_s} s; a benchmark, not a test: targets are reported, not enforced"
+	if [ -n "$peer_base" ]; then
+		echo "peer (tests/bench/peer/server.js): $peer_versions; one node process (node's default" \
+			"deployment), NODE_ENV=production, logging off, pg pool $pool"
+	fi
+	if [ "$only" = get ]; then
+		echo "seeded $nusers users and $nusers members in ${seed_s} s (BENCH_ONLY=get: the GET comparisons only);" \
+			"a benchmark, not a test: targets are reported, not enforced"
+	else
+		echo "seeded $nusers users, $nusers members and $issue_total drafts ($issue_per_round per side and round" \
+			"for up to $issue_rate issued/s) in ${seed_s} s; a benchmark, not a test: targets are reported, not enforced"
+	fi
 	echo
+}
+
+# peer_same_bodies: coopd and the peer must answer BENCH_PATH with the same status, body bytes
+# and ETag for a few ids of BENCH_IDS_FILE (the first two and the last), and both 404 for an id
+# that names nothing: then both sides of the comparison do the same work. Dies if not.
+peer_same_bodies() {
+	local id ids url h f side status=()
+	ids=$({ head -n 2 "$BENCH_IDS_FILE"; tail -n 1 "$BENCH_IDS_FILE"; } | sort -u)
+	for id in $ids ffffffff-ffff-4fff-bfff-ffffffffffff; do
+		for side in coopd peer; do
+			if [ "$side" = coopd ]; then h=$base; else h=$peer_base; fi
+			url=$h${BENCH_PATH//\{id\}/$id}
+			curl -sS -D "$work/same-$side.head" -o "$work/same-$side.body" \
+				-H "Authorization: Bearer $BENCH_TOKEN" "$url" || die "GET $url failed"
+		done
+		for side in coopd peer; do
+			status+=("$(head -n 1 "$work/same-$side.head" | awk '{ print $2 }')")
+		done
+		[ "${status[-2]}" = "${status[-1]}" ] ||
+			die "${BENCH_PATH//\{id\}/$id}: coopd answered ${status[-2]}, the peer ${status[-1]}"
+		[ "${status[-1]}" != 200 ] || cmp -s "$work/same-coopd.body" "$work/same-peer.body" ||
+			die "${BENCH_PATH//\{id\}/$id}: the peer's body differs from coopd's (see $work/same-*.body with BENCH_KEEP=1)"
+		f=()
+		for side in coopd peer; do
+			f+=("$(tr -d '\r' <"$work/same-$side.head" | awk 'tolower($1) == "etag:" { print $2 }')")
+		done
+		[ "${f[0]}" = "${f[1]}" ] || die "${BENCH_PATH//\{id\}/$id}: ETag ${f[0]} from coopd, ${f[1]} from the peer"
+	done
+	[ "${status[-1]}" = 404 ] || die "${BENCH_PATH}: an id of nothing answered ${status[-1]}, not 404"
+	echo "  (the peer answered the same status, body bytes and ETag as coopd for $(echo "$ids" | wc -l) ids, and 404 for none)"
 }
 
 # compare NAME WRK_LUA PGBENCH_SQL [TARGET_RATIO [TARGET_P99_MS]]
 # Runs the endpoint under wrk and its statement under pgbench, one after the other, each after
-# a warm-up, BENCH_ROUNDS times (alternating which goes first, so that drift hits both alike);
-# prints every round, then the medians, the service/pgbench throughput ratio (the median of the
-# rounds' ratios: each round's pair ran minutes apart at most) and the targets (by default
-# $target_ratio and $target_p99_ms ms; a TARGET_P99_MS of - sets none).
-# If the variable compare_hook names a function, it runs before every run (warm-ups included)
-# as HOOK service|pgbench ROUND (the first warm-ups belong to round 1): it may prepare the data
-# the run uses (see the issuing benchmark below).
+# a warm-up, BENCH_ROUNDS times (rotating which goes first, so that drift hits every side
+# alike); prints every round, then the medians, the service/pgbench throughput ratio (the median
+# of the rounds' ratios: each round's runs ran minutes apart at most) and the targets (by
+# default $target_ratio and $target_p99_ms ms; a TARGET_P99_MS of - sets none).
+# If the variable compare_peer holds a ratio (and the peer runs), the peer is a third side: the
+# same wrk script against the peer (its answers compared with coopd's first, peer_same_bodies),
+# and the target is service/peer >= that ratio. Without it the comparison has two sides.
+# If the variable compare_hook names a function, it runs before every run of the service and of
+# pgbench (warm-ups included) as HOOK service|pgbench ROUND (the first warm-ups belong to round
+# 1): it may prepare the data the run uses (see the issuing benchmark below).
 compare() {
 	local name=$1 lua=$2 sql=$3 want_ratio=${4:-$target_ratio} want_p99=${5:-$target_p99_ms}
-	local hook=${compare_hook:-:}
+	local hook=${compare_hook:-:} want_peer=${compare_peer:-}
+	[ -n "$peer_base" ] || want_peer=
 	local out=$work/out/${name//[^A-Za-z0-9]/_}
 	mkdir -p "$out"
 	local -a s_rps=() s_p50=() s_p99=() s_err=() p_tps=() p_p50=() p_p99=() p_err=() ratios=()
 	local -a s_cu=() s_pu=() s_wu=() p_pu=() p_bu=() others=()
-	local r s p which order rps p50 p99 err cu pu wu oth
+	local -a n_rps=() n_p50=() n_p99=() n_err=() n_nu=() n_pu=() n_wu=() n_ratios=() sides=(service pgbench)
+	local r s p n i which order rps p50 p99 err cu pu wu oth round_others
+	[ -z "$want_peer" ] || sides+=(peer)
 
+	if [ -n "$want_peer" ]; then peer_same_bodies; fi
 	# A first warm-up that also proves the scripts work: every response must be a 2xx.
 	$hook service 1
 	s=$(run_wrk "$lua" "$warmup" "$out/wrk-warmup.txt")
@@ -525,42 +661,70 @@ compare() {
 	$hook pgbench 1
 	p=$(run_pgbench "$sql" "$warmup" "$out/pgbench-warmup.txt" "$out/pglog")
 	[ "$(echo "$p" | cut -d' ' -f4)" -eq 0 ] || die "$name: pgbench had failed transactions during the warm-up"
+	if [ -n "$want_peer" ]; then
+		n=$(bench_server=peer run_wrk "$lua" "$warmup" "$out/peer-warmup.txt" "$peer_base")
+		[ "$(echo "$n" | cut -d' ' -f4)" -eq 0 ] ||
+			die "$name: the peer answered $(echo "$n" | cut -d' ' -f4) errors during the warm-up; see $out/peer-warmup.txt (BENCH_KEEP=1 keeps it)"
+	fi
 
 	for ((r = 1; r <= rounds; r++)); do
-		if ((r % 2)); then order="service pgbench"; else order="pgbench service"; fi
+		order=
+		for ((i = 0; i < ${#sides[@]}; i++)); do order+=" ${sides[(i + r - 1) % ${#sides[@]}]}"; done
 		for which in $order; do
-			$hook "$which" "$r"
-			if [ "$which" = service ]; then
+			case $which in
+			service)
+				$hook "$which" "$r"
 				run_wrk "$lua" "$warmup" "$out/wrk-warmup.txt" >/dev/null
 				$hook "$which" "$r"
 				s=$(run_wrk "$lua" "$duration" "$out/wrk-$r.txt")
-			else
+				;;
+			pgbench)
+				$hook "$which" "$r"
 				run_pgbench "$sql" "$warmup" "$out/pgbench-warmup.txt" "$out/pglog" >/dev/null
 				$hook "$which" "$r"
 				p=$(run_pgbench "$sql" "$duration" "$out/pgbench-$r.txt" "$out/pglog")
-			fi
+				;;
+			peer)
+				bench_server=peer run_wrk "$lua" "$warmup" "$out/peer-warmup.txt" "$peer_base" >/dev/null
+				n=$(bench_server=peer run_wrk "$lua" "$duration" "$out/peer-$r.txt" "$peer_base")
+				;;
+			esac
 		done
 		read -r rps p50 p99 err cu pu wu oth <<<"$s"
 		s_rps+=("$rps") s_p50+=("$p50") s_p99+=("$p99") s_err+=("$err")
 		s_cu+=("$cu") s_pu+=("$pu") s_wu+=("$wu") others+=("$oth")
+		round_others=$oth
 		read -r rps p50 p99 err cu pu wu oth <<<"$p"
 		p_tps+=("$rps") p_p50+=("$p50") p_p99+=("$p99") p_err+=("$err")
 		p_pu+=("$pu") p_bu+=("$wu") others+=("$oth")
+		round_others+=",$oth"
 		ratios+=("$(awk -v a="${s_rps[-1]}" -v b="$rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
-		printf 'round %d/%d  %s: service %6.0f/s p50 %5.2f p99 %6.2f ms | pgbench %6.0f/s p50 %5.2f p99 %6.2f ms | ratio %s | others %s%%,%s%% CPU\n' \
-			"$r" "$rounds" "$name" "${s_rps[-1]}" "${s_p50[-1]}" "${s_p99[-1]}" \
-			"$rps" "$p50" "$p99" "${ratios[-1]}" "${others[-2]}" "${others[-1]}"
+		printf 'round %d/%d  %s: service %6.0f/s p50 %5.2f p99 %6.2f ms | pgbench %6.0f/s p50 %5.2f p99 %6.2f ms' \
+			"$r" "$rounds" "$name" "${s_rps[-1]}" "${s_p50[-1]}" "${s_p99[-1]}" "$rps" "$p50" "$p99"
+		if [ -n "$want_peer" ]; then
+			read -r rps p50 p99 err cu pu wu oth <<<"$n"
+			n_rps+=("$rps") n_p50+=("$p50") n_p99+=("$p99") n_err+=("$err")
+			n_nu+=("$cu") n_pu+=("$pu") n_wu+=("$wu") others+=("$oth")
+			round_others+=",$oth"
+			n_ratios+=("$(awk -v a="${s_rps[-1]}" -v b="$rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
+			printf ' | peer %6.0f/s p50 %5.2f p99 %6.2f ms | ratios service/pgbench %s, service/peer %s' \
+				"$rps" "$p50" "$p99" "${ratios[-1]}" "${n_ratios[-1]}"
+		else
+			printf ' | ratio %s' "${ratios[-1]}"
+		fi
+		printf ' | others %s%% CPU\n' "${round_others//,/%,}"
 	done
 
-	local m_s_rps m_s_p99 m_ratio sum_s_err=0 sum_p_err=0 e
+	local m_s_rps m_s_p99 m_ratio m_n_ratio sum_s_err=0 sum_p_err=0 sum_n_err=0 e
 	for e in "${s_err[@]}"; do sum_s_err=$((sum_s_err + e)); done
 	for e in "${p_err[@]}"; do sum_p_err=$((sum_p_err + e)); done
+	for e in "${n_err[@]}"; do sum_n_err=$((sum_n_err + e)); done
 	m_s_rps=$(median "${s_rps[@]}")
 	m_s_p99=$(median "${s_p99[@]}")
 	m_ratio=$(median "${ratios[@]}")
 	# A run with errors is no valid measurement: no verdict then.
 	local valid=1
-	[ "$sum_s_err" -eq 0 ] && [ "$sum_p_err" -eq 0 ] || valid=0
+	[ "$sum_s_err" -eq 0 ] && [ "$sum_p_err" -eq 0 ] && [ "$sum_n_err" -eq 0 ] || valid=0
 	judge() { if [ "$valid" = 1 ]; then verdict "$1"; else echo "none (the runs had errors)"; fi; }
 	echo
 	printf '%-40s %11s %8s %8s %7s\n' "$name" "requests/s" "p50 ms" "p99 ms" "errors"
@@ -568,12 +732,24 @@ compare() {
 		"$m_s_rps" "$(median "${s_p50[@]}")" "$m_s_p99" "$sum_s_err"
 	printf '  %-38s %11.0f %8.2f %8.2f %7d\n' "pgbench (-M prepared -c$connections -j$threads)" \
 		"$(median "${p_tps[@]}")" "$(median "${p_p50[@]}")" "$(median "${p_p99[@]}")" "$sum_p_err"
+	if [ -n "$want_peer" ]; then
+		printf '  %-38s %11.0f %8.2f %8.2f %7d\n' "peer (node, same wrk -t$threads -c$connections)" \
+			"$(median "${n_rps[@]}")" "$(median "${n_p50[@]}")" "$(median "${n_p99[@]}")" "$sum_n_err"
+	fi
 	printf '  ratio service/pgbench: %.2f   (rounds: %s)\n' "$m_ratio" "${ratios[*]}"
+	if [ -n "$want_peer" ]; then
+		m_n_ratio=$(median "${n_ratios[@]}")
+		printf '  ratio service/peer:    %.2f   (rounds: %s)\n' "$m_n_ratio" "${n_ratios[*]}"
+	fi
 	printf '  latency ratios service/pgbench: p50 %.1f, p99 %.1f (medians)\n' \
 		"$(awk -v a="$(median "${s_p50[@]}")" -v b="$(median "${p_p50[@]}")" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
 		"$(awk -v a="$m_s_p99" -v b="$(median "${p_p99[@]}")" 'BEGIN { print (b > 0 ? a / b : 0) }')"
-	printf '  target ratio >= %s: %s\n' "$want_ratio" \
+	printf '  target ratio service/pgbench >= %s: %s\n' "$want_ratio" \
 		"$(judge "$(awk -v r="$m_ratio" -v t="$want_ratio" 'BEGIN { print (r >= t) }')")"
+	if [ -n "$want_peer" ]; then
+		printf '  target ratio service/peer >= %s: %s\n' "$want_peer" \
+			"$(judge "$(awk -v r="$m_n_ratio" -v t="$want_peer" 'BEGIN { print (r >= t) }')")"
+	fi
 	if [ "$want_p99" != - ]; then
 		local at=""
 		[ "$connections" -eq 16 ] || at=" (measured at $connections connections, not 16)"
@@ -582,7 +758,12 @@ compare() {
 	fi
 	printf '  CPU us per request (medians): service run: coopd %s + postgres %s (wrk %s);' \
 		"$(median "${s_cu[@]}")" "$(median "${s_pu[@]}")" "$(median "${s_wu[@]}")"
-	printf ' pgbench run: postgres %s (pgbench %s)\n' "$(median "${p_pu[@]}")" "$(median "${p_bu[@]}")"
+	printf ' pgbench run: postgres %s (pgbench %s)' "$(median "${p_pu[@]}")" "$(median "${p_bu[@]}")"
+	if [ -n "$want_peer" ]; then
+		printf '; peer run: node %s + postgres %s (wrk %s)' \
+			"$(median "${n_nu[@]}")" "$(median "${n_pu[@]}")" "$(median "${n_wu[@]}")"
+	fi
+	echo
 	printf '  other processes used %s%% of the CPU time during the measured runs (median; max %s%%)\n' \
 		"$(median "${others[@]}")" "$(printf '%s\n' "${others[@]}" | sort -n | tail -n 1)"
 	if awk -v o="$(printf '%s\n' "${others[@]}" | sort -n | tail -n 1)" 'BEGIN { exit !(o > 10) }'; then
@@ -596,11 +777,23 @@ compare() {
 }
 
 print_header
-if [ "$only" = all ]; then
-	BENCH_PATH='/v1/users/{id}' BENCH_IDS_FILE=$work/user_ids \
-		compare "GET /v1/users/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_user.sql"
-	BENCH_PATH='/v1/members/{id}' BENCH_IDS_FILE=$work/member_ids \
-		compare "GET /v1/members/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_member.sql"
+if [ "$only" = all ] || [ "$only" = get ]; then
+	if [ -n "$peer_base" ]; then
+		echo "GET: three sides in every round, in rotating order: coopd, pgbench on the same SQL, and the"
+		echo "  peer, a Node service (Fastify, pg, fast-jwt; one process) doing coopd's work: the same token"
+		echo "  checks with a cache of verified tokens, the same role check, the same SQL on a pool of the"
+		echo "  same size. node-postgres has no pipelining: where coopd sends token_usable() and the read in"
+		echo "  one pipeline (one round trip, one implicit transaction), the peer sends them as one prepared"
+		echo "  statement (the check left-joined to the read): one round trip, one implicit transaction."
+		echo "  The same wrk script runs against both services."
+		echo
+	fi
+	BENCH_PATH='/v1/users/{id}' BENCH_IDS_FILE=$work/user_ids compare_peer=$target_get_peer_ratio \
+		compare "GET /v1/users/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_user.sql" \
+		"$target_get_ratio" "$target_get_p99_ms"
+	BENCH_PATH='/v1/members/{id}' BENCH_IDS_FILE=$work/member_ids compare_peer=$target_get_peer_ratio \
+		compare "GET /v1/members/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_member.sql" \
+		"$target_get_ratio" "$target_get_p99_ms"
 fi
 
 # --- POST /v1/invoices/{id}/issue ------------------------------------------------------------
