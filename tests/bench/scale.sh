@@ -276,10 +276,10 @@ scale_section() {
 	echo "POST /v1/cooperatives/{id}/settlements/$period on the scale data set (the first calculation writes"
 	echo "  every draft; the recalculations find nothing changed; medians of $rounds):"
 	printf '  %10s %12s %14s %18s %16s\n' members "first s" "recalc s" "first us/member" "recalc us/member"
-	for i in "${!ks[@]}"; do
+	for i in "${!ks[@]}"; do # (smallest first, so that growth reads down the column)
 		printf '  %10d %12.3f %14.3f %18s %16s\n' "${sizes[$i]}" "${c_first[$i]}" "${c_med[$i]}" \
 			"$(per_unit_us "${c_first[$i]}" "${sizes[$i]}")" "$(per_unit_us "${c_med[$i]}" "${sizes[$i]}")"
-	done
+	done | sort -n
 	printf '  target under 1 s for %s members (the data set'"'"'s cooperative): %s\n' "$members" \
 		"$(verdict "$(awk -v f="${c_first[0]}" -v s="${c_med[0]}" 'BEGIN { print (f < 1 && s < 1) }')")"
 
