@@ -33,10 +33,12 @@
 #   BENCH_KEEP         1: keep the work directory (logs, cluster) at the end
 #   BENCH_ONLY         get: only the GET comparisons (coopd, pgbench, the peer); settlement:
 #                      only the settlement calculation; feed: only the municipal settlement
-#                      feed (all)
+#                      feed; scale: only the scale data set; soak: only the mixed soak (all)
 #   BENCH_PEER         0: no peer in the GET comparisons (no npm needed)            (1)
 #   BENCH_SETTLE_MEMBERS  members of the settlement's cooperative (10000; 10 invoices each)
 #   BENCH_FEED_ROWS    rows of the settlement feed export (100000)
+#   BENCH_SCALE_*      the scale data set and its measurements (BENCH_ONLY=scale): see
+#                      tests/bench/scale.sh
 #   COOPD_DB_POOL      the service's pool size (default: as many connections as pgbench gets)
 #   COOPD_THREADS      the service's HTTP worker threads                (64)
 #   COOPD              the binary                                        (build/coopd)
@@ -61,7 +63,7 @@ cd "$root"
 
 connections=${BENCH_CONNECTIONS:-16}
 only=${BENCH_ONLY:-all}
-case "$only" in all | get | settlement | feed) ;; *) echo "bench: BENCH_ONLY is all, get, settlement or feed" >&2; exit 1 ;; esac
+case "$only" in all | get | settlement | feed | scale | soak) ;; *) echo "bench: BENCH_ONLY is all, get, settlement, feed, scale or soak" >&2; exit 1 ;; esac
 # The peer serves the GET comparisons only.
 use_peer=0
 if [ "${BENCH_PEER:-1}" != 0 ] && { [ "$only" = all ] || [ "$only" = get ]; }; then use_peer=1; fi
@@ -392,7 +394,7 @@ SQL
 
 seed_start=$(date +%s.%N)
 seed_users
-[ "$only" = get ] || seed_drafts # (the issuing benchmark's; not run with BENCH_ONLY=get)
+[ "$only" != all ] || seed_drafts # (the issuing benchmark's: only in a full run)
 psql_q -c "VACUUM ANALYZE" -c "CHECKPOINT"
 seed_s=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
@@ -843,6 +845,10 @@ if [ "$only" = all ]; then
 		"$bench_dir/issue_invoice.sql" "$target_issue_ratio" -
 fi
 
+# The feed's helpers and the scale section (run at the end).
+# shellcheck source=tests/bench/scale.sh
+. "$bench_dir/scale.sh"
+
 # --- POST /v1/cooperatives/{id}/settlements/{YYYY-MM} -----------------------------------------
 if [ "$only" = all ] || [ "$only" = settlement ]; then
 # The calculation of last month for one cooperative of BENCH_SETTLE_MEMBERS members (10000) with
@@ -1042,138 +1048,9 @@ ORDER BY k, m.seq;
 SQL
 psql_q -c "VACUUM ANALYZE"
 feed_seed_s=$(awk -v a="$feed_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-# The statements of service/domain/settlement_feed.c, with the municipality and position 0.
-feed_from() { # CODE
-	cat <<SQL
-FROM settlement_feed f JOIN settlement_rows s ON s.id = f.row_id
-CROSS JOIN LATERAL json_to_record(settlement_feed_doc(f, s)) AS x(id uuid, member_id uuid,
-  cooperative_id uuid, period text, version integer, supersedes_version integer, status text,
-  stale boolean, settles_with_municipality boolean, municipality_code text,
-  municipal_reference text, permission_id uuid, income_basis text, cost_mode text,
-  policy_valid_from date, parameters_valid_from date, fee_policy_valid_from date,
-  turnover_cents bigint, fee_cents bigint, fee_deducted_cents bigint, costs_cents bigint,
-  base_cents bigint, tax_reservation_cents bigint, net_income_cents bigint,
-  exemption_cents bigint, premium_cents bigint, amount_to_settle_cents bigint,
-  business_hours text, business_hours_ytd text, warnings text[], correction_reason text,
-  calculated_at text, finalized_at text, acknowledged_at text, cursor text)
-WHERE f.position > 0 AND f.municipality_code = '$1'
-ORDER BY f.position
-SQL
-}
-feed_csv_sql() {
-	echo "COPY (SELECT x.id, x.member_id, x.cooperative_id, x.period, x.version,
-  x.supersedes_version, x.status, x.stale, x.settles_with_municipality, x.municipality_code,
-  x.municipal_reference, x.permission_id, x.income_basis, x.cost_mode, x.policy_valid_from,
-  x.parameters_valid_from, x.fee_policy_valid_from, x.turnover_cents, x.fee_cents,
-  x.fee_deducted_cents, x.costs_cents, x.base_cents, x.tax_reservation_cents,
-  x.net_income_cents, x.exemption_cents, x.premium_cents, x.amount_to_settle_cents,
-  x.business_hours, x.business_hours_ytd, array_to_string(x.warnings, ' ') AS warnings,
-  x.correction_reason, x.calculated_at, x.finalized_at, x.acknowledged_at, x.cursor
-$(feed_from "$1")) TO STDOUT WITH (FORMAT csv, HEADER)"
-}
-feed_json_sql() {
-	echo "COPY (SELECT settlement_feed_doc(f, s)::text FROM settlement_feed f
-  JOIN settlement_rows s ON s.id = f.row_id WHERE f.municipality_code = '$1' AND f.position > 0
-  ORDER BY f.position) TO STDOUT"
-}
-# The statement of every JSON page of the feed as service/domain/list.h (LOGGED_LIST) and
-# settlement_feed.c make it, with the values coopd binds: $1 the position the page comes after,
-# $2 the limit + 1, $3 the municipality, $4 no month, $5 the request id, $6 the query. The
-# pages' boundaries are computed beforehand, as coopd's client follows next_cursor.
-feed_pages_sql() { # CODE
-	psql_q -At -v code="$1" <<'SQL'
-SELECT format($f$COPY (WITH page AS MATERIALIZED (SELECT settlement_feed_doc(f, s)::text AS doc,
-  f.position AS pos, s.cooperative_id AS c, s.member_id AS m
-  FROM settlement_feed f JOIN settlement_rows s ON s.id = f.row_id
-  WHERE f.position > %1$s AND (f.municipality_code = %2$L
-    AND (NULL::date IS NULL OR s.period = NULL::date)) ORDER BY f.position LIMIT 201),
-logged AS MATERIALIZED (SELECT audit_municipal_read(%2$L, 'settlements.read', 'settlement_row',
-  'bench-' || %1$s, %3$L::jsonb, array_agg(p.c ORDER BY p.pos), array_agg(p.m ORDER BY p.pos),
-  NULL) AS n FROM (SELECT c, m, pos FROM page ORDER BY pos LIMIT 201::bigint - 1) p)
-SELECT doc, pos FROM page WHERE (SELECT n FROM logged) IS NOT NULL ORDER BY pos) TO STDOUT;$f$,
-  after, :'code', json_build_object('format', 'json', 'parameters',
-                                    'limit=200' || CASE WHEN after > 0 THEN '&after=' || list_cursor(after) ELSE '' END))
-FROM (SELECT coalesce(lag(position) OVER (ORDER BY position), 0) AS after,
-             row_number() OVER (ORDER BY position) AS i
-      FROM settlement_feed WHERE municipality_code = :'code') x
-WHERE i % 200 = 1 ORDER BY after
-SQL
-}
-# seconds and output bytes of a command
-timed() { # OUT_FILE COMMAND...
-	local out=$1 a b
-	shift
-	a=$(date +%s.%N)
-	"$@" >"$out" || die "bench: $* failed"
-	b=$(date +%s.%N)
-	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b - a }'
-}
-# COPY runs as coopd runs a municipal system's request: as the role coopd_municipal, with the
-# municipality set, under the same row-level security
-feed_copy() { PGOPTIONS="-c role=coopd_municipal -c coopd.municipality=GM0344" psql "$db_url" -X -q -c "$1"; }
-# (the same COPY without parallel workers, as one backend runs it: shown, not judged; a page of
-# 200 is always read by one backend, while COPY of the whole feed gets a Gather with workers)
-feed_copy_serial() {
-	PGOPTIONS="-c role=coopd_municipal -c coopd.municipality=GM0344 -c max_parallel_workers_per_gather=0" \
-		psql "$db_url" -X -q -c "$1"
-}
-# the pages' statements as coopd runs them: as its municipal API client, each page a transaction
-feed_copy_pages() { # USER_ID FILE
-	PGOPTIONS="-c role=coopd_municipal -c coopd.municipality=GM0344 -c coopd.user_id=$1 -c coopd.role=municipality" \
-		psql "$db_url" -X -q -v ON_ERROR_STOP=1 -f "$2"
-}
-feed_csv_api() { # CODE
-	curl -fsS -H "Authorization: Bearer $token" -H 'Accept: text/csv' \
-		"$base/v1/municipalities/$1/settlements"
-}
-# every JSON page of the feed, one request after another on one keep-alive connection, as a
-# municipal system polls it: each page's next_cursor followed (node's http module with a
-# keep-alive agent: a shell loop would measure itself, and fetch costs ~1 ms a request itself).
-# The client reads next_cursor from the end of the page, as psql writes COPY's rows without
-# parsing them: parsing 500 pages would cost the client 1 to 2 s of the same two CPUs. Every page
-# is parsed after the clock stops (the items are compared with COPY's).
-feed_json_api() { # CODE
-	node -e '
-const http = require("http");
-const [base, token, code] = process.argv.slice(1);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-const get = (url) => new Promise((resolve, reject) => {
-	http.get(url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
-		const parts = [];
-		res.on("data", (d) => parts.push(d));
-		res.on("end", () => resolve([res.statusCode, Buffer.concat(parts)]));
-	}).on("error", reject);
-});
-(async () => {
-	let after = "";
-	for (;;) {
-		const [status, page] = await get(`${base}/v1/municipalities/${code}/settlements?limit=200${after}`);
-		if (status !== 200) throw new Error(`feed page: ${status}`);
-		if (page.subarray(0, 10).toString("latin1") === "{\"data\":[]") break;
-		const next = /"next_cursor":"(c[0-9a-z]+)"}$/.exec(page.subarray(-48).toString("latin1"));
-		if (!next) throw new Error("feed page: no next_cursor at its end");
-		process.stdout.write(page);
-		process.stdout.write("\n");
-		after = `&after=${next[1]}`;
-	}
-	agent.destroy();
-})().catch((e) => { console.error(e.message); process.exit(1); });' "$base" "$token" "$1"
-}
-hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$coopd_pid/status"; } # kB
-# the feed is read as a municipal system reads it: an API client of the municipality
-# (client_credentials), whose requests run under row-level security and are audited
 admin_token=$(login)
 [ -n "$admin_token" ] || die "could not log in as admin"
-client_token() { # CODE: a new API client of that municipality, logged in
-	local secret
-	secret=$(curl -fsS -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
-		-d "{\"username\":\"bench-feed-$1\",\"kind\":\"client\",\"role\":\"municipality\",\"municipality_code\":\"$1\"}" \
-		"$base/v1/users" | sed -n 's/.*"client_secret" *: *"\([^"]*\)".*/\1/p')
-	[ -n "$secret" ] || return 1
-	curl -fsS -H 'Content-Type: application/json' \
-		-d "{\"grant_type\":\"client_credentials\",\"client_id\":\"bench-feed-$1\",\"client_secret\":\"$secret\"}" \
-		"$base/v1/auth/token" | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p'
-}
+feed_muni=GM0344
 token=$(client_token GM0345)
 [ -n "$token" ] || die "could not make an API client of GM0345"
 hwm_start=$(hwm)
@@ -1224,4 +1101,9 @@ printf '  target at most 1.5 times COPY: CSV %s, JSON %s\n' \
 	"$(verdict "$(awk -v a="$m_ja" -v c="$m_jp" 'BEGIN { print (c > 0 && a / c <= 1.5) }')")"
 printf '  target memory flat as the rows grow 10 times (peak within 10 %%): %s\n' \
 	"$(verdict "$(awk -v s="$hwm_small" -v b="$hwm_big" 'BEGIN { print (b <= s * 1.1) }')")"
+fi
+
+# --- the scale data set (tests/bench/scale.sh) ----------------------------------------------------
+if [ "$only" = all ] || [ "$only" = scale ]; then
+	scale_section
 fi
