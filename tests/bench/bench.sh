@@ -790,6 +790,9 @@ if [ "$only" = all ] || [ "$only" = get ]; then
 		echo "  The same wrk script runs against both services."
 		echo
 	fi
+	# the token check's parameters for pgbench (get_member.sql)
+	pgbench_vars=(-D "tok_user=$(psql_q -Atc "SELECT id FROM users WHERE username = 'admin'")"
+		-D tok_jti=0123456789abcdef0123456789abcdef -D "tok_iat=$(date +%s)")
 	BENCH_PATH='/v1/users/{id}' BENCH_IDS_FILE=$work/user_ids compare_peer=$target_get_peer_ratio \
 		compare "GET /v1/users/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_user.sql" \
 		"$target_get_ratio" "$target_get_p99_ms"

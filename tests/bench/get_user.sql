@@ -17,5 +17,9 @@
 -- Both statements switch to a generic plan after five executions (pg_prepared_statements) and
 -- that plan is the same Index Scan using users_pkey. One statement outside a transaction block:
 -- one round trip, as in the service.
+-- Before it, in the same pipeline, the token check (see get_member.sql).
 \set n random(1, :nusers)
+\startpipeline
+SELECT t.usable FROM token_usable(:tok_user, :tok_jti, :tok_iat::bigint) t(usable);
 SELECT user_doc(u)::text, u.row_version FROM users u WHERE u.id = ('00000000-0000-4000-8000-' || lpad(to_hex(:n::integer), 12, '0'))::uuid AND (NULL::uuid IS NULL OR u.cooperative_id = NULL::uuid);
+\endpipeline
