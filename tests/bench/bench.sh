@@ -22,7 +22,8 @@
 #                      2 × BENCH_WARMUP) of them (at most 99999, one series)      (1500)
 #   BENCH_KEEP         1: keep the work directory (logs, cluster) at the end
 #   BENCH_ONLY         settlement: only the settlement calculation; feed: only the municipal
-#                      settlement feed (all)
+#                      settlement feed; soak: only the soak (all)
+#   BENCH_SOAK_*       the soak's duration and data: see soak.sh
 #   BENCH_SETTLE_MEMBERS  members of the settlement's cooperative (10000; 10 invoices each)
 #   BENCH_FEED_ROWS    rows of the settlement feed export (100000)
 #   COOPD_DB_POOL      the service's pool size (default: as many connections as pgbench gets)
@@ -49,7 +50,7 @@ cd "$root"
 
 connections=${BENCH_CONNECTIONS:-16}
 only=${BENCH_ONLY:-all}
-case "$only" in all | settlement | feed) ;; *) echo "bench: BENCH_ONLY is all, settlement or feed" >&2; exit 1 ;; esac
+case "$only" in all | settlement | feed | soak) ;; *) echo "bench: BENCH_ONLY is all, settlement, feed or soak" >&2; exit 1 ;; esac
 duration=${BENCH_DURATION:-15}
 duration=${duration%s}
 warmup=${BENCH_WARMUP:-3}
@@ -1031,4 +1032,10 @@ printf '  target at most 1.5 times COPY: CSV %s, JSON %s\n' \
 	"$(verdict "$(awk -v a="$m_ja" -v c="$m_jp" 'BEGIN { print (c > 0 && a / c <= 1.5) }')")"
 printf '  target memory flat as the rows grow 10 times (peak within 10 %%): %s\n' \
 	"$(verdict "$(awk -v s="$hwm_small" -v b="$hwm_big" 'BEGIN { print (b <= s * 1.1) }')")"
+fi
+
+# --- the soak: mixed load for BENCH_SOAK_SECONDS (soak.sh) ----------------------------------------
+if [ "$only" = all ] || [ "$only" = soak ]; then
+	# shellcheck source=tests/bench/soak.sh
+	. "$bench_dir/soak.sh"
 fi
