@@ -198,7 +198,7 @@ end
 
 function response(status, headers, body)
 	counts[status] = (counts[status] or 0) + 1
-	if (status < 200 or status > 299) and #samples < 5 then
+	if (status < 200 or status > 299) and #samples < 3 then
 		samples[#samples + 1] = status .. " " .. (body or ""):sub(1, 400):gsub("[\r\n]", " ")
 	end
 end

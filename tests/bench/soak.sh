@@ -174,8 +174,10 @@ soak_errors=$((soak_total - soak_2xx - soak_429 - soak_503 + soak_sock))
 soak_short=$(awk '$1 == "soak:" && $2 == "drafts_short" { print $3 }' "$soak_out/wrk.txt")
 [ -s "$soak_out/samples" ] || die "no sample of coopd's memory was taken"
 # the reference sample: the first one after the first minute (after the first half of shorter runs)
-soak_ref_at=60
-[ "$soak_seconds" -ge 120 ] || soak_ref_at=$((soak_seconds / 2))
+soak_ref_at=60 soak_ref_name="the first minute"
+if [ "$soak_seconds" -lt 120 ]; then
+	soak_ref_at=$((soak_seconds / 2)) soak_ref_name="the first half"
+fi
 read -r soak_first_t soak_first_rss soak_first_fds <"$soak_out/samples"
 read -r soak_last_t soak_last_rss soak_last_fds < <(tail -n 1 "$soak_out/samples")
 read -r soak_ref_t soak_ref_rss soak_ref_fds < <(awk -v at="$soak_ref_at" '$1 >= at { print; exit }' "$soak_out/samples")
@@ -188,13 +190,38 @@ soak_nsamples=$(wc -l <"$soak_out/samples")
 soak_rss_ok=$(awk -v l="$soak_last_rss" -v r="$soak_ref_rss" 'BEGIN { print (l <= r * 1.1 && l >= r * 0.9) }')
 soak_fds_ok=$(awk -v l="$soak_last_fds" -v r="$soak_ref_fds" 'BEGIN { d = l - r; print (d <= 4 && d >= -4) }')
 # what coopd logged during the soak besides its access log
-tail -c +"$soak_log_from" "$work/coopd.log" | { grep -v '"msg":"request"' || true; } >"$soak_out/coopd.log"
+tail -c +"$soak_log_from" "$work/coopd.log" >"$soak_out/coopd-all.log"
+{ grep -v '"msg":"request"' "$soak_out/coopd-all.log" || true; } >"$soak_out/coopd.log"
+# Per route, from coopd's access log (service time, without the client's share): "COUNT METHOD
+# ROUTE P50_MS P99_MS NON2XX", busiest first. A line's fields come in a fixed order:
+# ..."method":"GET","route":"/v1/...","status":200,"duration_us":1234,...
+soak_routes() {
+	awk -F'"' '/"msg":"request"/ {
+		m = r = s = d = ""
+		for (i = 1; i < NF; i++) {
+			if ($i == "method") m = $(i + 2)
+			else if ($i == "route") r = $(i + 2)
+			else if ($i == "status") { s = $(i + 1); gsub(/[^0-9]/, "", s) }
+			else if ($i == "duration_us") { d = $(i + 1); gsub(/[^0-9]/, "", d) }
+		}
+		if (m != "" && r != "" && d != "") print m, r, d, (s ~ /^2/ ? 0 : 1)
+	}' "$soak_out/coopd-all.log" | sort -k1,1 -k2,2 -k3,3n | awk '
+	function flush() {
+		if (n == 0) return
+		i50 = int(n * 0.50); if (i50 < n * 0.50) i50++
+		i99 = int(n * 0.99); if (i99 < n * 0.99) i99++
+		printf "%d %s %s %.2f %.2f %d\n", n, pm, pr, a[i50] / 1000, a[i99] / 1000, bad
+	}
+	$1 != pm || $2 != pr { flush(); n = 0; bad = 0; pm = $1; pr = $2 }
+	{ a[++n] = $3; bad += $4 }
+	END { flush() }' | sort -k1,1nr
+}
 soak_log_errors=$(grep -c '"level":"error"' "$soak_out/coopd.log" || true)
 soak_log_warns=$(grep -c '"level":"warn"' "$soak_out/coopd.log" || true)
 
 echo
-echo "Soak: ${soak_seconds} s of mixed load, wrk -t$threads -c$connections, as a platform admin, across $soak_coops"
-echo "  cooperatives of $soak_members members and $soak_customers customers each, $soak_drafts drafts to issue (seeded in ${soak_seed_s} s)"
+echo "Soak: ${soak_seconds} s of mixed load (70 % reads, 20 % writes, 10 % issuing), wrk -t$threads -c$connections, as a platform admin;"
+echo "  $soak_coops cooperatives of $soak_members members and $soak_customers customers each, $soak_drafts drafts to issue (seeded in ${soak_seed_s} s)"
 printf '  requests sent:'
 awk '$1 == "soak:" && $2 == "sent" { printf " %s %d", $3, $4 }' "$soak_out/wrk.txt"
 echo
@@ -215,20 +242,24 @@ if [ "${soak_short:-0}" -gt 0 ]; then
 	echo "  WARNING: the drafts ran out: $soak_short issuing requests became reads (the mix was off);"
 	echo "           set BENCH_SOAK_ISSUE_RATE higher than the issuing rate"
 fi
-printf '  coopd RSS (kB), %d samples every %d s: first %s (at %d s), after the first %s s %s, last %s (at %d s), max %s; before the soak %s, 2 s after it %s\n' \
-	"$soak_nsamples" "$soak_interval" "$soak_first_rss" "$soak_first_t" "$soak_ref_t" "$soak_ref_rss" \
-	"$soak_last_rss" "$soak_last_t" "$soak_max_rss" "$soak_rss_before" "$soak_rss_after"
-printf '  coopd open fds: first %s, after the first %s s %s, last %s, max %s; before the soak %s, 2 s after it %s\n' \
-	"$soak_first_fds" "$soak_ref_t" "$soak_ref_fds" "$soak_last_fds" "$soak_max_fds" \
+echo "  per route, from coopd's access log (time in the service): requests, p50 and p99 ms, non-2xx"
+soak_routes | awk '{ printf "    %-6s %-44s %8d %8.2f %8.2f %6d\n", $2, $3, $1, $4, $5, $6 }'
+printf '  coopd RSS (kB), %d samples every %d s: first %s (%d s), after %s %s (%d s), last %s (%d s), max %s;\n' \
+	"$soak_nsamples" "$soak_interval" "$soak_first_rss" "$soak_first_t" "$soak_ref_name" "$soak_ref_rss" \
+	"$soak_ref_t" "$soak_last_rss" "$soak_last_t" "$soak_max_rss"
+printf '    before the soak %s, 2 s after it %s\n' "$soak_rss_before" "$soak_rss_after"
+printf '  coopd open fds: first %s, after %s %s, last %s, max %s; before the soak %s, 2 s after it %s\n' \
+	"$soak_first_fds" "$soak_ref_name" "$soak_ref_fds" "$soak_last_fds" "$soak_max_fds" \
 	"$soak_fds_before" "$soak_fds_after"
+echo "    (the clients' $connections sockets are open during the run; the pool opens connections as the load needs them)"
 printf '  coopd logged %d error and %d warning lines during the soak\n' "$soak_log_errors" "$soak_log_warns"
 if [ "$soak_log_errors" -gt 0 ] || [ "$soak_log_warns" -gt 0 ]; then
 	grep -E '"level":"(error|warn)"' "$soak_out/coopd.log" | head -n 5 | cut -c 1-300 | sed 's/^/    /'
 fi
 printf '  target no errors (every answer 2xx, or 429/503 as documented): %s (%d errors)\n' \
 	"$(verdict "$((soak_errors == 0))")" "$soak_errors"
-printf '  target stable (last RSS within 10 %% of the one after the first %s s, fds within 4): RSS %s, fds %s\n' \
-	"$soak_ref_t" "$(verdict "$soak_rss_ok")" "$(verdict "$soak_fds_ok")"
+printf '  target stable (the last sample within 10 %% of RSS and 4 fds of the one after %s): RSS %s, fds %s\n' \
+	"$soak_ref_name" "$(verdict "$soak_rss_ok")" "$(verdict "$soak_fds_ok")"
 if awk -v o="${soak_oth:-0}" 'BEGIN { exit !(o > 10) }'; then
 	echo "  WARNING: other processes used ${soak_oth}% of the CPU time: throughput and latency are depressed"
 fi
