@@ -14,8 +14,8 @@
 #     api/openapi.yaml ServiceUnavailable on every route; README "Connections": at capacity) and
 #     429 (SPEC §3 "rate limited"; api/openapi.yaml TooManyRequests, which only the login
 #     throttle answers, and the soak does not log in); no socket error or timeout of wrk;
-#   - stable: the last sample's RSS within 10 % of the one after the first minute (of the first
-#     half, for runs under two minutes), and its open descriptors within 4 of that one's.
+#   - stable: the last sample's RSS within 10 % of the one after the first minute (after the
+#     first 10 s, for runs under two minutes), and its open descriptors within 4 of that one's.
 #
 # Environment (all optional):
 #   BENCH_SOAK_SECONDS     the soak's duration in seconds                          (600)
@@ -122,13 +122,14 @@ soak_seed_s=$(awk -v a="$soak_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f
 # --- sampling -------------------------------------------------------------------------------
 soak_rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$coopd_pid/status"; } # kB
 soak_fds() { find "/proc/$coopd_pid/fd" -mindepth 1 -maxdepth 1 | wc -l; }
-# Every soak_interval seconds from START (epoch seconds) "SECONDS RSS_kB FDS" to OUT, until the
-# file STOP exists or coopd is gone.
-soak_sampler() { # START OUT STOP
+# Every soak_interval seconds from START (epoch seconds) "SECONDS RSS_kB FDS" to OUT, while
+# wrk runs: before SECONDS have passed (a sample at the very end could see the clients'
+# connections closing), until the file STOP exists or coopd is gone.
+soak_sampler() { # START OUT STOP SECONDS
 	local next=0 now rss fds
 	while [ ! -e "$3" ] && kill -0 "$coopd_pid" 2>/dev/null; do
 		now=$(($(date +%s) - $1))
-		if [ "$now" -ge "$next" ]; then
+		if [ "$now" -ge "$next" ] && [ "$now" -lt "$4" ]; then
 			rss=$(soak_rss) && fds=$(soak_fds) && echo "$now $rss $fds" >>"$2"
 			next=$((next + soak_interval))
 		fi
@@ -145,7 +146,7 @@ soak_log_from=$(($(stat -c %s "$work/coopd.log") + 1))
 soak_fds_before=$(soak_fds)
 soak_rss_before=$(soak_rss)
 rm -f "$soak_out/samples" "$soak_out/stop"
-soak_sampler "$(date +%s)" "$soak_out/samples" "$soak_out/stop" &
+soak_sampler "$(date +%s)" "$soak_out/samples" "$soak_out/stop" "$soak_seconds" &
 soak_sampler_pid=$!
 soak_result=$(BENCH_TOKEN=$token BENCH_WRK_THREADS=$threads \
 	BENCH_SOAK_COOPS=$work/soak_coops BENCH_SOAK_MEMBERS=$work/soak_members \
@@ -173,10 +174,11 @@ soak_errors=$((soak_total - soak_2xx - soak_429 - soak_503 + soak_sock))
 [ "$soak_total" -gt 0 ] || die "the soak's wrk script reported no responses; see $soak_out/wrk.txt (BENCH_KEEP=1 keeps it)"
 soak_short=$(awk '$1 == "soak:" && $2 == "drafts_short" { print $3 }' "$soak_out/wrk.txt")
 [ -s "$soak_out/samples" ] || die "no sample of coopd's memory was taken"
-# the reference sample: the first one after the first minute (after the first half of shorter runs)
+# the reference sample: the first one after the first minute (after the first interval, when the
+# load has begun, in runs shorter than two minutes)
 soak_ref_at=60 soak_ref_name="the first minute"
 if [ "$soak_seconds" -lt 120 ]; then
-	soak_ref_at=$((soak_seconds / 2)) soak_ref_name="the first half"
+	soak_ref_at=$soak_interval soak_ref_name="the first $soak_interval s"
 fi
 read -r soak_first_t soak_first_rss soak_first_fds <"$soak_out/samples"
 read -r soak_last_t soak_last_rss soak_last_fds < <(tail -n 1 "$soak_out/samples")
