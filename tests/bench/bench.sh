@@ -35,6 +35,7 @@
 #                      only the settlement calculation; feed: only the municipal settlement
 #                      feed; scale: only the scale data set; soak: only the mixed soak (all)
 #   BENCH_PEER         0: no peer in the GET comparisons (no npm needed)            (1)
+#   BENCH_SOAK_*       the soak's duration and data: see soak.sh
 #   BENCH_SETTLE_MEMBERS  members of the settlement's cooperative (10000; 10 invoices each)
 #   BENCH_FEED_ROWS    rows of the settlement feed export (100000)
 #   BENCH_SCALE_*      the scale data set and its measurements (BENCH_ONLY=scale): see
@@ -1109,4 +1110,10 @@ fi
 # --- the scale data set (tests/bench/scale.sh) ----------------------------------------------------
 if [ "$only" = all ] || [ "$only" = scale ]; then
 	scale_section
+fi
+
+# --- the soak: mixed load for BENCH_SOAK_SECONDS (soak.sh), in a full run on the scale data set ----
+if [ "$only" = all ] || [ "$only" = soak ]; then
+	# shellcheck source=tests/bench/soak.sh
+	. "$bench_dir/soak.sh"
 fi
