@@ -800,6 +800,25 @@ if [ "$only" = all ] || [ "$only" = get ]; then
 	BENCH_PATH='/v1/members/{id}' BENCH_IDS_FILE=$work/member_ids compare_peer=$target_get_peer_ratio \
 		compare "GET /v1/members/{id}" "$bench_dir/get_by_id.lua" "$bench_dir/get_member.sql" \
 		"$target_get_ratio" "$target_get_p99_ms"
+	# The document built in SQL or in C (issue 15): what member_doc() costs PostgreSQL per request,
+	# against the same pipeline reading the bare columns (get_member_columns.sql). Shown, not judged.
+	mkdir -p "$work/out/doc"
+	doc_runs=() col_runs=()
+	for ((r = 1; r <= rounds; r++)); do
+		doc_runs+=("$(run_pgbench "$bench_dir/get_member.sql" "$duration" "$work/out/doc/doc.txt" "$work/out/doc/pglog")")
+		col_runs+=("$(run_pgbench "$bench_dir/get_member_columns.sql" "$duration" "$work/out/doc/col.txt" "$work/out/doc/pglog")")
+	done
+	doc_pg=$(median "$(for s in "${doc_runs[@]}"; do echo "$s" | cut -d' ' -f6; done)")
+	col_pg=$(median "$(for s in "${col_runs[@]}"; do echo "$s" | cut -d' ' -f6; done)")
+	printf 'the member document built in SQL or in C (pgbench, the same pipeline, medians of %d):
+' "$rounds"
+	printf '  member_doc(m): %.0f/s, postgres %s us per request; the bare columns: %.0f/s, postgres %s us
+' \
+		"$(median "$(for s in "${doc_runs[@]}"; do echo "$s" | cut -d' ' -f1; done)")" "$doc_pg" \
+		"$(median "$(for s in "${col_runs[@]}"; do echo "$s" | cut -d' ' -f1; done)")" "$col_pg"
+	echo "  (building the document costs PostgreSQL $(awk -v a="$doc_pg" -v b="$col_pg" 'BEGIN { print a - b }') us a request; in C it would cost coopd"
+	echo "  the parsing and escaping of the same 25 columns instead)"
+	echo
 fi
 
 # --- POST /v1/invoices/{id}/issue ------------------------------------------------------------
