@@ -181,7 +181,9 @@ pool.on('error', () => {}); // an idle client that lost its server is dropped by
 // database does the same work (the check's two index probes and the read's one, and member_doc).
 // PEER_QUERIES=separate sends them as two named prepared statements on one pooled client, one
 // after the other: two round trips and two implicit transactions.
-const CHECK = 'SELECT token_usable($1, $2, $3::bigint) AS usable';
+// coopd's own check statement (service/auth/context.c): token_usable() is a set-returning
+// function called in FROM, so that PostgreSQL inlines it (in the select list it would not be).
+const CHECK = 'SELECT t.usable FROM token_usable($1, $2, $3::bigint) t(usable)';
 const READS = {
 	member: {
 		read: 'SELECT member_doc(m)::text AS doc, m.row_version FROM members m' +
