@@ -173,11 +173,18 @@ ALTER TABLE invoice_lines ENABLE TRIGGER invoice_lines_frozen;
 -- One payment in full per paid invoice, ten days after its issue, through every trigger
 -- (ledger_payment books the member's share, settlement_mark_payment finds no final month yet:
 -- the months are finalized below, after their payments, as they would have been).
+-- The triggers run per row, and their statements are planned while the tables they read are
+-- still empty (no statistics inside this transaction): with sequential scans, which this load
+-- then repeats for every one of its rows over ledger_entries as it grows (quadratic: most of an
+-- hour at full size). In service the tables are analyzed and these plans use their indexes; so
+-- they do here, for this statement.
+SET LOCAL enable_seqscan = off;
 INSERT INTO payments (invoice_id, cooperative_id, amount_cents, received_on, method, reference)
 SELECT i.id, i.coop, i.net + i.vat, least(i.d + 10, p.last_day), 'bank', 'Betaling ' || i.n
 FROM scale_invoices i, scale_p p
 WHERE i.n % 100 < :paid_pct
 ORDER BY least(i.d + 10, p.last_day), i.n;
+RESET enable_seqscan;
 
 -- four approved expenses per member on benefit over the span
 INSERT INTO expenses (member_id, cooperative_id, date, description, category, amount_cents,
