@@ -74,7 +74,10 @@ static int csv_export(struct req *r, struct stmt *s, int nparams, const char *co
 {
 	struct csv_ctx c = {r, 0};
 	int rc = db_stream(r->db, s, nparams, params, csv_row, &c, &r->err);
-	if (c.started && resp_stream_end(r) != 0)
+	/* Only a complete export gets the closing chunk: one cut off (the export timeout, a lost
+	 * database) ends without it, and the dispatcher closes the connection, so that the client
+	 * sees a truncated transfer rather than a shorter file that looks whole. */
+	if (rc == 0 && c.started && resp_stream_end(r) != 0)
 		rc = -1;
 	return rc;
 }

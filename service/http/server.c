@@ -941,9 +941,13 @@ static int dispatch(struct mg_connection *mg, void *cbdata)
 		break;
 	}
 	if (r.streamed) {
-		if (rc != 0)
+		if (rc != 0) {
+			/* the response is incomplete: the connection closes without the closing
+			 * chunk */
+			close_after(&r);
 			log_msg("warn", r.request_id, "stream ended early: %s",
 			        r.err.code[0] ? r.err.code : "client gone");
+		}
 	} else if (rc != 0 || !r.status) {
 		if (!r.err.status)
 			err_set(&r.err, 500, "internal_error", "internal error");

@@ -299,7 +299,10 @@ scale_section() {
 			fa+=("$(timed "$work/scale_api.csv" feed_csv_api "$code")")
 		done
 		rows=$(($(wc -l <"$work/scale_api.csv") - 1))
-		[ "$rows" = "$n_code" ] || die "the feed export of $code has $rows rows, not $n_code"
+		if [ "$rows" != "$n_code" ]; then # (cut off: coopd's log says why, e.g. the export timeout)
+			echo "  MISS: the API export of $code ended after $rows of its $n_code rows (see coopd's log)"
+			feed_incomplete=1
+		fi
 		f_codes+=("$code") f_rows+=("$n_code") f_api+=("$(median "${fa[@]}")") f_copy+=("$(median "${fc[@]}")")
 		if [ "$code" = GM9002 ]; then
 			# the JSON pages, as the feed section measures them
@@ -337,7 +340,8 @@ scale_section() {
 		printf '  target JSON at most 1.5 times COPY: %s\n' \
 			"$(verdict "$(awk -v a="$j_api" -v c="$j_pages" 'BEGIN { print (c > 0 && a / c <= 1.5) }')")"
 	fi
-	printf '  target CSV at most 1.5 times COPY (every municipality): %s\n' "$(verdict "$([ "$fails" = 0 ] && echo 1 || echo 0)")"
+	[ "${feed_incomplete:-0}" = 0 ] || fails=$((fails + 1))
+	printf '  target CSV at most 1.5 times COPY (every municipality, every row): %s\n' "$(verdict "$([ "$fails" = 0 ] && echo 1 || echo 0)")"
 	printf '  coopd peak resident memory: %s kB before the section, %s kB after the feeds\n' "$hwm_begin" "$hwm_feed"
 
 	# -- list pages deep in the invoice table --------------------------------------------------------
